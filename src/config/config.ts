@@ -1,0 +1,127 @@
+import { z } from 'zod';
+
+/** Secrets that ship with the embedded demo. Production refuses to start while any of them is in use. */
+export const DEFAULT_SECRETS = {
+  webhookSigningSecret: 'dev-webhook-secret-not-for-production',
+} as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** The stable configuration names of DESIGN.md, plus a few tuning knobs that default sensibly. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z.string().default('billgate:'),
+  HTTP_PORT: port.default(8080),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  MTLS_PORT: port.default(8443),
+  ISO8583_PORT: port.default(8583),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BILLGATE_CONFIG: z.string().optional(),
+  DEMO_DATA: bool.optional(),
+  SIMULATORS: bool.optional(),
+  BILLER_SIMULATOR_PORT: port.default(8091),
+  CORE_BANKING_SIMULATOR_PORT: port.default(8092),
+  CORE_BANKING_URL: z.url().optional(),
+  CORE_BANKING_TIMEOUT_MS: z.coerce.number().int().min(50).max(60000).default(5000),
+  ROUTE_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60000),
+  ROUTE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).default(5000),
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(72).default(72),
+  IN_FLIGHT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120000),
+  WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface AppConfig {
+  readonly nodeEnv: 'development' | 'test' | 'production';
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly mtlsPort: number;
+  readonly iso8583Port: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly configFile: string | undefined;
+  /** Seed demo partners, billers, routes and accounts (embedded default only). */
+  readonly demoData: boolean;
+  /** Start the biller and core-banking simulators on loopback. */
+  readonly simulators: boolean;
+  readonly billerSimulatorPort: number;
+  readonly coreBankingSimulatorPort: number;
+  /** Where the core banking system listens; the simulator's address when simulators run. */
+  readonly coreBankingUrl: string | undefined;
+  readonly coreBankingTimeoutMs: number;
+  readonly routeCacheTtlMs: number;
+  readonly routeNegativeTtlMs: number;
+  readonly idempotencyRetentionHours: number;
+  readonly inFlightTimeoutMs: number;
+  readonly webhookSigningSecret: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment once, at start-up. A bad value stops the process with every
+ * problem listed, rather than surfacing later as an odd runtime failure.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const embedded = e.DATABASE_URL === undefined;
+  const demoData = e.DEMO_DATA ?? (!production && embedded);
+  const simulators = e.SIMULATORS ?? demoData;
+
+  const problems: string[] = [];
+  if (production) {
+    if (demoData) problems.push('DEMO_DATA: demo data is refused when NODE_ENV=production');
+    if (simulators) problems.push('SIMULATORS: simulators are refused when NODE_ENV=production');
+    if (e.WEBHOOK_SIGNING_SECRET === DEFAULT_SECRETS.webhookSigningSecret) {
+      problems.push('WEBHOOK_SIGNING_SECRET: the default development secret is refused when NODE_ENV=production');
+    }
+    if (e.CORE_BANKING_URL === undefined) problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    mtlsPort: e.MTLS_PORT,
+    iso8583Port: e.ISO8583_PORT,
+    logLevel: e.LOG_LEVEL,
+    configFile: e.BILLGATE_CONFIG,
+    demoData,
+    simulators,
+    billerSimulatorPort: e.BILLER_SIMULATOR_PORT,
+    coreBankingSimulatorPort: e.CORE_BANKING_SIMULATOR_PORT,
+    coreBankingUrl: e.CORE_BANKING_URL,
+    coreBankingTimeoutMs: e.CORE_BANKING_TIMEOUT_MS,
+    routeCacheTtlMs: e.ROUTE_CACHE_TTL_MS,
+    routeNegativeTtlMs: e.ROUTE_NEGATIVE_TTL_MS,
+    idempotencyRetentionHours: e.IDEMPOTENCY_RETENTION_HOURS,
+    inFlightTimeoutMs: e.IN_FLIGHT_TIMEOUT_MS,
+    webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
+  };
+}
