@@ -1,0 +1,91 @@
+import type { JsonHttpClient } from '../../infrastructure/http/http-client';
+import type { Metrics } from '../../infrastructure/metrics/metrics';
+import { formatMajorAmount } from '../money/money';
+
+export interface BillerEndpointRef {
+  readonly id: string;
+  readonly url: string;
+  readonly timeoutMs: number;
+}
+
+export interface BillerPayment {
+  readonly paymentId: string;
+  readonly billType: string;
+  readonly billReference: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+}
+
+export type BillerAnswer =
+  | { readonly outcome: 'paid'; readonly receipt: string }
+  | { readonly outcome: 'declined'; readonly reason: 'BILL_REFERENCE_UNKNOWN' | 'BILLER_DECLINED'; readonly detail: string }
+  | { readonly outcome: 'unavailable'; readonly detail: string }
+  | { readonly outcome: 'unknown'; readonly detail: string };
+
+/**
+ * Billers speak billgate's biller API (JSON over HTTP): POST {endpoint}/payments and
+ * POST {endpoint}/payments/{id}/reversal. An answer we cannot read, a timeout or a 5xx other than 503
+ * leaves the outcome unknown: the payment stays pending rather than being guessed either way.
+ */
+export class BillerClient {
+  constructor(
+    private readonly http: JsonHttpClient,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async pay(endpoint: BillerEndpointRef, p: BillerPayment): Promise<BillerAnswer> {
+    const started = process.hrtime.bigint();
+    const res = await this.http.post(
+      `${endpoint.url}/payments`,
+      {
+        paymentId: p.paymentId,
+        billType: p.billType,
+        billReference: p.billReference,
+        amount: formatMajorAmount(p.amountMinor, p.currency),
+        amountMinor: p.amountMinor.toString(),
+        currency: p.currency,
+      },
+      endpoint.timeoutMs,
+    );
+    const answer = interpretPayment(res);
+    this.metrics.externalCalls.observe(
+      { target: `biller:${endpoint.id}`, outcome: answer.outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return answer;
+  }
+
+  async reverse(
+    endpoint: BillerEndpointRef,
+    paymentId: string,
+    reason: string,
+  ): Promise<'reversed' | 'refused' | 'unknown'> {
+    const res = await this.http.post(
+      `${endpoint.url}/payments/${encodeURIComponent(paymentId)}/reversal`,
+      { paymentId, reason },
+      endpoint.timeoutMs,
+    );
+    if (res.kind !== 'answered') return 'unknown';
+    if (res.status === 200 || res.status === 201) return 'reversed';
+    if (res.status >= 400 && res.status < 500) return 'refused';
+    return 'unknown';
+  }
+}
+
+function interpretPayment(res: Awaited<ReturnType<JsonHttpClient['post']>>): BillerAnswer {
+  if (res.kind === 'timeout') return { outcome: 'unknown', detail: 'biller timeout' };
+  if (res.kind === 'unreachable') return { outcome: 'unavailable', detail: res.detail };
+  const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
+  if (res.status === 200 || res.status === 201) {
+    if (typeof body.receipt === 'string' && body.receipt.length > 0) return { outcome: 'paid', receipt: body.receipt };
+    return { outcome: 'unknown', detail: 'biller answered without a receipt' };
+  }
+  if (res.status === 404) {
+    return { outcome: 'declined', reason: 'BILL_REFERENCE_UNKNOWN', detail: String(body.message ?? 'unknown bill') };
+  }
+  if (res.status === 409 || res.status === 422) {
+    return { outcome: 'declined', reason: 'BILLER_DECLINED', detail: String(body.message ?? body.reason ?? 'declined') };
+  }
+  if (res.status === 503) return { outcome: 'unavailable', detail: 'biller unavailable (503)' };
+  return { outcome: 'unknown', detail: `biller answered ${res.status}` };
+}

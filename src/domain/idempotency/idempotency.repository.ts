@@ -1,0 +1,107 @@
+import type { Executor } from '../db';
+
+export interface IdempotencyScope {
+  readonly partnerId: string;
+  /** Which family of calls the key belongs to (REST bill-pay, ISO 8583 financial, ISO 20022...). */
+  readonly scope: string;
+  readonly key: string;
+}
+
+export type BeginOutcome =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'replay'; readonly result: unknown; readonly paymentId: string | null }
+  | { readonly kind: 'conflict'; readonly paymentId: string | null }
+  | { readonly kind: 'in-flight'; readonly paymentId: string | null };
+
+/**
+ * Idempotency rests on the table's primary key (partner, scope, key): whichever node inserts first
+ * owns the request; a concurrent insert of the same key waits for that transaction and then sees
+ * the row. Nothing here depends on one node's memory.
+ */
+export class IdempotencyRepository {
+  constructor(private readonly retentionHours: number) {}
+
+  async begin(
+    tx: Executor,
+    id: IdempotencyScope,
+    fingerprint: string,
+    paymentId: string,
+    now: Date,
+  ): Promise<BeginOutcome> {
+    const inserted = await tx
+      .insertInto('idempotency_keys')
+      .values({
+        partner_id: id.partnerId,
+        scope: id.scope,
+        key: id.key,
+        fingerprint,
+        state: 'in_flight',
+        payment_id: paymentId,
+        created_at: now,
+        updated_at: now,
+        expires_at: new Date(now.getTime() + this.retentionHours * 3_600_000),
+      })
+      .onConflict((oc) => oc.columns(['partner_id', 'scope', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (inserted !== undefined) return { kind: 'new' };
+
+    const existing = await tx
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'state', 'result', 'payment_id'])
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .executeTakeFirstOrThrow();
+    if (existing.fingerprint !== fingerprint) return { kind: 'conflict', paymentId: existing.payment_id };
+    if (existing.state === 'in_flight') return { kind: 'in-flight', paymentId: existing.payment_id };
+    return { kind: 'replay', result: existing.result, paymentId: existing.payment_id };
+  }
+
+  async complete(tx: Executor, id: IdempotencyScope, result: unknown, now: Date): Promise<void> {
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ state: 'completed', result: JSON.stringify(result), updated_at: now })
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .execute();
+  }
+
+  /** Requests still in flight long after they should have finished (a node died mid-payment). */
+  async findStale(db: Executor, olderThan: Date, limit = 100): Promise<(IdempotencyScope & { paymentId: string | null })[]> {
+    const rows = await db
+      .selectFrom('idempotency_keys')
+      .select(['partner_id', 'scope', 'key', 'payment_id'])
+      .where('state', '=', 'in_flight')
+      .where('updated_at', '<', olderThan)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ partnerId: r.partner_id, scope: r.scope, key: r.key, paymentId: r.payment_id }));
+  }
+
+  /** Claims a stale in-flight key for recovery; false if another node got there first. */
+  async claimStale(tx: Executor, id: IdempotencyScope, olderThan: Date): Promise<boolean> {
+    const row = await tx
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .where('state', '=', 'in_flight')
+      .where('updated_at', '<', olderThan)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async purgeExpired(db: Executor, now: Date): Promise<number> {
+    const res = await db
+      .deleteFrom('idempotency_keys')
+      .where('expires_at', '<', now)
+      .where('state', '=', 'completed')
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

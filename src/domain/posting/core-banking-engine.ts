@@ -1,0 +1,50 @@
+import type { Executor } from '../db';
+import { Ledger } from '../ledger/ledger';
+import type { CoreBankingAnswer, CoreBankingClient } from './core-banking-client';
+import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
+
+/**
+ * Core banking: the customer's account lives in the core banking system, which is debited first
+ * (strict, slow, auditable); our ledger then records the claim on core banking against the biller's
+ * settlement account.
+ */
+export class CoreBankingEngine {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly client: CoreBankingClient,
+  ) {}
+
+  debitCustomer(req: PostingRequest): Promise<CoreBankingAnswer> {
+    return this.client.debit(req.payer.id, req.amountMinor, req.currency, req.paymentId);
+  }
+
+  refundCustomer(req: PostingRequest): Promise<CoreBankingAnswer> {
+    return this.client.credit(req.payer.id, req.amountMinor, req.currency, `${req.paymentId}:refund`);
+  }
+
+  async post(tx: Executor, req: PostingRequest): Promise<void> {
+    await this.ledger.post(tx, {
+      paymentId: req.paymentId,
+      kind: 'payment',
+      currency: req.currency,
+      memo: `bill payment ${req.paymentId} debited at core banking`,
+      lines: [
+        { accountId: coreBankingClearingAccountId(req.currency), side: 'D', amount: req.amountMinor },
+        { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
+      ],
+    });
+  }
+
+  async reverse(tx: Executor, req: PostingRequest, memo: string): Promise<void> {
+    await this.ledger.post(tx, {
+      paymentId: req.paymentId,
+      kind: 'reversal',
+      currency: req.currency,
+      memo,
+      lines: [
+        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
+        { accountId: coreBankingClearingAccountId(req.currency), side: 'C', amount: req.amountMinor },
+      ],
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import type { Executor } from '../db';
+import { InsufficientFundsError, Ledger, LedgerIntegrityError } from '../ledger/ledger';
+import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
+
+/** MFS float: debits the partner's pre-funded float in our own ledger, never below zero. */
+export class FloatEngine {
+  constructor(private readonly ledger: Ledger) {}
+
+  async post(tx: Executor, req: PostingRequest): Promise<void> {
+    const float = floatAccountId(req.partnerId, req.currency);
+    try {
+      await this.ledger.post(tx, {
+        paymentId: req.paymentId,
+        kind: 'payment',
+        currency: req.currency,
+        memo: `bill payment ${req.paymentId} from float of ${req.partnerId}`,
+        lines: [
+          { accountId: float, side: 'D', amount: req.amountMinor },
+          { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
+        ],
+      });
+    } catch (error) {
+      if (error instanceof InsufficientFundsError) {
+        throw new PostingDeclined('INSUFFICIENT_FUNDS', `float ${float} cannot cover the payment`);
+      }
+      if (error instanceof LedgerIntegrityError && error.message.includes(float)) {
+        throw new PostingDeclined('CURRENCY_NOT_SUPPORTED', `partner has no ${req.currency} float`);
+      }
+      throw error;
+    }
+  }
+
+  async reverse(tx: Executor, req: PostingRequest, memo: string): Promise<void> {
+    await this.ledger.post(tx, {
+      paymentId: req.paymentId,
+      kind: 'reversal',
+      currency: req.currency,
+      memo,
+      lines: [
+        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
+        { accountId: floatAccountId(req.partnerId, req.currency), side: 'C', amount: req.amountMinor },
+      ],
+    });
+  }
+}

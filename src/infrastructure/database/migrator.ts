@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import * as foundation from './migrations/20261123000000-foundation';
+
+/**
+ * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
+ * the test runner see exactly the same set. Kysely's Migrator holds a PostgreSQL advisory lock while
+ * it runs, so several nodes starting at once migrate exactly once.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '20261123000000-foundation': foundation,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(MIGRATIONS);
+  }
+}
+
+
+function migrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({
+    db,
+    provider: new StaticMigrationProvider(),
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+}
+
+function unwrap(result: MigrationResultSet): string[] {
+  if (result.error !== undefined) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const cause = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: result.error });
+  }
+  return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}`);
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  return unwrap(await migrator(db).migrateToLatest());
+}
+
+export async function migrateDown(db: Kysely<unknown>): Promise<string[]> {
+  return unwrap(await migrator(db).migrateDown());
+}

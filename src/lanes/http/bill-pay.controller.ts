@@ -1,0 +1,129 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { classifyPayer } from '../../domain/partners/classify';
+import { uuidv7 } from '../../domain/ids';
+import { billPayBodySchema, isValidIdempotencyKey, validateBillPay } from '../../protocols/rest/bill-pay.request';
+import { renderBillPay } from '../../protocols/rest/bill-pay.response';
+import { fingerprint } from '../../protocols/rest/canonical-json';
+import { problem } from '../../protocols/rest/problem';
+import { REST_REASONS } from '../../protocols/rest/rest-reasons';
+import { resultOf } from '../../pipeline/bill-pay-result';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { PartnerAuthGuard, partnerOf } from './auth.guard';
+import { laneOf } from './lane-context';
+
+export const REST_BILL_PAY_SCOPE = 'rest:bill-pay';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+@ApiTags('bill payments')
+@ApiBearerAuth()
+@Controller('bill/pay')
+@UseGuards(PartnerAuthGuard)
+export class BillPayController {
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Pay a bill', description: 'Idempotent: the Idempotency-Key header is mandatory.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1-255 printable characters, scoped to the partner' })
+  @ApiBody({ schema: z.toJSONSchema(billPayBodySchema) as Record<string, unknown> })
+  @ApiResponse({ status: 201, description: 'Payment decided: APPROVED, DECLINED or PENDING' })
+  @ApiResponse({ status: 400, description: 'Invalid request (problem+json naming each bad field)' })
+  @ApiResponse({ status: 409, description: 'The same idempotency key is still being processed' })
+  @ApiResponse({ status: 422, description: 'The idempotency key was used for a different request' })
+  async pay(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const partner = partnerOf(req);
+    const key = headerValue(req, 'idempotency-key');
+    if (!isValidIdempotencyKey(key)) {
+      throw problem(400, 'idempotency-key-required', 'Idempotency-Key header required', {
+        errors: [{ field: 'Idempotency-Key', message: 'header of 1-255 printable characters is required' }],
+      });
+    }
+    const known = await this.s.billTypes.list();
+    const valid = validateBillPay(body, (code) => known.includes(code));
+    if (!valid.ok) {
+      throw problem(400, 'invalid-request', 'Invalid bill payment request', { errors: valid.errors });
+    }
+    const v = valid.value;
+    const lane = laneOf(req);
+    const classified = classifyPayer(partner, lane, v.payer);
+    if (!classified.ok) {
+      const r = REST_REASONS.PAYER_TYPE_NOT_ALLOWED;
+      throw problem(r.httpStatus, r.problemSlug, r.message, { detail: classified.detail });
+    }
+
+    const outcome = await this.s.pipeline.pay(
+      {
+        id: uuidv7(),
+        partnerId: partner.id,
+        lane: lane.id,
+        protocol: 'rest',
+        payerType: classified.payerType,
+        billType: v.billType,
+        billReference: v.billReference,
+        amountMinor: v.amountMinor,
+        currency: v.currency,
+        payer: v.payer,
+        partnerReference: v.partnerReference,
+        idempotencyKey: key,
+        receivedAt: new Date(),
+        origin: {},
+      },
+      { scope: REST_BILL_PAY_SCOPE, fingerprint: fingerprint(body) },
+    );
+
+    switch (outcome.kind) {
+      case 'processed':
+      case 'replayed': {
+        if (outcome.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
+        void reply.header('location', `/bill/pay/${outcome.result.paymentId}`);
+        return renderBillPay(outcome.result, false);
+      }
+      case 'conflict': {
+        const r = REST_REASONS.DUPLICATE_CONFLICT;
+        throw problem(r.httpStatus, r.problemSlug, r.message, {
+          detail: 'this Idempotency-Key was first used with a different body',
+        });
+      }
+      case 'in-flight':
+        void reply.header('retry-after', '1');
+        throw problem(409, 'idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed');
+    }
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "One of the partner's own payments, with the rule that routed it" })
+  async get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<unknown> {
+    const partner = partnerOf(req);
+    const payment = UUID.test(id) ? await this.s.payments.findById(this.s.database.db, id) : undefined;
+    if (payment === undefined || payment.partnerId !== partner.id) {
+      throw problem(404, 'payment-not-found', 'No such payment', { detail: `no payment ${id} for this partner` });
+    }
+    return renderBillPay(resultOf(payment), true);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The partner's payments with a given partner reference" })
+  async find(@Req() req: FastifyRequest, @Query('partnerReference') partnerReference?: string): Promise<unknown> {
+    const partner = partnerOf(req);
+    if (partnerReference === undefined || partnerReference.length === 0 || partnerReference.length > 64) {
+      throw problem(400, 'invalid-request', 'partnerReference query parameter required', {
+        errors: [{ field: 'partnerReference', message: 'is required (1-64 characters)' }],
+      });
+    }
+    const payments = await this.s.payments.findByPartnerReference(this.s.database.db, partner.id, partnerReference);
+    return { items: payments.map((p) => renderBillPay(resultOf(p), true)) };
+  }
+}
+
+function headerValue(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

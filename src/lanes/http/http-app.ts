@@ -1,0 +1,65 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { LoggerService } from '@nestjs/common';
+import type { GatewayServices } from '../../bootstrap/services';
+import type { Logger } from '../../infrastructure/logging/logger';
+import { HttpLaneModule } from './http-lane.module';
+import { ProblemFilter } from './problem.filter';
+
+/** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
+const JSON_BODY_LIMIT = 16 * 1024;
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Logger) {}
+  log(message: unknown): void {
+    this.pino.debug({ nest: true }, String(message));
+  }
+  error(message: unknown, trace?: string): void {
+    this.pino.error({ nest: true, trace }, String(message));
+  }
+  warn(message: unknown): void {
+    this.pino.warn({ nest: true }, String(message));
+  }
+  debug(message: unknown): void {
+    this.pino.debug({ nest: true }, String(message));
+  }
+  verbose(message: unknown): void {
+    this.pino.trace({ nest: true }, String(message));
+  }
+}
+
+export async function createHttpApp(services: GatewayServices): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: DEFAULT_BODY_LIMIT, logger: false, trustProxy: false });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    services.metrics.httpRequests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      code: String(reply.statusCode),
+    });
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(HttpLaneModule.forRoot(services), adapter, {
+    logger: new PinoNestLogger(services.log),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ProblemFilter(services.log));
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('billgate')
+      .setDescription('Bill-payment edge gateway: REST lane and ops API')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await app.init();
+  return app;
+}

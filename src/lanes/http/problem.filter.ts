@@ -1,0 +1,59 @@
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Logger } from '../../infrastructure/logging/logger';
+import { PROBLEM_BASE, ProblemError, type Problem } from '../../protocols/rest/problem';
+
+/** Every error on the HTTP lanes leaves as RFC 9457 problem+json; internals never leak into it. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    return { type: PROBLEM_BASE + slugFor(status), title: error.message, status };
+  }
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return {
+        type: PROBLEM_BASE + 'body-too-large',
+        title: 'Request body too large',
+        status: 400,
+        errors: [{ field: '(body)', message: 'exceeds the size limit' }],
+      };
+    }
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return { type: PROBLEM_BASE + 'unsupported-media-type', title: 'Unsupported content type', status: 415 };
+    }
+    return {
+      type: PROBLEM_BASE + 'invalid-request',
+      title: status === 400 ? 'Malformed request body' : 'Invalid request',
+      status: status === 413 ? 400 : status,
+      errors: [{ field: '(body)', message: (fastifyError.message ?? 'malformed').replace(/^Body /, '') }],
+    };
+  }
+  return { type: PROBLEM_BASE + 'internal-error', title: 'Internal error', status: 500 };
+}
+
+function slugFor(status: number): string {
+  if (status === 404) return 'not-found';
+  if (status === 405) return 'method-not-allowed';
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  return 'http-error';
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): void {
+  void reply.status(p.status).header('content-type', 'application/problem+json').send(p);
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const p = toProblem(error);
+    if (p.status >= 500) this.log.error({ err: error }, 'request failed');
+    sendProblem(reply, p);
+  }
+}

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { loadConfig, ConfigError } from './config/config';
+import { startGateway } from './bootstrap/gateway';
+import { demoApiKey } from './demo/demo-data';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`billgate: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const gateway = await startGateway(config);
+  const lines = [
+    '',
+    'billgate is running',
+    `  REST lane        ${gateway.httpUrl}  (POST /bill/pay, OpenAPI at /docs)`,
+    `  health/metrics   ${gateway.httpUrl}/health/ready  ${gateway.httpUrl}/metrics`,
+    `  database         ${gateway.services.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
+    `  cache            ${gateway.services.cache.kind}`,
+  ];
+  if (gateway.simulators.biller !== undefined) lines.push(`  biller simulator ${gateway.simulators.biller.url}`);
+  if (gateway.simulators.coreBanking !== undefined) {
+    lines.push(`  core banking sim ${gateway.simulators.coreBanking.url}`);
+  }
+  if (config.demoData) {
+    lines.push(
+      '',
+      'Try a payment:',
+      `  curl -s -X POST ${gateway.httpUrl}/bill/pay \\`,
+      `    -H 'Authorization: Bearer ${demoApiKey('demo-mfs')}' \\`,
+      `    -H "Idempotency-Key: $(date +%s%N)" -H 'Content-Type: application/json' \\`,
+      `    -d '{"billType":"ELECTRICITY","billReference":"DESCO-1002003","amount":"1250.50","currency":"BDT","payer":{"wallet":"01711000001"},"partnerReference":"demo-0001"}'`,
+      '',
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    gateway.services.log.info({ signal }, 'shutting down');
+    gateway
+      .close()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`billgate failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,289 @@
+import type { Db, Tx } from '../domain/db';
+import type { BillerClient } from '../domain/billers/biller-client';
+import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
+import type { Payment } from '../domain/payments/payment';
+import type { PaymentsRepository } from '../domain/payments/payments.repository';
+import type { AgentEngine } from '../domain/posting/agent-engine';
+import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
+import type { FloatEngine } from '../domain/posting/float-engine';
+import { engineFor, PostingDeclined, type PostingRequest } from '../domain/posting/posting-engine';
+import type { ReasonCode } from '../domain/reason-codes';
+import type { Route } from '../domain/routing/route';
+import type { RouteResolver } from '../domain/routing/route-resolver';
+import type { Logger } from '../infrastructure/logging/logger';
+import type { Metrics } from '../infrastructure/metrics/metrics';
+import type { BillPayCommand, BillPayResult, IdempotencyContext, PayOutcome } from './bill-pay-command';
+import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
+
+export interface PipelineDeps {
+  readonly db: Db;
+  readonly routes: RouteResolver;
+  readonly idempotency: IdempotencyRepository;
+  readonly payments: PaymentsRepository;
+  readonly floatEngine: FloatEngine;
+  readonly agentEngine: AgentEngine;
+  readonly coreBanking: CoreBankingEngine;
+  readonly billers: BillerClient;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+type Begun =
+  | { readonly kind: 'outcome'; readonly outcome: PayOutcome }
+  | { readonly kind: 'posted'; readonly payment: Payment; readonly route: Route }
+  | { readonly kind: 'needs-core-banking'; readonly payment: Payment; readonly route: Route };
+
+/**
+ * The bill-pay pipeline: idempotency → route → post → biller → answer, knowing no protocol.
+ *
+ * Each step that changes state commits the payment's state, its ledger entries and its idempotency
+ * record in one transaction (atomic phases), so a crash between steps leaves a record that says
+ * exactly how far the payment got. Calls to parties outside the bank happen between transactions,
+ * never inside one.
+ */
+export class BillPayPipeline {
+  private readonly now: () => Date;
+
+  constructor(private readonly d: PipelineDeps) {
+    this.now = d.now ?? (() => new Date());
+  }
+
+  async pay(cmd: BillPayCommand, idem: IdempotencyContext): Promise<PayOutcome> {
+    const started = process.hrtime.bigint();
+    const log = this.d.log.child({ paymentId: cmd.id, partner: cmd.partnerId, protocol: cmd.protocol });
+    const outcome = await this.execute(cmd, idem, log);
+    this.observe(cmd, outcome, started);
+    if (outcome.kind === 'processed') {
+      log.info(
+        { status: outcome.result.status, reason: outcome.result.reasonCode, billType: cmd.billType },
+        'bill payment finished',
+      );
+    } else {
+      log.info({ idempotency: outcome.kind }, 'bill payment answered from idempotency record');
+    }
+    return outcome;
+  }
+
+  private async execute(cmd: BillPayCommand, idem: IdempotencyContext, log: Logger): Promise<PayOutcome> {
+    const key: IdempotencyScope = { partnerId: cmd.partnerId, scope: idem.scope, key: cmd.idempotencyKey };
+    const route = await this.d.routes.resolve({
+      billType: cmd.billType,
+      payerType: cmd.payerType,
+      partnerId: cmd.partnerId,
+    });
+
+    const begun = await this.begin(cmd, idem, key, route);
+    if (begun.kind === 'outcome') return begun.outcome;
+
+    let payment = begun.payment;
+    const req = postingRequest(cmd, begun.route);
+
+    if (begun.kind === 'needs-core-banking') {
+      const answer = await this.d.coreBanking.debitCustomer(req);
+      if (answer.outcome !== 'debited') {
+        const reason: ReasonCode =
+          answer.outcome === 'refused'
+            ? answer.reason
+            : answer.outcome === 'unavailable'
+              ? 'CORE_BANKING_UNAVAILABLE'
+              : 'CORE_BANKING_TIMEOUT';
+        const state = answer.outcome === 'unknown' ? 'PENDING' : 'DECLINED';
+        if (answer.outcome !== 'refused') log.warn({ detail: answer.detail }, 'core banking did not debit');
+        return this.finish(key, payment.id, { state, reasonCode: reason });
+      }
+      payment = await this.d.db.transaction().execute(async (tx) => {
+        await this.d.coreBanking.post(tx, req);
+        return this.d.payments.update(tx, payment.id, {
+          state: 'POSTED',
+          reasonCode: 'APPROVED',
+          coreBankingRef: answer.reference,
+        });
+      });
+    }
+
+    const billerAnswer = await this.d.billers.pay(begun.route.billerEndpoint, {
+      paymentId: payment.id,
+      billType: cmd.billType,
+      billReference: cmd.billReference,
+      amountMinor: cmd.amountMinor,
+      currency: cmd.currency,
+    });
+
+    switch (billerAnswer.outcome) {
+      case 'paid':
+        return this.finish(key, payment.id, {
+          state: 'APPROVED',
+          reasonCode: 'APPROVED',
+          billerReceipt: billerAnswer.receipt,
+        });
+      case 'unknown':
+        log.warn({ detail: billerAnswer.detail }, 'biller outcome unknown; payment left pending');
+        return this.finish(key, payment.id, { state: 'PENDING', reasonCode: 'BILLER_TIMEOUT' });
+      case 'declined':
+      case 'unavailable': {
+        const reason: ReasonCode = billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
+        if (payment.payerType === 'bank-customer') {
+          const refund = await this.d.coreBanking.refundCustomer(req);
+          if (refund.outcome !== 'debited') {
+            log.error({ refund: refund.outcome }, 'core banking refund after biller decline did not complete');
+          }
+        }
+        return this.finish(key, payment.id, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
+          this.reverseInTx(tx, payment, req, `biller declined payment ${payment.id}: ${billerAnswer.detail}`),
+        );
+      }
+    }
+  }
+
+  /** Phase one: claim the idempotency key and record the payment (posting it when the engine is ours). */
+  private async begin(
+    cmd: BillPayCommand,
+    idem: IdempotencyContext,
+    key: IdempotencyScope,
+    route: Route | undefined,
+  ): Promise<Begun> {
+    const now = this.now();
+    const engine = engineFor(cmd.payerType);
+    try {
+      return await this.d.db.transaction().execute(async (tx) => {
+        const claimed = await this.d.idempotency.begin(tx, key, idem.fingerprint, cmd.id, now);
+        if (claimed.kind !== 'new') return { kind: 'outcome', outcome: fromExisting(claimed) };
+
+        const decline = routeProblem(cmd, route);
+        if (decline !== undefined || route === undefined) {
+          const payment = await this.insertPayment(tx, cmd, route, 'DECLINED', decline ?? 'NO_ROUTE');
+          return { kind: 'outcome', outcome: await this.complete(tx, key, payment) };
+        }
+        if (engine === 'core-banking') {
+          const payment = await this.insertPayment(tx, cmd, route, 'RECEIVED', 'APPROVED');
+          return { kind: 'needs-core-banking', payment, route };
+        }
+        const payment = await this.insertPayment(tx, cmd, route, 'POSTED', 'APPROVED');
+        const req = postingRequest(cmd, route);
+        if (engine === 'agent-banking') await this.d.agentEngine.post(tx, req);
+        else await this.d.floatEngine.post(tx, req);
+        return { kind: 'posted', payment, route };
+      });
+    } catch (error) {
+      if (!(error instanceof PostingDeclined)) throw error;
+      // The posting transaction is gone; record the refusal on its own, claiming the key afresh.
+      return this.d.db.transaction().execute(async (tx) => {
+        const claimed = await this.d.idempotency.begin(tx, key, idem.fingerprint, cmd.id, now);
+        if (claimed.kind !== 'new') return { kind: 'outcome', outcome: fromExisting(claimed) };
+        const payment = await this.insertPayment(tx, cmd, route, 'DECLINED', error.reason);
+        return { kind: 'outcome', outcome: await this.complete(tx, key, payment) };
+      });
+    }
+  }
+
+  private insertPayment(
+    tx: Tx,
+    cmd: BillPayCommand,
+    route: Route | undefined,
+    state: 'RECEIVED' | 'POSTED' | 'DECLINED',
+    reasonCode: ReasonCode,
+  ): Promise<Payment> {
+    return this.d.payments.insert(tx, {
+      id: cmd.id,
+      partnerId: cmd.partnerId,
+      lane: cmd.lane,
+      protocol: cmd.protocol,
+      payerType: cmd.payerType,
+      billType: cmd.billType,
+      billReference: cmd.billReference,
+      amountMinor: cmd.amountMinor,
+      currency: cmd.currency,
+      payerKind: cmd.payer.kind,
+      payerId: cmd.payer.id,
+      partnerReference: cmd.partnerReference,
+      idempotencyKey: cmd.idempotencyKey,
+      state,
+      reasonCode,
+      route:
+        route === undefined
+          ? null
+          : {
+              ruleId: route.ruleId,
+              version: route.version,
+              billerEndpoint: route.billerEndpoint.id,
+              settlementAccount: route.settlementAccount.id,
+            },
+      origin: cmd.origin,
+      receivedAt: cmd.receivedAt,
+    });
+  }
+
+  private async finish(
+    key: IdempotencyScope,
+    paymentId: string,
+    change: Parameters<PaymentsRepository['update']>[2],
+    inTx?: (tx: Tx) => Promise<void>,
+  ): Promise<PayOutcome> {
+    return this.d.db.transaction().execute(async (tx) => {
+      if (inTx !== undefined) await inTx(tx);
+      const payment = await this.d.payments.update(tx, paymentId, change);
+      return this.complete(tx, key, payment);
+    });
+  }
+
+  private async complete(tx: Tx, key: IdempotencyScope, payment: Payment): Promise<PayOutcome> {
+    const result = resultOf(payment);
+    await this.d.idempotency.complete(tx, key, serialiseResult(result), this.now());
+    return { kind: 'processed', result };
+  }
+
+  private async reverseInTx(tx: Tx, payment: Payment, req: PostingRequest, memo: string): Promise<void> {
+    switch (engineFor(payment.payerType)) {
+      case 'core-banking':
+        return this.d.coreBanking.reverse(tx, req, memo);
+      case 'agent-banking':
+        return this.d.agentEngine.reverse(tx, req, memo);
+      case 'mfs-float':
+        return this.d.floatEngine.reverse(tx, req, memo);
+    }
+  }
+
+  private observe(cmd: BillPayCommand, outcome: PayOutcome, started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (outcome.kind === 'processed') {
+      const { status, reasonCode } = outcome.result;
+      this.d.metrics.payments.inc({ partner: cmd.partnerId, protocol: cmd.protocol, status, reason: reasonCode });
+      this.d.metrics.paymentLatency.observe({ partner: cmd.partnerId, protocol: cmd.protocol, status }, seconds);
+      this.d.metrics.idempotency.inc({ partner: cmd.partnerId, outcome: 'new' });
+    } else {
+      this.d.metrics.idempotency.inc({ partner: cmd.partnerId, outcome: outcome.kind });
+    }
+  }
+}
+
+function routeProblem(cmd: BillPayCommand, route: Route | undefined): ReasonCode | undefined {
+  if (route === undefined) return 'NO_ROUTE';
+  if (route.settlementAccount.currency !== cmd.currency) return 'CURRENCY_NOT_SUPPORTED';
+  return undefined;
+}
+
+function postingRequest(cmd: BillPayCommand, route: Route): PostingRequest {
+  return {
+    paymentId: cmd.id,
+    partnerId: cmd.partnerId,
+    payer: cmd.payer,
+    amountMinor: cmd.amountMinor,
+    currency: cmd.currency,
+    settlementAccount: route.settlementAccount.id,
+    receivedAt: cmd.receivedAt,
+  };
+}
+
+function fromExisting(
+  claimed: Exclude<Awaited<ReturnType<IdempotencyRepository['begin']>>, { kind: 'new' }>,
+): PayOutcome {
+  switch (claimed.kind) {
+    case 'replay':
+      return { kind: 'replayed', result: deserialiseResult(claimed.result) as BillPayResult };
+    case 'conflict':
+      return { kind: 'conflict', paymentId: claimed.paymentId };
+    case 'in-flight':
+      return { kind: 'in-flight', paymentId: claimed.paymentId };
+  }
+}

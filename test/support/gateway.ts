@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type AppConfig } from '../../src/config/config';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/bootstrap/gateway';
+import { createLogger } from '../../src/infrastructure/logging/logger';
+
+/**
+ * Starts a whole gateway for a test file: on a fresh PGlite directory by default, or, when
+ * DATABASE_URL is set (CI's second pass), on a fresh database created on that real PostgreSQL
+ * server, with REDIS_URL's Redis under a key prefix of its own.
+ */
+export interface TestGateway extends Gateway {
+  readonly config: AppConfig;
+  /** Stops the gateway and drops what the test created. */
+  stop(): Promise<void>;
+}
+
+export const usingRealServers = process.env.DATABASE_URL !== undefined;
+
+export async function createTestDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (adminUrl === undefined) return { url: undefined, drop: async () => undefined };
+  const name = `billgate_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  options: GatewayOptions & { database?: { url: string | undefined; dataDir?: string } } = {},
+): Promise<TestGateway> {
+  const ownDatabase = options.database === undefined ? await createTestDatabase() : undefined;
+  const databaseUrl = options.database?.url ?? ownDatabase?.url;
+  const dataDir = options.database?.dataDir ?? mkdtempSync(join(tmpdir(), 'billgate-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    HTTP_PORT: '0',
+    BILLER_SIMULATOR_PORT: '0',
+    CORE_BANKING_SIMULATOR_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DEMO_DATA: 'true',
+    SIMULATORS: 'true',
+    ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}),
+    ...(process.env.REDIS_URL !== undefined
+      ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `billgate-test-${randomBytes(4).toString('hex')}:` }
+      : {}),
+    ...env,
+  });
+  const gateway = await startGateway(config, {
+    logger: createLogger(config.logLevel),
+    billerSimulator: { slowMs: 200, hangMs: 5_000 },
+    ...options,
+  });
+  return {
+    ...gateway,
+    config,
+    stop: async () => {
+      await gateway.close();
+      await ownDatabase?.drop();
+      if (options.database?.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
