@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     `  database         ${gateway.services.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
     `  cache            ${gateway.services.cache.kind}`,
   ];
-  if (gateway.simulators.biller !== undefined) lines.push(`  biller simulator ${gateway.simulators.biller.url}`);
+  if (gateway.simulators.biller !== undefined)
+    lines.push(`  biller simulator ${gateway.simulators.biller.url}`);
   if (gateway.simulators.coreBanking !== undefined) {
     lines.push(`  core banking sim ${gateway.simulators.coreBanking.url}`);
   }
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`billgate failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `billgate failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -115,14 +115,26 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       agentEngine: new AgentEngine(ledger),
       coreBanking: new CoreBankingEngine(
         ledger,
-        new CoreBankingClient(http, coreBankingUrl ?? 'http://127.0.0.1:1', config.coreBankingTimeoutMs, metrics),
+        new CoreBankingClient(
+          http,
+          coreBankingUrl ?? 'http://127.0.0.1:1',
+          config.coreBankingTimeoutMs,
+          metrics,
+        ),
       ),
       billers: new BillerClient(http, metrics),
       metrics,
       log,
     });
 
-    const housekeeping = new Housekeeping(database.db, idempotency, payments, config.inFlightTimeoutMs, metrics, log);
+    const housekeeping = new Housekeeping(
+      database.db,
+      idempotency,
+      payments,
+      config.inFlightTimeoutMs,
+      metrics,
+      log,
+    );
     housekeeping.start();
     closers.push(() => Promise.resolve(housekeeping.stop()));
 

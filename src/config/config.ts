@@ -94,9 +94,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     if (demoData) problems.push('DEMO_DATA: demo data is refused when NODE_ENV=production');
     if (simulators) problems.push('SIMULATORS: simulators are refused when NODE_ENV=production');
     if (e.WEBHOOK_SIGNING_SECRET === DEFAULT_SECRETS.webhookSigningSecret) {
-      problems.push('WEBHOOK_SIGNING_SECRET: the default development secret is refused when NODE_ENV=production');
+      problems.push(
+        'WEBHOOK_SIGNING_SECRET: the default development secret is refused when NODE_ENV=production',
+      );
     }
-    if (e.CORE_BANKING_URL === undefined) problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
+    if (e.CORE_BANKING_URL === undefined)
+      problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

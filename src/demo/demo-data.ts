@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Db } from '../domain/db';
 import { Ledger } from '../domain/ledger/ledger';
 import { registerApiKey } from '../domain/partners/api-key-authenticator';
@@ -31,7 +30,13 @@ export const DEMO_PARTNERS: readonly DemoPartner[] = [
     payerType: 'wallet-aggregator',
     floatMinor: 100_000_000n,
   },
-  { id: 'demo-card', name: 'Demo Card Scheme', kind: 'card-scheme', payerType: 'card-on-file', floatMinor: 100_000_000n },
+  {
+    id: 'demo-card',
+    name: 'Demo Card Scheme',
+    kind: 'card-scheme',
+    payerType: 'card-on-file',
+    floatMinor: 100_000_000n,
+  },
   { id: 'demo-agents', name: 'Demo Agent Network', kind: 'otc-network', payerType: 'otc-agent' },
 ];
 
@@ -69,7 +74,12 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
     const accounts: { id: string; kind: string; owner: string | null; min: bigint | null }[] = [
       { id: `funding:${DEMO_CURRENCY}`, kind: 'funding', owner: null, min: null },
       { id: coreBankingClearingAccountId(DEMO_CURRENCY), kind: 'clearing', owner: null, min: null },
-      ...DEMO_BILL_TYPES.map((b) => ({ id: settlementAccountId(b), kind: 'settlement', owner: b, min: null })),
+      ...DEMO_BILL_TYPES.map((b) => ({
+        id: settlementAccountId(b),
+        kind: 'settlement',
+        owner: b,
+        min: null,
+      })),
       ...DEMO_PARTNERS.filter((p) => p.floatMinor !== undefined).map((p) => ({
         id: floatAccountId(p.id, DEMO_CURRENCY),
         kind: 'float',
@@ -140,7 +150,9 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
       .execute();
 
     const funded = new Set(
-      (await tx.selectFrom('journal_entries').select('memo').where('kind', '=', 'funding').execute()).map((r) => r.memo),
+      (await tx.selectFrom('journal_entries').select('memo').where('kind', '=', 'funding').execute()).map(
+        (r) => r.memo,
+      ),
     );
     const fundings = [
       ...DEMO_PARTNERS.filter((p) => p.floatMinor !== undefined).map((p) => ({

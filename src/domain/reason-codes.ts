@@ -34,5 +34,11 @@ export function isReasonCode(value: string): value is ReasonCode {
 /** Payment states as a partner sees them. */
 export type PaymentStatus = 'APPROVED' | 'DECLINED' | 'PENDING' | 'REVERSED';
 
-export const PAYER_TYPES = ['bank-customer', 'mfs-user', 'otc-agent', 'card-on-file', 'wallet-aggregator'] as const;
+export const PAYER_TYPES = [
+  'bank-customer',
+  'mfs-user',
+  'otc-agent',
+  'card-on-file',
+  'wallet-aggregator',
+] as const;
 export type PayerType = (typeof PAYER_TYPES)[number];

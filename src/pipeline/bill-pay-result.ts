@@ -40,5 +40,9 @@ export function serialiseResult(r: BillPayResult): Record<string, unknown> {
 
 export function deserialiseResult(stored: unknown): BillPayResult {
   const s = stored as Record<string, unknown> & { amountMinor: string; createdAt: string };
-  return { ...(s as unknown as BillPayResult), amountMinor: BigInt(s.amountMinor), createdAt: new Date(s.createdAt) };
+  return {
+    ...(s as unknown as BillPayResult),
+    amountMinor: BigInt(s.amountMinor),
+    createdAt: new Date(s.createdAt),
+  };
 }

@@ -12,7 +12,7 @@ import type { Route } from '../domain/routing/route';
 import type { RouteResolver } from '../domain/routing/route-resolver';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
-import type { BillPayCommand, BillPayResult, IdempotencyContext, PayOutcome } from './bill-pay-command';
+import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-command';
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 
 export interface PipelineDeps {
@@ -122,11 +122,15 @@ export class BillPayPipeline {
         return this.finish(key, payment.id, { state: 'PENDING', reasonCode: 'BILLER_TIMEOUT' });
       case 'declined':
       case 'unavailable': {
-        const reason: ReasonCode = billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
+        const reason: ReasonCode =
+          billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
         if (payment.payerType === 'bank-customer') {
           const refund = await this.d.coreBanking.refundCustomer(req);
           if (refund.outcome !== 'debited') {
-            log.error({ refund: refund.outcome }, 'core banking refund after biller decline did not complete');
+            log.error(
+              { refund: refund.outcome },
+              'core banking refund after biller decline did not complete',
+            );
           }
         }
         return this.finish(key, payment.id, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
@@ -248,8 +252,16 @@ export class BillPayPipeline {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (outcome.kind === 'processed') {
       const { status, reasonCode } = outcome.result;
-      this.d.metrics.payments.inc({ partner: cmd.partnerId, protocol: cmd.protocol, status, reason: reasonCode });
-      this.d.metrics.paymentLatency.observe({ partner: cmd.partnerId, protocol: cmd.protocol, status }, seconds);
+      this.d.metrics.payments.inc({
+        partner: cmd.partnerId,
+        protocol: cmd.protocol,
+        status,
+        reason: reasonCode,
+      });
+      this.d.metrics.paymentLatency.observe(
+        { partner: cmd.partnerId, protocol: cmd.protocol, status },
+        seconds,
+      );
       this.d.metrics.idempotency.inc({ partner: cmd.partnerId, outcome: 'new' });
     } else {
       this.d.metrics.idempotency.inc({ partner: cmd.partnerId, outcome: outcome.kind });
@@ -280,7 +292,7 @@ function fromExisting(
 ): PayOutcome {
   switch (claimed.kind) {
     case 'replay':
-      return { kind: 'replayed', result: deserialiseResult(claimed.result) as BillPayResult };
+      return { kind: 'replayed', result: deserialiseResult(claimed.result) };
     case 'conflict':
       return { kind: 'conflict', paymentId: claimed.paymentId };
     case 'in-flight':

@@ -38,9 +38,9 @@ export class Housekeeping {
 
   async runOnce(now = new Date()): Promise<{ recovered: number; purged: number }> {
     return this.db.transaction().execute(async (tx) => {
-      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked`.execute(
-        tx,
-      );
+      const { rows } = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked`.execute(tx);
       if (rows[0]?.locked !== true) return { recovered: 0, purged: 0 };
       const olderThan = new Date(now.getTime() - this.inFlightTimeoutMs);
       let recovered = 0;
@@ -51,11 +51,17 @@ export class Housekeeping {
         if (payment === undefined) continue;
         const settled =
           payment.state === 'RECEIVED' || payment.state === 'POSTED'
-            ? await this.payments.update(tx, payment.id, { state: 'PENDING', reasonCode: 'PROCESSING_INTERRUPTED' })
+            ? await this.payments.update(tx, payment.id, {
+                state: 'PENDING',
+                reasonCode: 'PROCESSING_INTERRUPTED',
+              })
             : payment;
         await this.idempotency.complete(tx, stale, serialiseResult(resultOf(settled)), now);
         recovered += 1;
-        this.log.warn({ paymentId: payment.id, state: payment.state }, 'in-flight payment recovered as pending');
+        this.log.warn(
+          { paymentId: payment.id, state: payment.state },
+          'in-flight payment recovered as pending',
+        );
       }
       this.metrics.inFlightRecovered.set(recovered);
       const purged = await this.idempotency.purgeExpired(tx, now);

@@ -54,7 +54,11 @@ export class BillerSimulator {
     return this.paid.size;
   }
 
-  private handle(method: string, path: string[], body: unknown): { status: number; body: unknown; delayMs?: number } {
+  private handle(
+    method: string,
+    path: string[],
+    body: unknown,
+  ): { status: number; body: unknown; delayMs?: number } {
     if (method === 'GET' && path[0] === 'health') return { status: 200, body: { status: 'ok' } };
     // /billers/{biller}/payments[/{id}/reversal]
     if (method !== 'POST' || path[0] !== 'billers' || path[2] !== 'payments' || path[1] === undefined) {
@@ -72,16 +76,20 @@ export class BillerSimulator {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const paymentId = typeof b.paymentId === 'string' ? b.paymentId : '';
     const reference = typeof b.billReference === 'string' ? b.billReference : '';
-    if (paymentId === '' || reference === '') return { status: 400, body: { message: 'paymentId and billReference required' } };
+    if (paymentId === '' || reference === '')
+      return { status: 400, body: { message: 'paymentId and billReference required' } };
 
     const previous = this.paid.get(paymentId);
     if (previous !== undefined) return { status: 200, body: { status: 'PAID', receipt: previous.receipt } };
 
     const upper = reference.toUpperCase();
-    if (upper.startsWith('DECLINE')) return { status: 422, body: { status: 'DECLINED', message: 'bill already settled' } };
-    if (upper.startsWith('UNKNOWN')) return { status: 404, body: { status: 'UNKNOWN', message: 'no such customer' } };
+    if (upper.startsWith('DECLINE'))
+      return { status: 422, body: { status: 'DECLINED', message: 'bill already settled' } };
+    if (upper.startsWith('UNKNOWN'))
+      return { status: 404, body: { status: 'UNKNOWN', message: 'no such customer' } };
     if (upper.startsWith('DOWN')) return { status: 503, body: { status: 'UNAVAILABLE' } };
-    if (upper.startsWith('TIMEOUT')) return { status: 504, body: { status: 'TIMEOUT' }, delayMs: this.options.hangMs ?? 30_000 };
+    if (upper.startsWith('TIMEOUT'))
+      return { status: 504, body: { status: 'TIMEOUT' }, delayMs: this.options.hangMs ?? 30_000 };
 
     this.sequence += 1;
     const receipt = `${biller}-${String(this.sequence).padStart(8, '0')}`;

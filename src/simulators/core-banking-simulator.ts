@@ -51,9 +51,14 @@ export class CoreBankingSimulator {
     return this.accounts.get(account)?.balance;
   }
 
-  private handle(method: string, path: string[], body: unknown): { status: number; body: unknown; delayMs?: number } {
+  private handle(
+    method: string,
+    path: string[],
+    body: unknown,
+  ): { status: number; body: unknown; delayMs?: number } {
     if (method === 'GET' && path[0] === 'health') return { status: 200, body: { status: 'ok' } };
-    if (path[0] !== 'accounts' || path[1] === undefined) return { status: 404, body: { message: 'no such route' } };
+    if (path[0] !== 'accounts' || path[1] === undefined)
+      return { status: 404, body: { message: 'no such route' } };
     const account = this.accounts.get(path[1]);
     if (method === 'GET' && path.length === 2) {
       if (account === undefined) return { status: 404, body: { message: 'unknown account' } };
@@ -77,10 +82,14 @@ export class CoreBankingSimulator {
     if (account.blocked === true) return { status: 423, body: { status: 'ACCOUNT_BLOCKED' } };
     if (b.currency !== account.currency) return { status: 422, body: { status: 'CURRENCY_MISMATCH' } };
     const amount = BigInt(amountText);
-    if (direction === 'debits' && account.balance < amount) return { status: 422, body: { status: 'INSUFFICIENT_FUNDS' } };
+    if (direction === 'debits' && account.balance < amount)
+      return { status: 422, body: { status: 'INSUFFICIENT_FUNDS' } };
     account.balance += direction === 'debits' ? -amount : amount;
     this.sequence += 1;
-    const answer = { status: 201, body: { status: 'DONE', reference: `CBS${String(this.sequence).padStart(10, '0')}` } };
+    const answer = {
+      status: 201,
+      body: { status: 'DONE', reference: `CBS${String(this.sequence).padStart(10, '0')}` },
+    };
     this.done.set(key, answer);
     return answer;
   }

@@ -5,7 +5,9 @@ export type JsonHandler = (
   method: string,
   path: string[],
   body: unknown,
-) => Promise<{ status: number; body: unknown; delayMs?: number }> | { status: number; body: unknown; delayMs?: number };
+) =>
+  | Promise<{ status: number; body: unknown; delayMs?: number }>
+  | { status: number; body: unknown; delayMs?: number };
 
 /**
  * A small real HTTP server for the simulators of parties outside the bank. It tracks its sockets and
@@ -61,7 +63,11 @@ export class JsonServer {
         return;
       }
     }
-    const path = (req.url ?? '/').split('?')[0]!.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+    const path = (req.url ?? '/')
+      .split('?')[0]!
+      .split('/')
+      .filter((p) => p.length > 0)
+      .map(decodeURIComponent);
     try {
       const answer = await this.handler(req.method ?? 'GET', path, body);
       if (answer.delayMs !== undefined && answer.delayMs > 0) {

@@ -22,7 +22,7 @@ export const usingRealServers = process.env.DATABASE_URL !== undefined;
 
 export async function createTestDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
-  if (adminUrl === undefined) return { url: undefined, drop: async () => undefined };
+  if (adminUrl === undefined) return { url: undefined, drop: () => Promise.resolve() };
   const name = `billgate_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -59,7 +59,10 @@ export async function startTestGateway(
     SIMULATORS: 'true',
     ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.REDIS_URL !== undefined
-      ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `billgate-test-${randomBytes(4).toString('hex')}:` }
+      ? {
+          REDIS_URL: process.env.REDIS_URL,
+          REDIS_KEY_PREFIX: `billgate-test-${randomBytes(4).toString('hex')}:`,
+        }
       : {}),
     ...env,
   });

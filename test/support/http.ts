@@ -12,7 +12,13 @@ export async function call<T = Record<string, unknown>>(
   baseUrl: string,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
   path: string,
-  options: { key?: string; idempotencyKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  options: {
+    key?: string;
+    idempotencyKey?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpAnswer<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
@@ -20,7 +26,8 @@ export async function call<T = Record<string, unknown>>(
   let body: string | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json';
   const res = await request(baseUrl + path, { method, headers, body });
   const text = await res.body.text();
   let parsed: unknown = text;

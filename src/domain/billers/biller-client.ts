@@ -18,7 +18,11 @@ export interface BillerPayment {
 
 export type BillerAnswer =
   | { readonly outcome: 'paid'; readonly receipt: string }
-  | { readonly outcome: 'declined'; readonly reason: 'BILL_REFERENCE_UNKNOWN' | 'BILLER_DECLINED'; readonly detail: string }
+  | {
+      readonly outcome: 'declined';
+      readonly reason: 'BILL_REFERENCE_UNKNOWN' | 'BILLER_DECLINED';
+      readonly detail: string;
+    }
   | { readonly outcome: 'unavailable'; readonly detail: string }
   | { readonly outcome: 'unknown'; readonly detail: string };
 
@@ -77,15 +81,28 @@ function interpretPayment(res: Awaited<ReturnType<JsonHttpClient['post']>>): Bil
   if (res.kind === 'unreachable') return { outcome: 'unavailable', detail: res.detail };
   const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
   if (res.status === 200 || res.status === 201) {
-    if (typeof body.receipt === 'string' && body.receipt.length > 0) return { outcome: 'paid', receipt: body.receipt };
+    if (typeof body.receipt === 'string' && body.receipt.length > 0)
+      return { outcome: 'paid', receipt: body.receipt };
     return { outcome: 'unknown', detail: 'biller answered without a receipt' };
   }
   if (res.status === 404) {
-    return { outcome: 'declined', reason: 'BILL_REFERENCE_UNKNOWN', detail: String(body.message ?? 'unknown bill') };
+    return {
+      outcome: 'declined',
+      reason: 'BILL_REFERENCE_UNKNOWN',
+      detail: text(body.message, 'unknown bill'),
+    };
   }
   if (res.status === 409 || res.status === 422) {
-    return { outcome: 'declined', reason: 'BILLER_DECLINED', detail: String(body.message ?? body.reason ?? 'declined') };
+    return {
+      outcome: 'declined',
+      reason: 'BILLER_DECLINED',
+      detail: text(body.message ?? body.reason, 'declined'),
+    };
   }
   if (res.status === 503) return { outcome: 'unavailable', detail: 'biller unavailable (503)' };
   return { outcome: 'unknown', detail: `biller answered ${res.status}` };
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : fallback;
 }

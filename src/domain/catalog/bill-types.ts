@@ -14,7 +14,10 @@ export class BillTypeCatalog {
   ) {}
 
   async has(code: string): Promise<boolean> {
-    if (Date.now() - this.loadedAt > this.refreshMs || (!this.codes.has(code) && Date.now() - this.loadedAt > 1000)) {
+    if (
+      Date.now() - this.loadedAt > this.refreshMs ||
+      (!this.codes.has(code) && Date.now() - this.loadedAt > 1000)
+    ) {
       await this.reload();
     }
     return this.codes.has(code);

@@ -69,7 +69,11 @@ export class IdempotencyRepository {
   }
 
   /** Requests still in flight long after they should have finished (a node died mid-payment). */
-  async findStale(db: Executor, olderThan: Date, limit = 100): Promise<(IdempotencyScope & { paymentId: string | null })[]> {
+  async findStale(
+    db: Executor,
+    olderThan: Date,
+    limit = 100,
+  ): Promise<(IdempotencyScope & { paymentId: string | null })[]> {
     const rows = await db
       .selectFrom('idempotency_keys')
       .select(['partner_id', 'scope', 'key', 'payment_id'])
@@ -77,7 +81,12 @@ export class IdempotencyRepository {
       .where('updated_at', '<', olderThan)
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ partnerId: r.partner_id, scope: r.scope, key: r.key, paymentId: r.payment_id }));
+    return rows.map((r) => ({
+      partnerId: r.partner_id,
+      scope: r.scope,
+      key: r.key,
+      paymentId: r.payment_id,
+    }));
   }
 
   /** Claims a stale in-flight key for recovery; false if another node got there first. */

@@ -67,7 +67,9 @@ export class Ledger {
         .set({ balance: sql`balance + ${delta}` })
         .where('id', '=', line.accountId)
         .where('currency', '=', entry.currency)
-        .where((eb) => eb.or([eb('min_balance', 'is', null), eb(sql`balance + ${delta}`, '>=', eb.ref('min_balance'))]))
+        .where((eb) =>
+          eb.or([eb('min_balance', 'is', null), eb(sql`balance + ${delta}`, '>=', eb.ref('min_balance'))]),
+        )
         .returning('id')
         .executeTakeFirst();
       if (updated === undefined) {
@@ -78,7 +80,9 @@ export class Ledger {
           .executeTakeFirst();
         if (exists === undefined) throw new LedgerIntegrityError(`unknown account ${line.accountId}`);
         if (exists.currency.trim() !== entry.currency) {
-          throw new LedgerIntegrityError(`account ${line.accountId} holds ${exists.currency}, not ${entry.currency}`);
+          throw new LedgerIntegrityError(
+            `account ${line.accountId} holds ${exists.currency}, not ${entry.currency}`,
+          );
         }
         throw new InsufficientFundsError(line.accountId);
       }
@@ -137,12 +141,22 @@ export class Ledger {
       const currency = r.currency.trim();
       const debits = BigInt(r.debits);
       const credits = BigInt(r.credits);
-      return { currency, debits, credits, balanced: debits === credits, accountsAgree: !badCurrencies.has(currency) };
+      return {
+        currency,
+        debits,
+        credits,
+        balanced: debits === credits,
+        accountsAgree: !badCurrencies.has(currency),
+      };
     });
   }
 
   async balanceOf(db: Executor, accountId: string): Promise<bigint | undefined> {
-    const row = await db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId).executeTakeFirst();
+    const row = await db
+      .selectFrom('ledger_accounts')
+      .select('balance')
+      .where('id', '=', accountId)
+      .executeTakeFirst();
     return row === undefined ? undefined : BigInt(row.balance);
   }
 }

@@ -31,7 +31,10 @@ describe('parseMajorAmount', () => {
   });
 
   it('keeps precision a float would lose', () => {
-    expect(parseMajorAmount('90071992547409.93', 'BDT')).toEqual({ minor: 9007199254740993n, currency: 'BDT' });
+    expect(parseMajorAmount('90071992547409.93', 'BDT')).toEqual({
+      minor: 9007199254740993n,
+      currency: 'BDT',
+    });
   });
 });
 

@@ -7,11 +7,7 @@ export interface Money {
 }
 
 export type AmountProblem =
-  | 'not-a-decimal'
-  | 'not-positive'
-  | 'too-many-minor-digits'
-  | 'unknown-currency'
-  | 'too-large';
+  'not-a-decimal' | 'not-positive' | 'too-many-minor-digits' | 'unknown-currency' | 'too-large';
 
 /** Amounts above this are refused as bad input; it keeps every amount within a signed 64-bit column. */
 export const MAX_MINOR = 10n ** 15n;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db';
-import { PARTNER_KINDS, type Partner, type PartnerKind, type Principal } from './partner';
+import { PARTNER_KINDS, type PartnerKind, type Principal } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
 
 export function hashApiKey(key: string): string {
@@ -37,7 +37,9 @@ export class ApiKeyAuthenticator {
     const at = new Date(t);
     const row = await this.db
       .selectFrom('api_keys as k')
-      .leftJoin('partners as p', (j) => j.onRef('p.id', '=', 'k.principal_id').on('k.principal_type', '=', 'partner'))
+      .leftJoin('partners as p', (j) =>
+        j.onRef('p.id', '=', 'k.principal_id').on('k.principal_type', '=', 'partner'),
+      )
       .select([
         'k.id as credential_id',
         'k.principal_type',

@@ -19,7 +19,10 @@ const aggregator: Partner = {
 
 describe('classifyPayer', () => {
   it('classifies by partner and instrument', () => {
-    expect(classifyPayer(mfs, { id: 'l' }, { kind: 'wallet', id: '017' })).toEqual({ ok: true, payerType: 'mfs-user' });
+    expect(classifyPayer(mfs, { id: 'l' }, { kind: 'wallet', id: '017' })).toEqual({
+      ok: true,
+      payerType: 'mfs-user',
+    });
     expect(classifyPayer(aggregator, { id: 'l' }, { kind: 'wallet', id: 'w' })).toEqual({
       ok: true,
       payerType: 'wallet-aggregator',
@@ -40,7 +43,11 @@ describe('classifyPayer', () => {
   });
 
   it('refuses a payer type the lane does not carry', () => {
-    const r = classifyPayer(bank, { id: 'cards-only', payerTypes: ['card-on-file'] }, { kind: 'account', id: 'a' });
+    const r = classifyPayer(
+      bank,
+      { id: 'cards-only', payerTypes: ['card-on-file'] },
+      { kind: 'account', id: 'a' },
+    );
     expect(r).toMatchObject({ ok: false, reason: 'PAYER_TYPE_NOT_ALLOWED' });
   });
 });

@@ -86,7 +86,11 @@ export class PaymentsRepository {
     return row === undefined ? undefined : toPayment(row);
   }
 
-  async findByPartnerReference(db: Executor, partnerId: string, partnerReference: string): Promise<Payment[]> {
+  async findByPartnerReference(
+    db: Executor,
+    partnerId: string,
+    partnerReference: string,
+  ): Promise<Payment[]> {
     const rows = await db
       .selectFrom('payments')
       .selectAll()

@@ -1,11 +1,16 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db';
-import { InsufficientFundsError, Ledger } from '../ledger/ledger';
+import { InsufficientFundsError, type Ledger } from '../ledger/ledger';
 import { PostingDeclined, type PostingRequest } from './posting-engine';
 
 /** The bank's business day, in its own time zone: an agent's cash limit resets at local midnight. */
 export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
 }
 
 /**
@@ -33,7 +38,8 @@ export class AgentEngine {
       throw new PostingDeclined('CURRENCY_NOT_SUPPORTED', `agent ${agent.id} operates in ${agent.currency}`);
     }
     const limit = BigInt(agent.daily_cash_limit);
-    if (req.amountMinor > limit) throw new PostingDeclined('DAILY_LIMIT_EXCEEDED', 'amount exceeds the daily limit');
+    if (req.amountMinor > limit)
+      throw new PostingDeclined('DAILY_LIMIT_EXCEEDED', 'amount exceeds the daily limit');
 
     const day = businessDate(req.receivedAt, this.timeZone);
     const used = await tx
@@ -48,7 +54,10 @@ export class AgentEngine {
       .returning('used')
       .executeTakeFirst();
     if (used === undefined) {
-      throw new PostingDeclined('DAILY_LIMIT_EXCEEDED', `agent ${agent.id} would exceed its daily cash limit`);
+      throw new PostingDeclined(
+        'DAILY_LIMIT_EXCEEDED',
+        `agent ${agent.id} would exceed its daily cash limit`,
+      );
     }
 
     try {

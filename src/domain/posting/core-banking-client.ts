@@ -23,11 +23,21 @@ export class CoreBankingClient {
     private readonly metrics: Metrics,
   ) {}
 
-  async debit(account: string, amountMinor: bigint, currency: string, reference: string): Promise<CoreBankingAnswer> {
+  async debit(
+    account: string,
+    amountMinor: bigint,
+    currency: string,
+    reference: string,
+  ): Promise<CoreBankingAnswer> {
     return this.move('debits', account, amountMinor, currency, reference);
   }
 
-  async credit(account: string, amountMinor: bigint, currency: string, reference: string): Promise<CoreBankingAnswer> {
+  async credit(
+    account: string,
+    amountMinor: bigint,
+    currency: string,
+    reference: string,
+  ): Promise<CoreBankingAnswer> {
     return this.move('credits', account, amountMinor, currency, reference);
   }
 
@@ -48,13 +58,17 @@ export class CoreBankingClient {
     if (res.kind === 'timeout') answer = { outcome: 'unknown', detail: 'core banking timeout' };
     else if (res.kind === 'unreachable') answer = { outcome: 'unavailable', detail: res.detail };
     else {
-      const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
+      const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<
+        string,
+        unknown
+      >;
       if ((res.status === 200 || res.status === 201) && typeof body.reference === 'string') {
         answer = { outcome: 'debited', reference: body.reference };
       } else if (res.status === 404) answer = { outcome: 'refused', reason: 'ACCOUNT_NOT_FOUND' };
       else if (res.status === 423) answer = { outcome: 'refused', reason: 'ACCOUNT_BLOCKED' };
       else if (res.status === 422) answer = { outcome: 'refused', reason: 'INSUFFICIENT_FUNDS' };
-      else if (res.status === 503) answer = { outcome: 'unavailable', detail: 'core banking unavailable (503)' };
+      else if (res.status === 503)
+        answer = { outcome: 'unavailable', detail: 'core banking unavailable (503)' };
       else answer = { outcome: 'unknown', detail: `core banking answered ${res.status}` };
     }
     this.metrics.externalCalls.observe(

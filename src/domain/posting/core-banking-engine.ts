@@ -1,5 +1,5 @@
 import type { Executor } from '../db';
-import { Ledger } from '../ledger/ledger';
+import { type Ledger } from '../ledger/ledger';
 import type { CoreBankingAnswer, CoreBankingClient } from './core-banking-client';
 import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
 

@@ -1,5 +1,5 @@
 import type { Executor } from '../db';
-import { InsufficientFundsError, Ledger, LedgerIntegrityError } from '../ledger/ledger';
+import { InsufficientFundsError, type Ledger, LedgerIntegrityError } from '../ledger/ledger';
 import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
 
 /** MFS float: debits the partner's pre-funded float in our own ledger, never below zero. */

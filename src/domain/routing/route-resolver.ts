@@ -52,7 +52,8 @@ export class RouteResolver {
     const cacheKey = routeCacheKey(key);
 
     if (this.shared.kind === 'memory') {
-      const hit = this.shared instanceof MemoryCache ? this.shared.getSync(cacheKey) : await this.shared.get(cacheKey);
+      const hit =
+        this.shared instanceof MemoryCache ? this.shared.getSync(cacheKey) : await this.shared.get(cacheKey);
       if (hit !== undefined) {
         this.metrics.routeLookups.inc({ source: 'local' });
         return decode(hit);

@@ -96,8 +96,9 @@ export class RedisCache implements KeyValueCache {
     this.client.on('ready', handler);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.client.disconnect();
     this.subscriber?.disconnect();
+    return Promise.resolve();
   }
 }

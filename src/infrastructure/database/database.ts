@@ -15,6 +15,11 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
+function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID) return (value: string) => BigInt(value);
+  return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+}
+
 export interface DatabaseOptions {
   /** postgres:// URL; when absent, the embedded PGlite in dataDir is used. */
   readonly url: string | undefined;
@@ -31,12 +36,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === INT8_OID
-            ? (value: string) => BigInt(value)
-            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-      },
+      types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };

@@ -17,7 +17,6 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
-
 function migrator(db: Kysely<unknown>): Migrator {
   return new Migrator({
     db,
@@ -30,8 +29,10 @@ function migrator(db: Kysely<unknown>): Migrator {
 function unwrap(result: MigrationResultSet): string[] {
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    const cause = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: result.error });
+    const cause = result.error instanceof Error ? result.error.message : JSON.stringify(result.error);
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, {
+      cause: result.error,
+    });
   }
   return (result.results ?? []).map((r) => `${r.direction} ${r.migrationName}`);
 }

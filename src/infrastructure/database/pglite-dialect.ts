@@ -2,8 +2,8 @@ import type { PGlite } from '@electric-sql/pglite';
 
 export type PGliteInstance = PGlite;
 import {
-  DatabaseConnection,
-  Driver,
+  type DatabaseConnection,
+  type Driver,
   PGliteAdapter,
   PGliteDialect,
   PostgresIntrospector,

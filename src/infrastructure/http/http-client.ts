@@ -12,7 +12,11 @@ export type HttpOutcome =
  * unknown, so the payment must stay pending), and a failure to connect (nothing was done).
  */
 export class JsonHttpClient {
-  private readonly agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, connect: { timeout: 2_000 } });
+  private readonly agent = new Agent({
+    connections: 128,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: 2_000 },
+  });
 
   async post(url: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
     const signal = AbortSignal.timeout(timeoutMs);

@@ -38,5 +38,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 /** Keeps the first six and last four digits of anything that looks like a card number. */
 export function maskPan(text: string): string {
-  return text.replace(/\d{13,19}/g, (pan) => `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`);
+  return text.replace(
+    /\d{13,19}/g,
+    (pan) => `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`,
+  );
 }

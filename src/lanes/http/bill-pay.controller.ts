@@ -1,10 +1,26 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { classifyPayer } from '../../domain/partners/classify';
 import { uuidv7 } from '../../domain/ids';
-import { billPayBodySchema, isValidIdempotencyKey, validateBillPay } from '../../protocols/rest/bill-pay.request';
+import {
+  billPayBodySchema,
+  isValidIdempotencyKey,
+  validateBillPay,
+} from '../../protocols/rest/bill-pay.request';
 import { renderBillPay } from '../../protocols/rest/bill-pay.response';
 import { fingerprint } from '../../protocols/rest/canonical-json';
 import { problem } from '../../protocols/rest/problem';
@@ -27,8 +43,15 @@ export class BillPayController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Pay a bill', description: 'Idempotent: the Idempotency-Key header is mandatory.' })
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1-255 printable characters, scoped to the partner' })
+  @ApiOperation({
+    summary: 'Pay a bill',
+    description: 'Idempotent: the Idempotency-Key header is mandatory.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: '1-255 printable characters, scoped to the partner',
+  })
   @ApiBody({ schema: z.toJSONSchema(billPayBodySchema) as Record<string, unknown> })
   @ApiResponse({ status: 201, description: 'Payment decided: APPROVED, DECLINED or PENDING' })
   @ApiResponse({ status: 400, description: 'Invalid request (problem+json naming each bad field)' })
@@ -94,7 +117,11 @@ export class BillPayController {
       }
       case 'in-flight':
         void reply.header('retry-after', '1');
-        throw problem(409, 'idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed');
+        throw problem(
+          409,
+          'idempotency-key-in-flight',
+          'A request with this Idempotency-Key is still being processed',
+        );
     }
   }
 
@@ -104,21 +131,30 @@ export class BillPayController {
     const partner = partnerOf(req);
     const payment = UUID.test(id) ? await this.s.payments.findById(this.s.database.db, id) : undefined;
     if (payment === undefined || payment.partnerId !== partner.id) {
-      throw problem(404, 'payment-not-found', 'No such payment', { detail: `no payment ${id} for this partner` });
+      throw problem(404, 'payment-not-found', 'No such payment', {
+        detail: `no payment ${id} for this partner`,
+      });
     }
     return renderBillPay(resultOf(payment), true);
   }
 
   @Get()
   @ApiOperation({ summary: "The partner's payments with a given partner reference" })
-  async find(@Req() req: FastifyRequest, @Query('partnerReference') partnerReference?: string): Promise<unknown> {
+  async find(
+    @Req() req: FastifyRequest,
+    @Query('partnerReference') partnerReference?: string,
+  ): Promise<unknown> {
     const partner = partnerOf(req);
     if (partnerReference === undefined || partnerReference.length === 0 || partnerReference.length > 64) {
       throw problem(400, 'invalid-request', 'partnerReference query parameter required', {
         errors: [{ field: 'partnerReference', message: 'is required (1-64 characters)' }],
       });
     }
-    const payments = await this.s.payments.findByPartnerReference(this.s.database.db, partner.id, partnerReference);
+    const payments = await this.s.payments.findByPartnerReference(
+      this.s.database.db,
+      partner.id,
+      partnerReference,
+    );
     return { items: payments.map((p) => renderBillPay(resultOf(p), true)) };
   }
 }

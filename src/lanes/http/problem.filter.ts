@@ -22,7 +22,11 @@ export function toProblem(error: unknown): Problem {
       };
     }
     if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return { type: PROBLEM_BASE + 'unsupported-media-type', title: 'Unsupported content type', status: 415 };
+      return {
+        type: PROBLEM_BASE + 'unsupported-media-type',
+        title: 'Unsupported content type',
+        status: 415,
+      };
     }
     return {
       type: PROBLEM_BASE + 'invalid-request',

@@ -62,7 +62,8 @@ export function validateBillPay(
     for (const issue of parsed.error.issues) {
       const at = issue.path.map(String).join('.');
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) errors.push({ field: at === '' ? key : `${at}.${key}`, message: 'unknown field' });
+        for (const key of issue.keys)
+          errors.push({ field: at === '' ? key : `${at}.${key}`, message: 'unknown field' });
       } else if (issue.code === 'invalid_type' && issue.input === undefined) {
         errors.push({ field: at, message: 'is required' });
       } else {
@@ -72,7 +73,8 @@ export function validateBillPay(
     return { ok: false, errors };
   }
   const b = parsed.data;
-  if (!isKnownBillType(b.billType)) errors.push({ field: 'billType', message: `unknown bill type ${b.billType}` });
+  if (!isKnownBillType(b.billType))
+    errors.push({ field: 'billType', message: `unknown bill type ${b.billType}` });
 
   const amount = parseMajorAmount(b.amount, b.currency);
   if (typeof amount === 'string') {
@@ -95,7 +97,8 @@ export function validateBillPay(
     errors.push({ field: 'payer.cardToken', message: 'must be a token, never a card number' });
   }
 
-  if (errors.length > 0 || typeof amount === 'string' || instruments[0] === undefined) return { ok: false, errors };
+  if (errors.length > 0 || typeof amount === 'string' || instruments[0] === undefined)
+    return { ok: false, errors };
   return {
     ok: true,
     value: {

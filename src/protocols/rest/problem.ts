@@ -22,6 +22,11 @@ export class ProblemError extends Error {
   }
 }
 
-export function problem(status: number, slug: string, title: string, extra: Partial<Problem> = {}): ProblemError {
+export function problem(
+  status: number,
+  slug: string,
+  title: string,
+  extra: Partial<Problem> = {},
+): ProblemError {
   return new ProblemError({ type: PROBLEM_BASE + slug, title, status, ...extra });
 }

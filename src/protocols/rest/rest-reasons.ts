@@ -14,22 +14,74 @@ export interface RestReason {
  */
 export const REST_REASONS: Record<ReasonCode, RestReason> = {
   APPROVED: { httpStatus: 201, problemSlug: 'approved', message: 'Approved' },
-  NO_ROUTE: { httpStatus: 201, problemSlug: 'no-route', message: 'No route for this bill type from this partner' },
+  NO_ROUTE: {
+    httpStatus: 201,
+    problemSlug: 'no-route',
+    message: 'No route for this bill type from this partner',
+  },
   INSUFFICIENT_FUNDS: { httpStatus: 201, problemSlug: 'insufficient-funds', message: 'Insufficient funds' },
-  ACCOUNT_NOT_FOUND: { httpStatus: 201, problemSlug: 'account-not-found', message: 'Payer account not found' },
+  ACCOUNT_NOT_FOUND: {
+    httpStatus: 201,
+    problemSlug: 'account-not-found',
+    message: 'Payer account not found',
+  },
   ACCOUNT_BLOCKED: { httpStatus: 201, problemSlug: 'account-blocked', message: 'Payer account blocked' },
   AGENT_NOT_FOUND: { httpStatus: 201, problemSlug: 'agent-not-found', message: 'Agent unknown or inactive' },
-  DAILY_LIMIT_EXCEEDED: { httpStatus: 201, problemSlug: 'daily-limit-exceeded', message: 'Agent daily cash limit exceeded' },
-  CURRENCY_NOT_SUPPORTED: { httpStatus: 201, problemSlug: 'currency-not-supported', message: 'Currency not supported on this route' },
-  BILL_REFERENCE_UNKNOWN: { httpStatus: 201, problemSlug: 'bill-reference-unknown', message: 'The biller does not know this bill' },
-  BILLER_DECLINED: { httpStatus: 201, problemSlug: 'biller-declined', message: 'The biller declined the payment' },
-  BILLER_TIMEOUT: { httpStatus: 201, problemSlug: 'biller-timeout', message: 'Biller did not confirm in time; pending' },
-  BILLER_UNAVAILABLE: { httpStatus: 201, problemSlug: 'biller-unavailable', message: 'Biller unavailable; not paid' },
-  CORE_BANKING_UNAVAILABLE: { httpStatus: 201, problemSlug: 'core-banking-unavailable', message: 'Core banking unavailable; not paid' },
-  CORE_BANKING_TIMEOUT: { httpStatus: 201, problemSlug: 'core-banking-timeout', message: 'Core banking did not confirm in time; pending' },
-  PROCESSING_INTERRUPTED: { httpStatus: 201, problemSlug: 'processing-interrupted', message: 'Processing interrupted; pending' },
-  PAYER_TYPE_NOT_ALLOWED: { httpStatus: 403, problemSlug: 'payer-type-not-allowed', message: 'Payer type not allowed for this partner' },
-  DUPLICATE_CONFLICT: { httpStatus: 422, problemSlug: 'idempotency-key-reused', message: 'Idempotency key reused with a different request' },
+  DAILY_LIMIT_EXCEEDED: {
+    httpStatus: 201,
+    problemSlug: 'daily-limit-exceeded',
+    message: 'Agent daily cash limit exceeded',
+  },
+  CURRENCY_NOT_SUPPORTED: {
+    httpStatus: 201,
+    problemSlug: 'currency-not-supported',
+    message: 'Currency not supported on this route',
+  },
+  BILL_REFERENCE_UNKNOWN: {
+    httpStatus: 201,
+    problemSlug: 'bill-reference-unknown',
+    message: 'The biller does not know this bill',
+  },
+  BILLER_DECLINED: {
+    httpStatus: 201,
+    problemSlug: 'biller-declined',
+    message: 'The biller declined the payment',
+  },
+  BILLER_TIMEOUT: {
+    httpStatus: 201,
+    problemSlug: 'biller-timeout',
+    message: 'Biller did not confirm in time; pending',
+  },
+  BILLER_UNAVAILABLE: {
+    httpStatus: 201,
+    problemSlug: 'biller-unavailable',
+    message: 'Biller unavailable; not paid',
+  },
+  CORE_BANKING_UNAVAILABLE: {
+    httpStatus: 201,
+    problemSlug: 'core-banking-unavailable',
+    message: 'Core banking unavailable; not paid',
+  },
+  CORE_BANKING_TIMEOUT: {
+    httpStatus: 201,
+    problemSlug: 'core-banking-timeout',
+    message: 'Core banking did not confirm in time; pending',
+  },
+  PROCESSING_INTERRUPTED: {
+    httpStatus: 201,
+    problemSlug: 'processing-interrupted',
+    message: 'Processing interrupted; pending',
+  },
+  PAYER_TYPE_NOT_ALLOWED: {
+    httpStatus: 403,
+    problemSlug: 'payer-type-not-allowed',
+    message: 'Payer type not allowed for this partner',
+  },
+  DUPLICATE_CONFLICT: {
+    httpStatus: 422,
+    problemSlug: 'idempotency-key-reused',
+    message: 'Idempotency key reused with a different request',
+  },
   FORMAT_ERROR: { httpStatus: 400, problemSlug: 'invalid-request', message: 'Invalid request' },
   SYSTEM_ERROR: { httpStatus: 500, problemSlug: 'internal-error', message: 'Internal error' },
 };
