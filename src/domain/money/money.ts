@@ -10,7 +10,7 @@ export type AmountProblem =
   'not-a-decimal' | 'not-positive' | 'too-many-minor-digits' | 'unknown-currency' | 'too-large';
 
 /** Amounts above this are refused as bad input; it keeps every amount within a signed 64-bit column. */
-export const MAX_MINOR = 10n ** 15n;
+export const MAX_MINOR = 10n ** 17n;
 
 const DECIMAL = /^(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,18}))?$/;
 
