@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../db';
+import type { Executor, Tx } from '../db';
 
 export type Side = 'D' | 'C';
 
@@ -47,7 +47,8 @@ export interface TrialBalanceRow {
  * behind it, a CHECK constraint. The database also refuses, at commit, any entry that does not balance.
  */
 export class Ledger {
-  async post(tx: Executor, entry: JournalEntry): Promise<string> {
+  /** Takes a transaction, not a connection: its balance updates and lines must commit or fail together. */
+  async post(tx: Tx, entry: JournalEntry): Promise<string> {
     let net = 0n;
     for (const line of entry.lines) {
       if (line.amount <= 0n) throw new LedgerIntegrityError(`non-positive amount on ${line.accountId}`);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../db';
+import type { Tx } from '../db';
 import { InsufficientFundsError, type Ledger } from '../ledger/ledger';
 import { PostingDeclined, type PostingRequest } from './posting-engine';
 
@@ -24,7 +24,7 @@ export class AgentEngine {
     private readonly timeZone = 'Asia/Dhaka',
   ) {}
 
-  async post(tx: Executor, req: PostingRequest): Promise<void> {
+  async post(tx: Tx, req: PostingRequest): Promise<void> {
     const agent = await tx
       .selectFrom('agents')
       .select(['id', 'account_id', 'currency', 'daily_cash_limit', 'status'])
@@ -79,7 +79,7 @@ export class AgentEngine {
     }
   }
 
-  async reverse(tx: Executor, req: PostingRequest, memo: string): Promise<void> {
+  async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
     const agent = await tx
       .selectFrom('agents')
       .select(['id', 'account_id'])

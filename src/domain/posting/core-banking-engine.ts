@@ -1,4 +1,4 @@
-import type { Executor } from '../db';
+import type { Tx } from '../db';
 import { type Ledger } from '../ledger/ledger';
 import type { CoreBankingAnswer, CoreBankingClient } from './core-banking-client';
 import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
@@ -22,7 +22,7 @@ export class CoreBankingEngine {
     return this.client.credit(req.payer.id, req.amountMinor, req.currency, `${req.paymentId}:refund`);
   }
 
-  async post(tx: Executor, req: PostingRequest): Promise<void> {
+  async post(tx: Tx, req: PostingRequest): Promise<void> {
     await this.ledger.post(tx, {
       paymentId: req.paymentId,
       kind: 'payment',
@@ -35,7 +35,7 @@ export class CoreBankingEngine {
     });
   }
 
-  async reverse(tx: Executor, req: PostingRequest, memo: string): Promise<void> {
+  async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
     await this.ledger.post(tx, {
       paymentId: req.paymentId,
       kind: 'reversal',

@@ -1,4 +1,4 @@
-import type { Executor } from '../db';
+import type { Tx } from '../db';
 import { InsufficientFundsError, type Ledger, LedgerIntegrityError } from '../ledger/ledger';
 import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
 
@@ -6,7 +6,7 @@ import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-
 export class FloatEngine {
   constructor(private readonly ledger: Ledger) {}
 
-  async post(tx: Executor, req: PostingRequest): Promise<void> {
+  async post(tx: Tx, req: PostingRequest): Promise<void> {
     const float = floatAccountId(req.partnerId, req.currency);
     try {
       await this.ledger.post(tx, {
@@ -30,7 +30,7 @@ export class FloatEngine {
     }
   }
 
-  async reverse(tx: Executor, req: PostingRequest, memo: string): Promise<void> {
+  async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
     await this.ledger.post(tx, {
       paymentId: req.paymentId,
       kind: 'reversal',

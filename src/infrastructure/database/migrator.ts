@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as foundation from './migrations/20261123000000-foundation';
+import * as routingAudit from './migrations/20261123010000-routing-audit';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -9,6 +10,7 @@ import * as foundation from './migrations/20261123000000-foundation';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '20261123000000-foundation': foundation,
+  '20261123010000-routing-audit': routingAudit,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

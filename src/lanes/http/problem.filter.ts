@@ -8,19 +8,13 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof ProblemError) return error.problem;
   if (error instanceof HttpException) {
     const status = error.getStatus();
+    if (status === 413) return bodyTooLarge();
     return { type: PROBLEM_BASE + slugFor(status), title: error.message, status };
   }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     const status = fastifyError.statusCode;
-    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return {
-        type: PROBLEM_BASE + 'body-too-large',
-        title: 'Request body too large',
-        status: 400,
-        errors: [{ field: '(body)', message: 'exceeds the size limit' }],
-      };
-    }
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return bodyTooLarge();
     if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return {
         type: PROBLEM_BASE + 'unsupported-media-type',
@@ -31,11 +25,21 @@ export function toProblem(error: unknown): Problem {
     return {
       type: PROBLEM_BASE + 'invalid-request',
       title: status === 400 ? 'Malformed request body' : 'Invalid request',
-      status: status === 413 ? 400 : status,
+      status,
       errors: [{ field: '(body)', message: (fastifyError.message ?? 'malformed').replace(/^Body /, '') }],
     };
   }
   return { type: PROBLEM_BASE + 'internal-error', title: 'Internal error', status: 500 };
+}
+
+/** The REST contract groups an oversized body with the other bad input: 400, naming the body. */
+function bodyTooLarge(): Problem {
+  return {
+    type: PROBLEM_BASE + 'body-too-large',
+    title: 'Request body too large',
+    status: 400,
+    errors: [{ field: '(body)', message: 'exceeds the size limit' }],
+  };
 }
 
 function slugFor(status: number): string {
