@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** Secrets that ship with the embedded demo. Production refuses to start while any of them is in use. */
 export const DEFAULT_SECRETS = {
   webhookSigningSecret: 'dev-webhook-secret-not-for-production',
+  cardTokenSecret: 'dev-card-token-secret-not-for-production',
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -35,6 +36,7 @@ const envSchema = z.object({
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(72).default(72),
   IN_FLIGHT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
+  CARD_TOKEN_SECRET: z.string().min(16).default(DEFAULT_SECRETS.cardTokenSecret),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -65,6 +67,8 @@ export interface AppConfig {
   readonly idempotencyRetentionHours: number;
   readonly inFlightTimeoutMs: number;
   readonly webhookSigningSecret: string;
+  /** Keys the HMAC that turns a card number into a card token; full card numbers are never stored. */
+  readonly cardTokenSecret: string;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
         'WEBHOOK_SIGNING_SECRET: the default development secret is refused when NODE_ENV=production',
       );
     }
+    if (e.CARD_TOKEN_SECRET === DEFAULT_SECRETS.cardTokenSecret) {
+      problems.push('CARD_TOKEN_SECRET: the default development secret is refused when NODE_ENV=production');
+    }
     if (e.CORE_BANKING_URL === undefined)
       problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
   }
@@ -126,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     idempotencyRetentionHours: e.IDEMPOTENCY_RETENTION_HOURS,
     inFlightTimeoutMs: e.IN_FLIGHT_TIMEOUT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
+    cardTokenSecret: e.CARD_TOKEN_SECRET,
   };
 }

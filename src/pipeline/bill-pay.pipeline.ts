@@ -14,6 +14,7 @@ import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-command';
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
+import { reversePostingInTx } from './posting-reversal';
 
 export interface PipelineDeps {
   readonly db: Db;
@@ -134,7 +135,12 @@ export class BillPayPipeline {
           }
         }
         return this.finish(key, payment.id, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
-          this.reverseInTx(tx, payment, req, `biller declined payment ${payment.id}: ${billerAnswer.detail}`),
+          reversePostingInTx(
+            this.d,
+            tx,
+            payment,
+            `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
+          ),
         );
       }
     }
@@ -235,17 +241,6 @@ export class BillPayPipeline {
     const result = resultOf(payment);
     await this.d.idempotency.complete(tx, key, serialiseResult(result), this.now());
     return { kind: 'processed', result };
-  }
-
-  private async reverseInTx(tx: Tx, payment: Payment, req: PostingRequest, memo: string): Promise<void> {
-    switch (engineFor(payment.payerType)) {
-      case 'core-banking':
-        return this.d.coreBanking.reverse(tx, req, memo);
-      case 'agent-banking':
-        return this.d.agentEngine.reverse(tx, req, memo);
-      case 'mfs-float':
-        return this.d.floatEngine.reverse(tx, req, memo);
-    }
   }
 
   private observe(cmd: BillPayCommand, outcome: PayOutcome, started: bigint): void {

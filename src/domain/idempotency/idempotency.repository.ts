@@ -25,7 +25,7 @@ export class IdempotencyRepository {
     tx: Executor,
     id: IdempotencyScope,
     fingerprint: string,
-    paymentId: string,
+    paymentId: string | null,
     now: Date,
   ): Promise<BeginOutcome> {
     const inserted = await tx

@@ -1,0 +1,61 @@
+import type { PartnersRepository } from '../../domain/partners/partners.repository';
+import type { BillTypeCatalog } from '../../domain/catalog/bill-types';
+import type { Logger } from '../../infrastructure/logging/logger';
+import type { Metrics } from '../../infrastructure/metrics/metrics';
+import type { BillPayPipeline } from '../../pipeline/bill-pay.pipeline';
+import type { ReversalService } from '../../pipeline/reversal.service';
+import { loadDialect } from '../../protocols/iso8583';
+import { Iso8583Flows } from '../../protocols/iso8583/flows/iso8583-flows';
+import { LaneGuard, type LaneDefinition } from '../lane-config';
+import { Iso8583TcpServer } from './iso8583-tcp.server';
+
+export interface Iso8583LaneDeps {
+  readonly pipeline: BillPayPipeline;
+  readonly reversals: ReversalService;
+  readonly partners: PartnersRepository;
+  readonly billTypes: BillTypeCatalog;
+  readonly cardTokenSecret: string;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
+/** Builds one ISO 8583 lane: its allowlist guard, its dialect's flows and its TCP transport. */
+export function createIso8583Lane(lane: LaneDefinition, deps: Iso8583LaneDeps): Iso8583TcpServer {
+  const settings = lane.iso8583;
+  if (settings === undefined) throw new Error(`lane ${lane.id} has no iso8583 settings`);
+  const guard = new LaneGuard(lane);
+  const flows = new Iso8583Flows({
+    lane: { id: lane.id, ...(lane.payerTypes !== undefined ? { payerTypes: lane.payerTypes } : {}) },
+    dialect: loadDialect(settings.dialect),
+    pipeline: deps.pipeline,
+    reversals: deps.reversals,
+    resolvePartner: async (peer, acquirer) => {
+      const id = guard.partnerFor(peer.remoteAddress, acquirer);
+      if (id === undefined) return undefined;
+      const partner = await deps.partners.findById(id);
+      return partner?.status === 'suspended' ? undefined : partner;
+    },
+    isKnownBillType: (code) => deps.billTypes.has(code),
+    cardTokenSecret: deps.cardTokenSecret,
+    log: deps.log,
+  });
+  return new Iso8583TcpServer(
+    {
+      laneId: lane.id,
+      host: lane.listener.host,
+      port: lane.listener.port,
+      lengthHeader: settings.lengthHeader,
+      tpdu: settings.tpdu,
+      maxFrameSize: settings.maxFrameSize,
+      incompleteFrameTimeoutMs: settings.incompleteFrameTimeoutMs,
+      drainTimeoutMs: 10_000,
+      admit: (peer) => guard.admits(peer.remoteAddress),
+      onRefused: (peer, reason) => {
+        deps.metrics.edgeRefusals.inc({ lane: lane.id, reason });
+        deps.log.warn({ lane: lane.id, peer: peer.remoteAddress, reason }, 'connection refused at the edge');
+      },
+    },
+    (payload, peer) => flows.handle(payload, peer),
+    deps.log,
+  );
+}

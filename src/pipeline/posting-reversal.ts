@@ -1,0 +1,37 @@
+import type { Tx } from '../domain/db';
+import type { Payment } from '../domain/payments/payment';
+import type { AgentEngine } from '../domain/posting/agent-engine';
+import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
+import type { FloatEngine } from '../domain/posting/float-engine';
+import { engineFor, type PostingRequest } from '../domain/posting/posting-engine';
+
+export interface Engines {
+  readonly floatEngine: FloatEngine;
+  readonly agentEngine: AgentEngine;
+  readonly coreBanking: CoreBankingEngine;
+}
+
+export function postingRequestOf(payment: Payment): PostingRequest {
+  return {
+    paymentId: payment.id,
+    partnerId: payment.partnerId,
+    payer: { kind: payment.payerKind, id: payment.payerId },
+    amountMinor: payment.amountMinor,
+    currency: payment.currency,
+    settlementAccount: payment.route?.settlementAccount ?? '',
+    receivedAt: payment.receivedAt,
+  };
+}
+
+/** Undoes a payment's posting in our ledger through the engine that made it. */
+export function reversePostingInTx(engines: Engines, tx: Tx, payment: Payment, memo: string): Promise<void> {
+  const req = postingRequestOf(payment);
+  switch (engineFor(payment.payerType)) {
+    case 'core-banking':
+      return engines.coreBanking.reverse(tx, req, memo);
+    case 'agent-banking':
+      return engines.agentEngine.reverse(tx, req, memo);
+    case 'mfs-float':
+      return engines.floatEngine.reverse(tx, req, memo);
+  }
+}

@@ -1,0 +1,200 @@
+import type { Db, Tx } from '../domain/db';
+import type { BillerClient } from '../domain/billers/biller-client';
+import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
+import type { Payment } from '../domain/payments/payment';
+import type { PaymentsRepository } from '../domain/payments/payments.repository';
+import type { Logger } from '../infrastructure/logging/logger';
+import type { Metrics } from '../infrastructure/metrics/metrics';
+import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
+
+export interface ReversalRequest {
+  readonly partnerId: string;
+  /** The original payment's idempotency identity (scope and key), as its protocol derived it. */
+  readonly original: { readonly scope: string; readonly key: string };
+  /** The reversal's own idempotency identity: a repeated reversal gets the same answer. */
+  readonly reversal: { readonly scope: string; readonly key: string };
+  readonly fingerprint: string;
+  readonly reason: string;
+  /** When the protocol states the amount being reversed; only full reversals are accepted. */
+  readonly amountMinor?: bigint;
+}
+
+export type ReversalStatus =
+  | 'REVERSED'
+  | 'ALREADY_REVERSED'
+  | 'NOTHING_TO_REVERSE'
+  | 'ORIGINAL_NOT_FOUND'
+  | 'ORIGINAL_IN_FLIGHT'
+  | 'AMOUNT_MISMATCH';
+
+export interface ReversalResult {
+  readonly status: ReversalStatus;
+  readonly originalPaymentId: string | null;
+  /** What the biller said about undoing its side: not needed when it never had the payment. */
+  readonly billerReversal: 'reversed' | 'refused' | 'unknown' | 'not-needed';
+}
+
+export type ReversalOutcome =
+  | { readonly kind: 'processed' | 'replayed'; readonly result: ReversalResult }
+  | { readonly kind: 'conflict' }
+  | { readonly kind: 'in-flight' };
+
+export interface ReversalDeps extends Engines {
+  readonly db: Db;
+  readonly idempotency: IdempotencyRepository;
+  readonly payments: PaymentsRepository;
+  readonly billers: BillerClient;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** How long to wait for an original that is still being processed. */
+  readonly originalWaitMs?: number;
+}
+
+/**
+ * Reverses an earlier payment, whatever protocol asks (ISO 8583 0400/0420, ISO 20022 pacs.004 and
+ * camt.056). The partner's reversal is honoured in our ledger even when the biller cannot confirm its
+ * side at once: that leaves a difference for reconciliation, never a payment the partner believes
+ * reversed while we still hold it.
+ */
+export class ReversalService {
+  constructor(private readonly d: ReversalDeps) {}
+
+  async reverse(req: ReversalRequest): Promise<ReversalOutcome> {
+    const now = new Date();
+    const key: IdempotencyScope = {
+      partnerId: req.partnerId,
+      scope: req.reversal.scope,
+      key: req.reversal.key,
+    };
+    const claimed = await this.d.db
+      .transaction()
+      .execute((tx) => this.d.idempotency.begin(tx, key, req.fingerprint, null, now));
+    if (claimed.kind === 'conflict') return { kind: 'conflict' };
+    if (claimed.kind === 'in-flight') return { kind: 'in-flight' };
+    if (claimed.kind === 'replay') return { kind: 'replayed', result: claimed.result as ReversalResult };
+
+    const result = await this.process(req).catch(async (error: unknown) => {
+      // Leave no key stuck in flight: the partner may repeat the reversal and get a real answer.
+      await this.release(key);
+      throw error;
+    });
+    if (result.result.status === 'ORIGINAL_IN_FLIGHT') {
+      // Nothing was decided: release the key so a repeat of this reversal is evaluated afresh.
+      await this.release(key);
+      return { kind: 'in-flight' };
+    }
+    if (result.tx === undefined) {
+      await this.d.db
+        .transaction()
+        .execute((tx) => this.d.idempotency.complete(tx, key, result.result, new Date()));
+    } else {
+      await this.d.db.transaction().execute(async (tx) => {
+        await result.tx?.(tx);
+        await this.d.idempotency.complete(tx, key, result.result, new Date());
+      });
+    }
+    this.d.metrics.payments.inc({
+      partner: req.partnerId,
+      protocol: req.reversal.scope,
+      status: 'REVERSAL',
+      reason: result.result.status,
+    });
+    this.d.log.info({ partner: req.partnerId, ...result.result }, 'reversal answered');
+    return { kind: 'processed', result: result.result };
+  }
+
+  private async process(
+    req: ReversalRequest,
+  ): Promise<{ result: ReversalResult; tx?: (tx: Tx) => Promise<void> }> {
+    const original = await this.findOriginal(req);
+    if (original === 'in-flight') {
+      return {
+        result: { status: 'ORIGINAL_IN_FLIGHT', originalPaymentId: null, billerReversal: 'not-needed' },
+      };
+    }
+    if (original === undefined) {
+      return {
+        result: { status: 'ORIGINAL_NOT_FOUND', originalPaymentId: null, billerReversal: 'not-needed' },
+      };
+    }
+    const base = { originalPaymentId: original.id };
+    if (req.amountMinor !== undefined && req.amountMinor !== original.amountMinor) {
+      return { result: { ...base, status: 'AMOUNT_MISMATCH', billerReversal: 'not-needed' } };
+    }
+    if (original.state === 'REVERSED')
+      return { result: { ...base, status: 'ALREADY_REVERSED', billerReversal: 'not-needed' } };
+    if (original.state === 'DECLINED') {
+      return { result: { ...base, status: 'NOTHING_TO_REVERSE', billerReversal: 'not-needed' } };
+    }
+
+    let billerReversal: ReversalResult['billerReversal'] = 'not-needed';
+    if (original.route !== null && (original.state === 'APPROVED' || original.state === 'PENDING')) {
+      const endpoint = await this.d.db
+        .selectFrom('biller_endpoints')
+        .select(['id', 'url', 'timeout_ms'])
+        .where('id', '=', original.route.billerEndpoint)
+        .executeTakeFirst();
+      if (endpoint !== undefined) {
+        billerReversal = await this.d.billers.reverse(
+          { id: endpoint.id, url: endpoint.url, timeoutMs: endpoint.timeout_ms },
+          original.id,
+          req.reason,
+        );
+      }
+      if (billerReversal !== 'reversed') {
+        this.d.log.error(
+          { paymentId: original.id, billerReversal },
+          'biller did not confirm the reversal; our side is reversed, reconciliation will show the difference',
+        );
+      }
+    }
+    if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
+      const refund = await this.d.coreBanking.refundCustomer(postingRequestOf(original));
+      if (refund.outcome !== 'debited')
+        this.d.log.error({ paymentId: original.id }, 'core banking refund did not complete');
+    }
+    const result: ReversalResult = { ...base, status: 'REVERSED', billerReversal };
+    return {
+      result,
+      tx: async (tx) => {
+        const locked = await tx
+          .selectFrom('payments')
+          .select('status')
+          .where('id', '=', original.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if (locked.status === 'REVERSED' || locked.status === 'DECLINED') return;
+        await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
+        await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
+      },
+    };
+  }
+
+  private async release(key: IdempotencyScope): Promise<void> {
+    await this.d.db
+      .deleteFrom('idempotency_keys')
+      .where('partner_id', '=', key.partnerId)
+      .where('scope', '=', key.scope)
+      .where('key', '=', key.key)
+      .where('state', '=', 'in_flight')
+      .execute();
+  }
+
+  /** The original payment, waiting a little if it is still being processed. */
+  private async findOriginal(req: ReversalRequest): Promise<Payment | 'in-flight' | undefined> {
+    const deadline = Date.now() + (this.d.originalWaitMs ?? 5_000);
+    for (;;) {
+      const row = await this.d.db
+        .selectFrom('idempotency_keys')
+        .select(['payment_id', 'state'])
+        .where('partner_id', '=', req.partnerId)
+        .where('scope', '=', req.original.scope)
+        .where('key', '=', req.original.key)
+        .executeTakeFirst();
+      if (row?.payment_id == null) return undefined;
+      if (row.state === 'completed') return this.d.payments.findById(this.d.db, row.payment_id);
+      if (Date.now() > deadline) return 'in-flight';
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}

@@ -1,0 +1,360 @@
+import { createHash, createHmac } from 'node:crypto';
+import { uuidv7 } from '../../../domain/ids';
+import { currencyByNumeric } from '../../../domain/money/currency';
+import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
+import type { Partner } from '../../../domain/partners/partner';
+import type { Logger } from '../../../infrastructure/logging/logger';
+import type { BillPayResult, PayOutcome } from '../../../pipeline/bill-pay-command';
+import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
+import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
+import { canonicalJson } from '../../rest/canonical-json';
+import type { Dialect } from '../dialects';
+import { Iso8583Error } from '../errors';
+import { describeForLog } from '../logging/mask';
+import { pack, unpack, type UnpackedMessage } from '../codec/message';
+import type { FieldValue } from '../codec/field';
+import {
+  APPROVED,
+  FIELD_39,
+  FORMAT_ERROR,
+  INVALID_AMOUNT,
+  INVALID_TRANSACTION,
+  SYSTEM_MALFUNCTION,
+  UNKNOWN_ACQUIRER,
+} from './response-codes';
+
+export type Iso8583Answer = { readonly reply: Buffer } | { readonly close: string } | undefined;
+
+export interface Iso8583Peer {
+  readonly remoteAddress: string;
+}
+
+export interface Iso8583FlowsDeps {
+  readonly lane: LaneContext;
+  readonly dialect: Dialect;
+  readonly pipeline: BillPayPipeline;
+  readonly reversals: ReversalService;
+  /** The partner behind a peer, from the lane's allowlist and, where the lane serves several acquirers, field 32. */
+  readonly resolvePartner: (peer: Iso8583Peer, acquirer: string | undefined) => Promise<Partner | undefined>;
+  readonly isKnownBillType: (code: string) => Promise<boolean>;
+  /** Secret for turning a PAN into a card token: full card numbers are never stored. */
+  readonly cardTokenSecret: string;
+  readonly log: Logger;
+  /** How long a duplicate waits for its original still in flight before giving up without an answer. */
+  readonly inFlightWaitMs?: number;
+}
+
+const FINANCIAL_SCOPE = 'iso8583:financial';
+const ECHO_FINANCIAL = [2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 48, 49, 102];
+const ECHO_REVERSAL = [2, 3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49, 90, 102];
+const ECHO_NETWORK = [7, 11, 32, 70];
+
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * Turns ISO 8583 messages into the internal commands and answers in kind: 0200/0201 bill payment,
+ * 0400/0401 reversal, 0420/0421 reversal advice, 0800 network management. Knows the message layout
+ * only through the dialect; the pipeline below knows nothing of ISO 8583.
+ */
+export class Iso8583Flows {
+  constructor(private readonly d: Iso8583FlowsDeps) {}
+
+  async handle(payload: Buffer, peer: Iso8583Peer): Promise<Iso8583Answer> {
+    let request: UnpackedMessage;
+    try {
+      request = unpack(this.d.dialect.spec, payload);
+    } catch (error) {
+      if (!(error instanceof Iso8583Error)) throw error;
+      this.d.log.warn(
+        {
+          lane: this.d.lane.id,
+          peer: peer.remoteAddress,
+          error: error.message,
+          frame: describeForLog(this.d.dialect.spec, payload),
+        },
+        'iso8583 frame could not be decoded; closing the connection',
+      );
+      return { close: 'undecodable frame' };
+    }
+
+    const responseMti = responseMtiOf(request.mti);
+    if (responseMti === undefined) {
+      this.d.log.warn({ lane: this.d.lane.id, mti: request.mti }, 'iso8583 message that cannot be answered');
+      return { close: `unanswerable MTI ${request.mti}` };
+    }
+    try {
+      switch (request.mti) {
+        case '0200':
+        case '0201':
+          return await this.billPayment(request, responseMti, peer);
+        case '0400':
+        case '0401':
+        case '0420':
+        case '0421':
+          return await this.reversal(request, responseMti, peer);
+        case '0800':
+          return this.networkManagement(request, responseMti);
+        default:
+          return this.answer(request, responseMti, ECHO_FINANCIAL, INVALID_TRANSACTION);
+      }
+    } catch (error) {
+      if (error instanceof Refusal) {
+        this.d.log.info(
+          { lane: this.d.lane.id, mti: request.mti, code: error.code, detail: error.message },
+          'iso8583 request refused',
+        );
+        return this.answer(
+          request,
+          responseMti,
+          request.mti.startsWith('04') ? ECHO_REVERSAL : ECHO_FINANCIAL,
+          error.code,
+        );
+      }
+      this.d.log.error({ err: error, lane: this.d.lane.id, mti: request.mti }, 'iso8583 request failed');
+      return this.answer(request, responseMti, ECHO_FINANCIAL, SYSTEM_MALFUNCTION);
+    }
+  }
+
+  private async billPayment(
+    request: UnpackedMessage,
+    responseMti: string,
+    peer: Iso8583Peer,
+  ): Promise<Iso8583Answer> {
+    const processingCode = text(request, 3);
+    if (processingCode === undefined || !processingCode.startsWith('50')) {
+      throw new Refusal(
+        INVALID_TRANSACTION,
+        `processing code ${processingCode ?? '(absent)'} is not a bill payment`,
+      );
+    }
+    const stan = required(request, 11);
+    const transmission = required(request, 7);
+    const rrn = required(request, 37);
+    const acquirer = normaliseAcquirer(required(request, 32));
+    const currency = currencyByNumeric(required(request, 49));
+    if (currency === undefined) throw new Refusal(FORMAT_ERROR, 'unknown currency in field 49');
+    const amountMinor = BigInt(required(request, 4));
+    if (amountMinor <= 0n) throw new Refusal(INVALID_AMOUNT, 'amount must be positive');
+    const bill = request.fields.get(48);
+    if (!(bill instanceof Map)) throw new Refusal(FORMAT_ERROR, 'field 48 with bill data is required');
+    const billType = bill.get('01');
+    const billReference = bill.get('02');
+    if (billType === undefined || billReference === undefined || billReference.trim() === '') {
+      throw new Refusal(FORMAT_ERROR, 'field 48 needs sub-elements 01 (bill type) and 02 (bill reference)');
+    }
+    if (!(await this.d.isKnownBillType(billType)))
+      throw new Refusal(FORMAT_ERROR, `unknown bill type ${billType}`);
+
+    const partner = await this.d.resolvePartner(peer, acquirer);
+    if (partner === undefined)
+      throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
+    const payer = this.payerOf(request, partner);
+    const classified = classifyPayer(partner, this.d.lane, payer);
+    if (!classified.ok) throw new Refusal(FIELD_39.PAYER_TYPE_NOT_ALLOWED, classified.detail);
+
+    const fingerprint = digest({
+      3: processingCode,
+      4: amountMinor.toString(),
+      49: currency.numeric,
+      37: rrn,
+      41: text(request, 41),
+      42: text(request, 42),
+      payer,
+      billType,
+      billReference,
+    });
+    const command = {
+      id: uuidv7(),
+      partnerId: partner.id,
+      lane: this.d.lane.id,
+      protocol: 'iso8583' as const,
+      payerType: classified.payerType,
+      billType,
+      billReference: billReference.trim(),
+      amountMinor,
+      currency: currency.code,
+      payer,
+      partnerReference: rrn.trim(),
+      idempotencyKey: `${acquirer}:${stan}:${transmission}`,
+      receivedAt: new Date(),
+      origin: { mti: request.mti, stan, transmission, acquirer, rrn },
+    };
+    const outcome = await this.untilSettled(() =>
+      this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint }),
+    );
+    switch (outcome.kind) {
+      case 'processed':
+      case 'replayed':
+        return this.answerPayment(request, responseMti, outcome.result);
+      case 'conflict':
+        return this.answer(request, responseMti, ECHO_FINANCIAL, FIELD_39.DUPLICATE_CONFLICT);
+      case 'in-flight':
+        // The original is still being worked on: stay silent, the acquirer repeats (0201).
+        return undefined;
+    }
+  }
+
+  private async reversal(
+    request: UnpackedMessage,
+    responseMti: string,
+    peer: Iso8583Peer,
+  ): Promise<Iso8583Answer> {
+    const stan = required(request, 11);
+    const transmission = required(request, 7);
+    const acquirer = normaliseAcquirer(required(request, 32));
+    const original = required(request, 90);
+    if (!/^\d{42}$/.test(original)) throw new Refusal(FORMAT_ERROR, 'field 90 must be 42 digits');
+    const originalStan = original.slice(4, 10);
+    const originalTransmission = original.slice(10, 20);
+    const originalAcquirer = normaliseAcquirer(original.slice(20, 31));
+    const partner = await this.d.resolvePartner(peer, acquirer);
+    if (partner === undefined)
+      throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
+    const amount = text(request, 4);
+
+    const advice = request.mti.startsWith('042');
+    const outcome = await this.untilSettled(() =>
+      this.d.reversals.reverse({
+        partnerId: partner.id,
+        original: {
+          scope: FINANCIAL_SCOPE,
+          key: `${originalAcquirer}:${originalStan}:${originalTransmission}`,
+        },
+        reversal: {
+          scope: advice ? 'iso8583:reversal-advice' : 'iso8583:reversal',
+          key: `${acquirer}:${stan}:${transmission}`,
+        },
+        fingerprint: digest({ 90: original, 4: amount, 3: text(request, 3) }),
+        reason: `${request.mti} reversal`,
+        ...(amount !== undefined ? { amountMinor: BigInt(amount) } : {}),
+      }),
+    );
+    return this.answer(request, responseMti, ECHO_REVERSAL, this.reversalCode(outcome));
+  }
+
+  private reversalCode(outcome: ReversalOutcome): string {
+    switch (outcome.kind) {
+      case 'conflict':
+        return FIELD_39.DUPLICATE_CONFLICT;
+      case 'in-flight':
+        return SYSTEM_MALFUNCTION;
+      case 'processed':
+      case 'replayed':
+        switch (outcome.result.status) {
+          case 'REVERSED':
+          case 'ALREADY_REVERSED':
+          case 'NOTHING_TO_REVERSE':
+            return APPROVED;
+          case 'ORIGINAL_NOT_FOUND':
+            return this.d.dialect.conventions.reversalUnknownOriginal;
+          case 'ORIGINAL_IN_FLIGHT':
+            return SYSTEM_MALFUNCTION;
+          case 'AMOUNT_MISMATCH':
+            return INVALID_AMOUNT;
+        }
+    }
+  }
+
+  private networkManagement(request: UnpackedMessage, responseMti: string): Iso8583Answer {
+    const code = text(request, 70);
+    const nm = this.d.dialect.conventions.networkManagement;
+    const known = code === nm.signOn || code === nm.signOff || code === nm.echo;
+    return this.answer(request, responseMti, ECHO_NETWORK, known ? APPROVED : INVALID_TRANSACTION);
+  }
+
+  private answerPayment(request: UnpackedMessage, responseMti: string, result: BillPayResult): Iso8583Answer {
+    const code = FIELD_39[result.reasonCode];
+    const extra = new Map<number, FieldValue>();
+    if (result.status === 'APPROVED') extra.set(38, approvalCode(result.paymentId));
+    return this.answer(request, responseMti, ECHO_FINANCIAL, code, extra);
+  }
+
+  /** The response: the request's matching fields echoed, field 39, and any extras the spec knows. */
+  private answer(
+    request: UnpackedMessage,
+    responseMti: string,
+    echo: readonly number[],
+    code: string,
+    extra: ReadonlyMap<number, FieldValue> = new Map(),
+  ): Iso8583Answer {
+    const fields = new Map<number, FieldValue>();
+    for (const n of echo) {
+      const v = request.fields.get(n);
+      if (v !== undefined) fields.set(n, v);
+    }
+    for (const [n, v] of extra) fields.set(n, v);
+    fields.set(39, code);
+    return { reply: pack(this.d.dialect.spec, { mti: responseMti, fields }) };
+  }
+
+  private payerOf(request: UnpackedMessage, partner: Partner): PayerRef {
+    const account = text(request, 102)?.trim();
+    const pan = text(request, 2);
+    if (account !== undefined && account !== '') {
+      switch (partner.kind) {
+        case 'bank':
+          return { kind: 'account', id: account };
+        case 'otc-network':
+          return { kind: 'agent', id: account };
+        default:
+          return { kind: 'wallet', id: account };
+      }
+    }
+    if (pan !== undefined) return { kind: 'card-token', id: this.cardToken(pan) };
+    throw new Refusal(FORMAT_ERROR, 'field 102 (payer account or wallet) or field 2 is required');
+  }
+
+  private cardToken(pan: string): string {
+    return `pan_${createHmac('sha256', this.d.cardTokenSecret).update(pan).digest('base64url').slice(0, 27)}`;
+  }
+
+  /** Repeats while the idempotency record says the original is still in flight, up to a limit. */
+  private async untilSettled<T extends PayOutcome | ReversalOutcome>(attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.d.inFlightWaitMs ?? 10_000);
+    for (;;) {
+      const outcome = await attempt();
+      if (outcome.kind !== 'in-flight' || Date.now() > deadline) return outcome;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+/** 0200 → 0210, 0201 → 0210, 0400/0401 → 0410, 0420/0421 → 0430, 0800 → 0810; responses get none. */
+export function responseMtiOf(mti: string): string | undefined {
+  if (!/^\d{4}$/.test(mti)) return undefined;
+  const fn = Number(mti[2]);
+  if (fn % 2 === 1) return undefined;
+  return `${mti.slice(0, 2)}${fn + 1}0`;
+}
+
+function text(message: UnpackedMessage, n: number): string | undefined {
+  const v = message.fields.get(n);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function required(message: UnpackedMessage, n: number): string {
+  const v = text(message, n);
+  if (v === undefined || v.length === 0) throw new Refusal(FORMAT_ERROR, `field ${n} is required`);
+  return v;
+}
+
+/** Field 32 arrives as sent (n..11) but inside field 90 zero-padded to 11: compare without leading zeros. */
+function normaliseAcquirer(value: string): string {
+  return value.replace(/^0+(?=.)/, '');
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
+}
+
+/** Field 38: six characters derived from the payment id, so a replayed answer carries the same code. */
+function approvalCode(paymentId: string): string {
+  return createHash('sha256').update(paymentId).digest('hex').slice(0, 6).toUpperCase();
+}
