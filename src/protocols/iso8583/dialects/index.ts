@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+import { MessageSpec } from '../codec/message';
+import { formatZodIssues, semanticIssues, specDefinitionSchema } from '../codec/spec';
+import { Iso8583SpecError } from '../errors';
+// Imported (not read from disk) so tsc copies them into dist/ and a built CLI finds them.
+import ascii87 from './ascii87.json';
+import ebcdic87 from './ebcdic87.json';
+import iso87binary from './iso87binary.json';
+
+/**
+ * Lane-level conventions a partner's spec fixes beyond the byte layout. Kept beside the field layout,
+ * in the same file, because both come from the same partner document and change together.
+ */
+const conventionsSchema = z.strictObject({
+  /** Field 70 codes in 0800/0810 network management messages. */
+  networkManagement: z.strictObject({
+    signOn: z.string().regex(/^\d{3}$/),
+    signOff: z.string().regex(/^\d{3}$/),
+    echo: z.string().regex(/^\d{3}$/),
+  }),
+  /** Field 39 answered to a reversal whose original the gateway never saw: '25' or '00', per partner. */
+  reversalUnknownOriginal: z.string().regex(/^[0-9A-Za-z]{2}$/),
+  /** The framing this partner usually uses; a lane's own configuration may still override it. */
+  framing: z.strictObject({ lengthHeader: z.enum(['binary2', 'ascii4']), tpdu: z.boolean() }),
+});
+
+const dialectFileSchema = specDefinitionSchema.extend({ conventions: conventionsSchema });
+
+export type DialectConventions = z.infer<typeof conventionsSchema>;
+
+export interface Dialect {
+  readonly name: string;
+  readonly spec: MessageSpec;
+  readonly conventions: DialectConventions;
+}
+
+const SOURCES: Readonly<Record<string, unknown>> = { ascii87, iso87binary, ebcdic87 };
+const cache = new Map<string, Dialect>();
+
+/** Validates a dialect file's content (spec + conventions); exported for partner-specific files. */
+export function parseDialect(data: unknown, source = 'dialect'): Dialect {
+  const parsed = dialectFileSchema.safeParse(data);
+  if (!parsed.success) throw new Iso8583SpecError(`invalid ${source}`, formatZodIssues(parsed.error));
+  const { conventions, ...definition } = parsed.data;
+  // Checked here too (MessageSpec's constructor checks again) so the error names the file.
+  const issues = semanticIssues(definition);
+  if (issues.length > 0) throw new Iso8583SpecError(`invalid ${source}`, issues);
+  return { name: definition.name, spec: new MessageSpec(definition), conventions };
+}
+
+export function listDialects(): string[] {
+  return Object.keys(SOURCES).sort();
+}
+
+/** The named built-in dialect, validated and compiled once per process. */
+export function loadDialect(name: string): Dialect {
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  if (!Object.prototype.hasOwnProperty.call(SOURCES, name)) {
+    throw new Iso8583SpecError(`unknown ISO 8583 dialect '${name}'; known: ${listDialects().join(', ')}`);
+  }
+  const dialect = parseDialect(SOURCES[name], `dialect ${name}`);
+  if (dialect.name !== name)
+    throw new Iso8583SpecError(`dialect file ${name} names itself '${dialect.name}'`);
+  cache.set(name, dialect);
+  return dialect;
+}
