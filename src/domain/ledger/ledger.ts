@@ -58,55 +58,60 @@ export class Ledger {
       throw new LedgerIntegrityError(`journal does not balance (${entry.lines.length} lines, net ${net})`);
     }
 
-    // Debits first: they are the lines that can meet a floor, and refusing before any credit
-    // keeps the common refusal cheap.
-    const ordered = [...entry.lines].sort((a, b) => (a.side === b.side ? 0 : a.side === 'D' ? -1 : 1));
-    for (const line of ordered) {
-      const delta = line.side === 'C' ? line.amount : -line.amount;
+    // The lines go in first, in one statement; the balance rows are touched last so their row locks
+    // (a partner's float is hot) are held for as little of the transaction as possible. Accounts are
+    // updated in id order, the same order in every transaction, so a payment and a concurrent
+    // reversal can never deadlock on each other's rows.
+    const { rows } = await sql<{ id: string }>`
+      with e as (
+        insert into journal_entries (payment_id, kind, currency, memo)
+        values (${entry.paymentId}, ${entry.kind}, ${entry.currency}, ${entry.memo})
+        returning id
+      )
+      insert into journal_lines (entry_id, account_id, currency, side, amount)
+      select e.id, l.account_id, ${entry.currency}, l.side, l.amount
+      from e, (values ${sql.join(
+        entry.lines.map((l) => sql`(${l.accountId}::text, ${l.side}::char(1), ${l.amount}::bigint)`),
+      )}) as l (account_id, side, amount)
+      returning entry_id as id`.execute(tx);
+    const entryId = rows[0]?.id;
+    if (entryId === undefined) throw new LedgerIntegrityError('journal entry was not written');
+
+    const deltas = new Map<string, bigint>();
+    for (const line of entry.lines) {
+      deltas.set(
+        line.accountId,
+        (deltas.get(line.accountId) ?? 0n) + (line.side === 'C' ? line.amount : -line.amount),
+      );
+    }
+    for (const accountId of [...deltas.keys()].sort()) {
+      const delta = deltas.get(accountId) ?? 0n;
       const updated = await tx
         .updateTable('ledger_accounts')
         .set({ balance: sql`balance + ${delta}` })
-        .where('id', '=', line.accountId)
+        .where('id', '=', accountId)
         .where('currency', '=', entry.currency)
         .where((eb) =>
           eb.or([eb('min_balance', 'is', null), eb(sql`balance + ${delta}`, '>=', eb.ref('min_balance'))]),
         )
         .returning('id')
         .executeTakeFirst();
-      if (updated === undefined) {
-        const exists = await tx
-          .selectFrom('ledger_accounts')
-          .select('currency')
-          .where('id', '=', line.accountId)
-          .executeTakeFirst();
-        if (exists === undefined) throw new LedgerIntegrityError(`unknown account ${line.accountId}`);
-        if (exists.currency.trim() !== entry.currency) {
-          throw new LedgerIntegrityError(
-            `account ${line.accountId} holds ${exists.currency}, not ${entry.currency}`,
-          );
-        }
-        throw new InsufficientFundsError(line.accountId);
-      }
+      if (updated === undefined) throw await this.refusal(tx, accountId, entry.currency);
     }
+    return String(entryId);
+  }
 
-    const { id } = await tx
-      .insertInto('journal_entries')
-      .values({ payment_id: entry.paymentId, kind: entry.kind, currency: entry.currency, memo: entry.memo })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await tx
-      .insertInto('journal_lines')
-      .values(
-        entry.lines.map((l) => ({
-          entry_id: id,
-          account_id: l.accountId,
-          currency: entry.currency,
-          side: l.side,
-          amount: l.amount,
-        })),
-      )
-      .execute();
-    return String(id);
+  private async refusal(tx: Tx, accountId: string, currency: string): Promise<Error> {
+    const exists = await tx
+      .selectFrom('ledger_accounts')
+      .select('currency')
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (exists === undefined) return new LedgerIntegrityError(`unknown account ${accountId}`);
+    if (exists.currency.trim() !== currency) {
+      return new LedgerIntegrityError(`account ${accountId} holds ${exists.currency}, not ${currency}`);
+    }
+    return new InsufficientFundsError(accountId);
   }
 
   async trialBalance(db: Executor): Promise<TrialBalanceRow[]> {
