@@ -1,3 +1,5 @@
+import { iso8583Command } from './iso8583.command';
+
 /** A CLI command: parses its own arguments and returns what to print and the exit code. */
 export interface CliCommand {
   readonly name: string;
@@ -6,4 +8,4 @@ export interface CliCommand {
 }
 
 /** Commands contributed by the protocol and domain modules (ISO 8583, ISO 20022, certificates, audit). */
-export const CLI_COMMANDS: CliCommand[] = [];
+export const CLI_COMMANDS: CliCommand[] = [iso8583Command];

@@ -152,7 +152,7 @@ describe('0400 / 0420 reversals', () => {
     const req = billPayment();
     const paid = await c.request('0200', req);
     expect(paid.fields.get(39)).toBe('00');
-    const reversal = { ...billPayment({ 4: req[4] }), 90: original90(req) };
+    const reversal = { ...billPayment({ 4: req[4]! }), 90: original90(req) };
     const res = await c.request('0400', reversal);
     expect(res.mti).toBe('0410');
     expect(res.fields.get(39)).toBe('00');
@@ -183,7 +183,7 @@ describe('0400 / 0420 reversals', () => {
     const req = billPayment({ 48: { '01': 'WATER', '02': 'TIMEOUT-8583' } });
     const pending = await c.request('0200', req);
     expect(pending.fields.get(39)).toBe('68');
-    const res = await c.request('0420', { ...billPayment({ 4: req[4] }), 90: original90(req) });
+    const res = await c.request('0420', { ...billPayment({ 4: req[4]! }), 90: original90(req) });
     expect(res.mti).toBe('0430');
     expect(res.fields.get(39)).toBe('00');
     expect(await floatBalance()).toBe(before);
