@@ -70,20 +70,27 @@ export function validateBillPay(
         errors.push({ field: at === '' ? '(body)' : at, message: issue.message });
       }
     }
-    return { ok: false, errors };
   }
+  // The checks the schema cannot make still run on whatever fields are well-formed, so one answer
+  // names every bad field rather than the first layer of them.
+  const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const named = new Set(errors.map((e) => e.field));
+  if (typeof raw.billType === 'string' && !named.has('billType') && !isKnownBillType(raw.billType)) {
+    errors.push({ field: 'billType', message: `unknown bill type ${raw.billType}` });
+  }
+  let amount: ReturnType<typeof parseMajorAmount> | undefined;
+  if (typeof raw.amount === 'string' && typeof raw.currency === 'string' && !named.has('currency')) {
+    amount = parseMajorAmount(raw.amount, raw.currency);
+    if (typeof amount === 'string') {
+      errors.push(
+        amount === 'unknown-currency'
+          ? { field: 'currency', message: `unknown currency ${raw.currency}` }
+          : { field: 'amount', message: AMOUNT_MESSAGES[amount] },
+      );
+    }
+  }
+  if (!parsed.success) return { ok: false, errors };
   const b = parsed.data;
-  if (!isKnownBillType(b.billType))
-    errors.push({ field: 'billType', message: `unknown bill type ${b.billType}` });
-
-  const amount = parseMajorAmount(b.amount, b.currency);
-  if (typeof amount === 'string') {
-    errors.push(
-      amount === 'unknown-currency'
-        ? { field: 'currency', message: `unknown currency ${b.currency}` }
-        : { field: 'amount', message: AMOUNT_MESSAGES[amount] },
-    );
-  }
 
   const instruments: PayerRef[] = [];
   if (b.payer.account !== undefined) instruments.push({ kind: 'account', id: b.payer.account });
@@ -97,8 +104,14 @@ export function validateBillPay(
     errors.push({ field: 'payer.cardToken', message: 'must be a token, never a card number' });
   }
 
-  if (errors.length > 0 || typeof amount === 'string' || instruments[0] === undefined)
+  if (
+    errors.length > 0 ||
+    amount === undefined ||
+    typeof amount === 'string' ||
+    instruments[0] === undefined
+  ) {
     return { ok: false, errors };
+  }
   return {
     ok: true,
     value: {
