@@ -15,12 +15,13 @@ export class Iso8583TestClient {
   private readonly waiting = new Map<string, (m: UnpackedMessage) => void>();
   readonly received: Buffer[] = [];
   closed = false;
-  private readonly spec = loadDialect(this.dialect).spec;
+  private readonly spec;
 
   private constructor(
     private readonly socket: Socket,
-    private readonly dialect: string,
+    dialect: string,
   ) {
+    this.spec = loadDialect(dialect).spec;
     socket.on('data', (chunk) => {
       for (const frame of this.decoder.push(chunk)) {
         this.received.push(frame.payload);
