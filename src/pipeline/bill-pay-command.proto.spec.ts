@@ -55,7 +55,10 @@ const PAYER: Record<keyof PayerRef, Kind> = { kind: 'enum', id: 'string' };
 function kindOf(field: protobuf.Field): Kind {
   if (field.map) return 'map';
   if (field.resolvedType instanceof protobuf.Enum) return 'enum';
-  if (field.type === 'google.protobuf.Timestamp' || field.resolvedType?.fullName === '.google.protobuf.Timestamp') {
+  if (
+    field.type === 'google.protobuf.Timestamp' ||
+    field.resolvedType?.fullName === '.google.protobuf.Timestamp'
+  ) {
     return 'timestamp';
   }
   if (field.resolvedType instanceof protobuf.Type) return 'message';
@@ -78,7 +81,9 @@ describe('proto/billgate/v1/bill_pay.proto', () => {
   });
 
   it('has an enum value for every payer type', () => {
-    const values = Object.keys(root.lookupEnum('billgate.v1.PayerType').values).filter((v) => !v.endsWith('UNSPECIFIED'));
+    const values = Object.keys(root.lookupEnum('billgate.v1.PayerType').values).filter(
+      (v) => !v.endsWith('UNSPECIFIED'),
+    );
     expect(values.map((v) => v.replace('PAYER_TYPE_', '').toLowerCase().replace(/_/g, '-')).sort()).toEqual(
       [...PAYER_TYPES].sort(),
     );

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { PaymentsTable } from '../../infrastructure/database/schema';
 import type { Executor } from '../db';
 import { isReasonCode, type PayerType, type ReasonCode } from '../reason-codes';
@@ -79,6 +79,35 @@ export class PaymentsRepository {
       .returningAll()
       .executeTakeFirstOrThrow();
     return toPayment(row);
+  }
+
+  /**
+   * Moves a payment to its final state and completes its idempotency record in one statement (one
+   * statement is atomic on its own), for the common finish that touches no ledger line.
+   */
+  async updateWithIdempotency(
+    db: Executor,
+    id: string,
+    change: PaymentChange,
+    key: { readonly partnerId: string; readonly scope: string; readonly key: string },
+    result: unknown,
+    now: Date,
+  ): Promise<void> {
+    const { rows } = await sql<{ key: string }>`
+      with p as (
+        update payments set
+          status = ${change.state},
+          reason_code = ${change.reasonCode},
+          biller_receipt = coalesce(${change.billerReceipt ?? null}::text, biller_receipt),
+          core_banking_ref = coalesce(${change.coreBankingRef ?? null}::text, core_banking_ref),
+          updated_at = ${now}
+        where id = ${id}
+        returning id
+      )
+      update idempotency_keys set state = 'completed', result = ${JSON.stringify(result)}::jsonb, updated_at = ${now}
+      where partner_id = ${key.partnerId} and scope = ${key.scope} and key = ${key.key} and exists (select 1 from p)
+      returning key`.execute(db);
+    if (rows.length !== 1) throw new Error(`payment ${id} or its idempotency record vanished`);
   }
 
   async findById(db: Executor, id: string): Promise<Payment | undefined> {
