@@ -41,12 +41,24 @@ export interface TrialBalanceRow {
   readonly accountsAgree: boolean;
 }
 
+interface AccountInfo {
+  readonly currency: string;
+  readonly guarded: boolean;
+}
+
 /**
- * The double-entry ledger. Balances are kept on the account rows (credits minus debits) and moved
- * in the same transaction as the lines; a floor on an account is enforced by a guarded update and,
- * behind it, a CHECK constraint. The database also refuses, at commit, any entry that does not balance.
+ * The double-entry ledger. Every entry's lines are written in one statement and the database refuses,
+ * at commit, any entry that does not balance.
+ *
+ * Only accounts with a floor (a partner's float, an agent's account) keep a stored balance, moved in
+ * the same transaction by a guarded update with a CHECK constraint behind it: that is where "never
+ * below zero" must be decided under a row lock. Settlement, clearing and funding accounts have no
+ * floor and are credited by every payment of a bill type; a stored balance there would make every
+ * payment queue on one row, so their balance is the sum of their lines.
  */
 export class Ledger {
+  private readonly accounts = new Map<string, AccountInfo>();
+
   /** Takes a transaction, not a connection: its balance updates and lines must commit or fail together. */
   async post(tx: Tx, entry: JournalEntry): Promise<string> {
     let net = 0n;
@@ -56,6 +68,25 @@ export class Ledger {
     }
     if (entry.lines.length < 2 || net !== 0n) {
       throw new LedgerIntegrityError(`journal does not balance (${entry.lines.length} lines, net ${net})`);
+    }
+
+    const deltas = new Map<string, bigint>();
+    for (const line of entry.lines) {
+      deltas.set(
+        line.accountId,
+        (deltas.get(line.accountId) ?? 0n) + (line.side === 'C' ? line.amount : -line.amount),
+      );
+    }
+    const guarded = new Set<string>();
+    for (const accountId of deltas.keys()) {
+      const account = await this.account(tx, accountId);
+      if (account === undefined) throw new LedgerIntegrityError(`unknown account ${accountId}`);
+      if (account.currency !== entry.currency) {
+        throw new LedgerIntegrityError(
+          `account ${accountId} holds ${account.currency}, not ${entry.currency}`,
+        );
+      }
+      if (account.guarded) guarded.add(accountId);
     }
 
     // The lines go in first, in one statement; the balance rows are touched last so their row locks
@@ -77,41 +108,37 @@ export class Ledger {
     const entryId = rows[0]?.id;
     if (entryId === undefined) throw new LedgerIntegrityError('journal entry was not written');
 
-    const deltas = new Map<string, bigint>();
-    for (const line of entry.lines) {
-      deltas.set(
-        line.accountId,
-        (deltas.get(line.accountId) ?? 0n) + (line.side === 'C' ? line.amount : -line.amount),
-      );
-    }
     for (const accountId of [...deltas.keys()].sort()) {
+      if (!guarded.has(accountId)) continue;
       const delta = deltas.get(accountId) ?? 0n;
       const updated = await tx
         .updateTable('ledger_accounts')
         .set({ balance: sql`balance + ${delta}` })
         .where('id', '=', accountId)
-        .where('currency', '=', entry.currency)
-        .where((eb) =>
-          eb.or([eb('min_balance', 'is', null), eb(sql`balance + ${delta}`, '>=', eb.ref('min_balance'))]),
-        )
+        .where(sql<boolean>`balance + ${delta} >= min_balance`)
         .returning('id')
         .executeTakeFirst();
-      if (updated === undefined) throw await this.refusal(tx, accountId, entry.currency);
+      if (updated === undefined) throw new InsufficientFundsError(accountId);
     }
     return String(entryId);
   }
 
-  private async refusal(tx: Tx, accountId: string, currency: string): Promise<Error> {
-    const exists = await tx
+  /**
+   * Whether an account keeps a stored, floor-guarded balance (floats, agent accounts), and its
+   * currency. Both are fixed when the account is opened, so they are remembered per process.
+   */
+  private async account(tx: Executor, accountId: string): Promise<AccountInfo | undefined> {
+    const known = this.accounts.get(accountId);
+    if (known !== undefined) return known;
+    const row = await tx
       .selectFrom('ledger_accounts')
-      .select('currency')
+      .select(['currency', 'min_balance'])
       .where('id', '=', accountId)
       .executeTakeFirst();
-    if (exists === undefined) return new LedgerIntegrityError(`unknown account ${accountId}`);
-    if (exists.currency.trim() !== currency) {
-      return new LedgerIntegrityError(`account ${accountId} holds ${exists.currency}, not ${currency}`);
-    }
-    return new InsufficientFundsError(accountId);
+    if (row === undefined) return undefined;
+    const info = { currency: row.currency.trim(), guarded: row.min_balance !== null };
+    this.accounts.set(accountId, info);
+    return info;
   }
 
   async trialBalance(db: Executor): Promise<TrialBalanceRow[]> {
@@ -140,6 +167,7 @@ export class Ledger {
         (j) => j.onRef('l.account_id', '=', 'a.id'),
       )
       .select(['a.currency'])
+      .where('a.min_balance', 'is not', null)
       .where(sql<boolean>`a.balance <> coalesce(l.net, 0)`)
       .execute();
     const badCurrencies = new Set(disagreeing.map((r) => r.currency.trim()));
@@ -157,12 +185,18 @@ export class Ledger {
     });
   }
 
+  /** Credits minus debits: stored for floor-guarded accounts, summed from the lines for the others. */
   async balanceOf(db: Executor, accountId: string): Promise<bigint | undefined> {
     const row = await db
       .selectFrom('ledger_accounts')
-      .select('balance')
+      .select(['balance', 'min_balance'])
       .where('id', '=', accountId)
       .executeTakeFirst();
-    return row === undefined ? undefined : BigInt(row.balance);
+    if (row === undefined) return undefined;
+    if (row.min_balance !== null) return BigInt(row.balance);
+    const { rows } = await sql<{ net: bigint | null }>`
+      select sum(case when side = 'C' then amount else -amount end)::bigint as net
+      from journal_lines where account_id = ${accountId}`.execute(db);
+    return BigInt(rows[0]?.net ?? 0n);
   }
 }
