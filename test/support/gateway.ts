@@ -52,6 +52,8 @@ export async function startTestGateway(
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
     HTTP_PORT: '0',
+    ISO8583_PORT: '0',
+    MTLS_PORT: '0',
     BILLER_SIMULATOR_PORT: '0',
     CORE_BANKING_SIMULATOR_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -103,10 +103,14 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
             },
             onConnection,
           );
-    this.server.on('error', (error) =>
-      this.log.error({ err: error, lane: this.options.laneId }, 'iso8583 lane error'),
-    );
+    let listening = false;
+    this.server.on('error', (error) => {
+      // Failing to bind (port in use) must fail the start-up, not leave it waiting forever.
+      if (!listening) callback(error);
+      else this.log.error({ err: error, lane: this.options.laneId }, 'iso8583 lane error');
+    });
     this.server.listen(this.options.port, this.options.host, () => {
+      listening = true;
       const address = this.server?.address();
       this.boundPort = typeof address === 'object' && address !== null ? address.port : this.options.port;
       this.log.info({ lane: this.options.laneId, port: this.boundPort }, 'iso8583 lane listening');
