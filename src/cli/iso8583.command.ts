@@ -1,6 +1,6 @@
 import { decodeCommand, encodeCommand, Iso8583CliInputError } from '../protocols/iso8583/cli/iso8583-cli';
 import { Iso8583Error, Iso8583SpecError } from '../protocols/iso8583';
-import type { CliCommand } from './commands';
+import type { CliCommand } from './cli-command';
 
 const USAGE =
   'iso8583 decode --dialect <name> [--reveal] <hex or file> | iso8583 encode --dialect <name> <json>';

@@ -10,6 +10,18 @@ export const ROUTE_INVALIDATION_CHANNEL = 'routing:invalidate';
 export interface RouteResolverOptions {
   readonly ttlMs: number;
   readonly negativeTtlMs: number;
+  /**
+   * After a write-through, the same keys are written through once more this much later: a node
+   * that read SQL just before the commit may have put the old answer into the shared cache after
+   * the first write-through. Default 250 ms (well inside the one-second visibility promise).
+   */
+  readonly settleMs?: number;
+  /**
+   * How often the shared cache is pinged. Local copies are only trusted while invalidations can
+   * reach this node, and a node answering from its local copy would not otherwise notice that Redis
+   * is down or stalled. A failed ping turns lookups to SQL; a good one after failures heals. Default 500 ms.
+   */
+  readonly heartbeatMs?: number;
 }
 
 const NO_ROUTE = 'null';
@@ -24,6 +36,17 @@ const NO_ROUTE = 'null';
 export class RouteResolver {
   private readonly local = new MemoryCache();
   private sharedHealthy = true;
+  /**
+   * Bumped on every invalidation this node hears or makes. A lookup that read SQL while an
+   * invalidation happened does not cache what it read: it may be the answer from before the commit.
+   */
+  private epoch = 0;
+  /** Keys written through while the shared cache was failing: written again once it is back. */
+  private readonly unsynced = new Map<string, RouteKey>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pinging = false;
+  private closed = false;
 
   constructor(
     private readonly reader: RoutingRulesReader,
@@ -40,12 +63,44 @@ export class RouteResolver {
       this.metrics.routeInvalidations.inc({ direction: 'received' });
       this.dropLocal(message);
     });
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 500);
+    this.heartbeat.unref();
+  }
+
+  private beat(): void {
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    void this.shared
+      .ping()
+      .catch(() => false)
+      .then((ok) => {
+        if (this.closed) return;
+        if (ok && !this.sharedHealthy) this.markSharedRecovered();
+        else if (!ok && this.sharedHealthy)
+          this.sharedUnhealthy(new Error('shared cache did not answer a ping'));
+      })
+      .finally(() => {
+        this.pinging = false;
+      });
   }
 
   markSharedRecovered(): void {
     if (!this.sharedHealthy) this.log.info('shared route cache is back; local copies dropped');
     this.sharedHealthy = true;
+    this.epoch += 1;
     this.local.clear();
+    if (this.unsynced.size > 0 && !this.closed) {
+      const keys = [...this.unsynced.values()];
+      this.unsynced.clear();
+      this.refresh(keys).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'route write-through after recovery failed'),
+      );
+    }
+  }
+
+  /** True while lookups are answered from SQL because the shared cache is failing. */
+  get degraded(): boolean {
+    return !this.sharedHealthy;
   }
 
   async resolve(key: RouteKey): Promise<Route | undefined> {
@@ -58,9 +113,10 @@ export class RouteResolver {
         this.metrics.routeLookups.inc({ source: 'local' });
         return decode(hit);
       }
+      const epoch = this.epoch;
       const route = await this.reader.findRoute(key);
       this.metrics.routeLookups.inc({ source: 'sql' });
-      await this.shared.set(cacheKey, encode(route), this.ttlFor(route));
+      if (epoch === this.epoch) await this.shared.set(cacheKey, encode(route), this.ttlFor(route));
       return route;
     }
 
@@ -71,17 +127,21 @@ export class RouteResolver {
         return decode(localHit);
       }
       try {
+        const epoch = this.epoch;
         const sharedHit = await this.shared.get(cacheKey);
         if (sharedHit !== undefined) {
           this.metrics.routeLookups.inc({ source: 'shared' });
-          this.local.setSync(cacheKey, sharedHit, this.options.ttlMs);
-          return decode(sharedHit);
+          const route = decode(sharedHit);
+          if (epoch === this.epoch) this.local.setSync(cacheKey, sharedHit, this.ttlFor(route));
+          return route;
         }
         const route = await this.reader.findRoute(key);
         this.metrics.routeLookups.inc({ source: 'sql' });
-        const encoded = encode(route);
-        await this.shared.set(cacheKey, encoded, this.ttlFor(route));
-        this.local.setSync(cacheKey, encoded, this.ttlFor(route));
+        if (epoch === this.epoch) {
+          const encoded = encode(route);
+          await this.shared.set(cacheKey, encoded, this.ttlFor(route));
+          if (epoch === this.epoch) this.local.setSync(cacheKey, encoded, this.ttlFor(route));
+        }
         return route;
       } catch (error) {
         this.sharedUnhealthy(error);
@@ -95,15 +155,22 @@ export class RouteResolver {
    * Write-through after an ops change has committed: the fresh answers go into the shared cache, and
    * every node (this one included) is told to drop its local copies of these keys.
    */
-  async refresh(keys: readonly RouteKey[]): Promise<void> {
+  async refresh(keys: readonly RouteKey[], settle = true): Promise<void> {
+    if (keys.length === 0) return;
     const cacheKeys: string[] = [];
+    this.epoch += 1;
     for (const key of keys) {
       const cacheKey = routeCacheKey(key);
       cacheKeys.push(cacheKey);
       const route = await this.reader.findRoute(key);
+      if (this.shared.kind === 'redis' && !this.sharedHealthy) {
+        this.unsynced.set(cacheKey, key);
+        continue;
+      }
       try {
         await this.shared.set(cacheKey, encode(route), this.ttlFor(route));
       } catch (error) {
+        this.unsynced.set(cacheKey, key);
         this.sharedUnhealthy(error);
       }
     }
@@ -115,10 +182,14 @@ export class RouteResolver {
       } catch (error) {
         this.sharedUnhealthy(error);
       }
+      if (settle) this.later(this.options.settleMs ?? 250, () => this.refresh(keys, false));
+    } else {
+      this.metrics.routeInvalidations.inc({ direction: 'published' });
     }
   }
 
   private dropLocal(message: string): void {
+    this.epoch += 1;
     void this.local.delete(message.split('\n'));
   }
 
@@ -127,7 +198,19 @@ export class RouteResolver {
       this.log.warn({ err: error }, 'shared route cache failing; routing from SQL until it recovers');
     }
     this.sharedHealthy = false;
+    this.epoch += 1;
     this.local.clear();
+  }
+
+  private later(ms: number, task: () => Promise<void>): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.closed) return;
+      task().catch((error: unknown) => this.log.warn({ err: error }, 'route settle refresh failed'));
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   private ttlFor(route: Route | undefined): number {
@@ -135,6 +218,10 @@ export class RouteResolver {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     await this.local.close();
   }
 }
