@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const concurrency = Number(arg('concurrency', '64'));
   const seconds = Number(arg('seconds', '15'));
   const warmupSeconds = Number(arg('warmup', '3'));
-  const engine = process.env.DATABASE_URL !== undefined ? 'PostgreSQL + Redis' : 'embedded (PGlite + in-process cache)';
+  const engine =
+    process.env.DATABASE_URL !== undefined ? 'PostgreSQL + Redis' : 'embedded (PGlite + in-process cache)';
   const gw = await startGatewayProcess({});
   const pool = new Pool(gw.url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
 
@@ -32,7 +33,11 @@ async function main(): Promise<void> {
     });
 
   let n = 0;
-  const run = async (untilMs: number, samples: bigint[] | undefined, outcomes: Map<string, number>): Promise<void> => {
+  const run = async (
+    untilMs: number,
+    samples: bigint[] | undefined,
+    outcomes: Map<string, number>,
+  ): Promise<void> => {
     while (Date.now() < untilMs) {
       n += 1;
       const started = process.hrtime.bigint();
@@ -48,16 +53,21 @@ async function main(): Promise<void> {
       });
       const text = await res.body.text();
       samples?.push(process.hrtime.bigint() - started);
-      const status = res.statusCode === 201 ? (JSON.parse(text) as { status: string }).status : `HTTP ${res.statusCode}`;
+      const status =
+        res.statusCode === 201 ? (JSON.parse(text) as { status: string }).status : `HTTP ${res.statusCode}`;
       outcomes.set(status, (outcomes.get(status) ?? 0) + 1);
     }
   };
 
-  await Promise.all(Array.from({ length: concurrency }, () => run(Date.now() + warmupSeconds * 1000, undefined, new Map())));
+  await Promise.all(
+    Array.from({ length: concurrency }, () => run(Date.now() + warmupSeconds * 1000, undefined, new Map())),
+  );
   const samples: bigint[] = [];
   const outcomes = new Map<string, number>();
   const started = Date.now();
-  await Promise.all(Array.from({ length: concurrency }, () => run(started + seconds * 1000, samples, outcomes)));
+  await Promise.all(
+    Array.from({ length: concurrency }, () => run(started + seconds * 1000, samples, outcomes)),
+  );
   const elapsed = (Date.now() - started) / 1000;
   const s = summarise(samples);
 

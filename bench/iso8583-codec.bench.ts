@@ -12,7 +12,7 @@
  */
 import Iso8583 from 'iso_8583';
 
-import { FieldValueInput, loadDialect, pack, unpack } from '../src/protocols/iso8583';
+import { type FieldValueInput, loadDialect, pack, unpack } from '../src/protocols/iso8583';
 
 const ROUNDS = 9;
 const roundSeconds = Number(process.argv[2] ?? '0.5');

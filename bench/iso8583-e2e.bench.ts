@@ -26,8 +26,8 @@ class Connection {
     socket.on('data', (chunk) => {
       for (const frame of this.decoder.push(chunk)) {
         const m = unpack(spec, frame.payload);
-        const stan = String(m.fields.get(11));
-        this.pending.get(stan)?.(String(m.fields.get(39)));
+        const stan = text(m.fields.get(11));
+        this.pending.get(stan)?.(text(m.fields.get(39)));
         this.pending.delete(stan);
       }
     });
@@ -115,3 +115,7 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}

@@ -36,8 +36,7 @@ describe('0200 bill payment', () => {
     expect(res.mti).toBe('0210');
     expect(res.fields.get(39)).toBe('00');
     expect(res.fields.get(38)).toMatch(/^[0-9A-F]{6}$/);
-    for (const f of [3, 4, 7, 11, 32, 37, 41, 42, 49, 102])
-      expect(res.fields.get(f)).toEqual(req[f as keyof typeof req]);
+    for (const f of [3, 4, 7, 11, 32, 37, 41, 42, 49, 102]) expect(res.fields.get(f)).toEqual(req[f]);
     expect(await floatBalance()).toBe(before - 125050n);
   });
 
@@ -91,7 +90,7 @@ describe('0200 bill payment', () => {
     const stored = await gw.services.database.db
       .selectFrom('payments')
       .select(['payer_id', 'payer_type'])
-      .where('partner_reference', '=', String(req[37]))
+      .where('partner_reference', '=', req[37] as string)
       .executeTakeFirstOrThrow();
     expect(stored.payer_type).toBe('card-on-file');
     expect(stored.payer_id).toMatch(/^pan_/);
@@ -161,7 +160,7 @@ describe('0400 / 0420 reversals', () => {
     const payment = await gw.services.database.db
       .selectFrom('payments')
       .select(['id', 'status'])
-      .where('partner_reference', '=', String(req[37]))
+      .where('partner_reference', '=', req[37] as string)
       .executeTakeFirstOrThrow();
     expect(payment.status).toBe('REVERSED');
     expect(gw.simulators.biller!.paidBill(payment.id)?.reversed).toBe(true);

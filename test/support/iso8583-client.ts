@@ -54,11 +54,11 @@ export class Iso8583TestClient {
     timeoutMs = 10_000,
   ): Promise<UnpackedMessage> {
     const bytes = pack(this.spec, { mti, fields });
-    const key = `${responseMti(mti)}:${String(fields[11])}`;
+    const key = `${responseMti(mti)}:${text(fields[11])}`;
     const answer = new Promise<UnpackedMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(key);
-        reject(new Error(`no answer to ${mti} STAN ${String(fields[11])}`));
+        reject(new Error(`no answer to ${mti} STAN ${text(fields[11])}`));
       }, timeoutMs);
       this.waiting.set(key, (m) => {
         clearTimeout(timer);
@@ -89,7 +89,7 @@ function responseMti(mti: string): string {
 }
 
 function matchKey(m: UnpackedMessage): string {
-  return `${m.mti}:${String(m.fields.get(11))}`;
+  return `${m.mti}:${text(m.fields.get(11))}`;
 }
 
 let stan = 100000;
@@ -123,4 +123,8 @@ export function billPayment(
     102: '01711000001',
     ...overrides,
   };
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
-import { FieldValueInput } from '../codec/field';
-import { MessageSpec, pack, unpack } from '../codec/message';
+import { type FieldValueInput } from '../codec/field';
+import { type MessageSpec, pack, unpack } from '../codec/message';
 import { loadDialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { renderFieldValue } from '../logging/mask';
@@ -61,7 +61,7 @@ export function decodeCommand(args: DecodeCommandArgs): string {
     const label = `${String(n).padStart(3)} ${(spec.fieldName(n) ?? '').padEnd(width)}`;
     if (value instanceof Map) {
       lines.push(label.trimEnd());
-      for (const [tag, v] of value) {
+      for (const [tag, v] of value as ReadonlyMap<string, string>) {
         lines.push(`        ${tag} ${spec.subfieldName(n, tag) ?? ''}: ${v}`);
       }
     } else {

@@ -1,4 +1,4 @@
-import { CharTable } from './charsets';
+import { type CharTable } from './charsets';
 import { ASCII_TO_EBCDIC, EBCDIC_TO_ASCII } from './ebcdic';
 
 /** How a string value is laid out in bytes. Binary (class b) values are copied as they are. */

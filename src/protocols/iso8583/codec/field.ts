@@ -1,9 +1,9 @@
-import { Iso8583Error, Iso8583ErrorKind } from '../errors';
-import { CharTable, charTable, describeChar, TextClass } from './charsets';
-import { TextCodec, textCodec } from './encoding';
-import { Prefixer, prefixer } from './prefix';
-import { FieldDefinition } from './spec';
-import { SubfieldCodec, Subfields } from './subfields';
+import { Iso8583Error, type Iso8583ErrorKind } from '../errors';
+import { type CharTable, charTable, describeChar, type TextClass } from './charsets';
+import { type TextCodec, textCodec } from './encoding';
+import { type Prefixer, prefixer } from './prefix';
+import { type FieldDefinition } from './spec';
+import { SubfieldCodec, type Subfields } from './subfields';
 
 /** A field value as unpack returns it: text for n/an/ans/z, bytes for b, a tag map for TLV fields. */
 export type FieldValue = string | Buffer | Subfields;

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import Iso8583 from 'iso_8583';
 
 import { loadDialect } from '../dialects';
-import { GeneratedMessage, messageArb } from '../testing/arbitraries';
-import { FieldValue } from './field';
-import { MessageSpec, pack, unpack } from './message';
+import { type GeneratedMessage, messageArb } from '../testing/arbitraries';
+import { type FieldValue } from './field';
+import { type MessageSpec, pack, unpack } from './message';
 
 /**
  * Differential test against iso_8583 2.6.7 where the two overlap: ASCII data, ASCII LL/LLL prefixes,

@@ -2,8 +2,8 @@ import { loadDialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { caught } from '../testing/errors';
 import { BILL_PAYMENT_0200, ECHO_0800 } from '../testing/fixtures';
-import { FieldValueInput } from './field';
-import { assertRequiredFields, compileSpec, IsoMessageInput, pack, unpack } from './message';
+import { type FieldValueInput } from './field';
+import { assertRequiredFields, compileSpec, type IsoMessageInput, pack, unpack } from './message';
 import { getBinary, getSubfields, getText } from './values';
 
 const { spec } = loadDialect('ascii87');

@@ -1,8 +1,14 @@
 import { Iso8583Error, Iso8583SpecError } from '../errors';
 import { charTable } from './charsets';
-import { TextCodec, textCodec } from './encoding';
-import { CompiledField, compileField, FieldValue, FieldValueInput, ReadCursor } from './field';
-import { FieldDefinition, parseSpecDefinition, semanticIssues, SpecDefinition } from './spec';
+import { type TextCodec, textCodec } from './encoding';
+import {
+  type CompiledField,
+  compileField,
+  type FieldValue,
+  type FieldValueInput,
+  type ReadCursor,
+} from './field';
+import { type FieldDefinition, parseSpecDefinition, semanticIssues, type SpecDefinition } from './spec';
 
 export interface IsoMessage {
   /** Message type indicator, four digits (e.g. '0200'). */

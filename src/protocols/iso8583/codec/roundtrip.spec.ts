@@ -2,7 +2,7 @@ import fc from 'fast-check';
 
 import { listDialects, loadDialect } from '../dialects';
 import { fieldValueArb, messageArb } from '../testing/arbitraries';
-import { FieldValueInput } from './field';
+import { type FieldValueInput } from './field';
 import { pack, unpack } from './message';
 
 describe.each(listDialects())('%s round trip (property)', (name) => {

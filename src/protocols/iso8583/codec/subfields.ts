@@ -1,6 +1,6 @@
 import { Iso8583Error } from '../errors';
-import { CharTable, charTable, describeChar, firstInvalidChar, TextClass } from './charsets';
-import { SubfieldsDefinition } from './spec';
+import { type CharTable, charTable, describeChar, firstInvalidChar, type TextClass } from './charsets';
+import { type SubfieldsDefinition } from './spec';
 
 /** Sub-elements of a TLV private field, by tag, in wire order. */
 export type Subfields = ReadonlyMap<string, string>;

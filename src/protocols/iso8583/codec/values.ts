@@ -1,7 +1,7 @@
 import { Iso8583Error } from '../errors';
-import { FieldValue } from './field';
-import { IsoMessage } from './message';
-import { Subfields } from './subfields';
+import { type FieldValue } from './field';
+import { type IsoMessage } from './message';
+import { type Subfields } from './subfields';
 
 /**
  * Typed reads of an unpacked message. A value of the other kind means the caller and the spec disagree

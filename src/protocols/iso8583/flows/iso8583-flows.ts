@@ -142,8 +142,9 @@ export class Iso8583Flows {
     if (currency === undefined) throw new Refusal(FORMAT_ERROR, 'unknown currency in field 49');
     const amountMinor = BigInt(required(request, 4));
     if (amountMinor <= 0n) throw new Refusal(INVALID_AMOUNT, 'amount must be positive');
-    const bill = request.fields.get(48);
-    if (!(bill instanceof Map)) throw new Refusal(FORMAT_ERROR, 'field 48 with bill data is required');
+    const raw48 = request.fields.get(48);
+    if (!(raw48 instanceof Map)) throw new Refusal(FORMAT_ERROR, 'field 48 with bill data is required');
+    const bill: ReadonlyMap<string, string> = raw48;
     const billType = bill.get('01');
     const billReference = bill.get('02');
     if (billType === undefined || billReference === undefined || billReference.trim() === '') {

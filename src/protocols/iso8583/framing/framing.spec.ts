@@ -2,7 +2,7 @@ import fc from 'fast-check';
 
 import { FramingError } from '../errors';
 import { caughtFraming } from '../testing/errors';
-import { encodeFrame, Frame, FrameDecoder, LengthHeader, swapTpdu, Tpdu } from './framing';
+import { encodeFrame, type Frame, FrameDecoder, type LengthHeader, swapTpdu, type Tpdu } from './framing';
 
 const payloads = [Buffer.from('0800first'), Buffer.from('0810second message'), Buffer.alloc(300, 0x41)];
 

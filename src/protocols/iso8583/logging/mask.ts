@@ -1,6 +1,6 @@
 import { Iso8583Error } from '../errors';
-import { FieldValue } from '../codec/field';
-import { FieldSpan, IsoMessage, MessageSpec, unpackInto } from '../codec/message';
+import { type FieldValue } from '../codec/field';
+import { type FieldSpan, type IsoMessage, type MessageSpec, unpackInto } from '../codec/message';
 
 /**
  * Log rendering that never lets card data through: PANs keep at most the first 6 and last 4 digits
@@ -86,7 +86,7 @@ export function maskedHexDump(spec: MessageSpec, bytes: Uint8Array): string {
   } catch {
     decoded = false;
   }
-  const shown = Array.from(bytes, (b) => b as number);
+  const shown = Array.from(bytes, (b) => b);
   for (const s of spans) {
     if (spec.field(s.field)?.sensitive !== undefined) shown.fill(MASK, s.dataStart, s.end);
   }

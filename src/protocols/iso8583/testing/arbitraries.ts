@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 
-import { FieldValue } from '../codec/field';
-import { MessageSpec } from '../codec/message';
-import { FieldDefinition, SubfieldTagDefinition } from '../codec/spec';
+import { type FieldValue } from '../codec/field';
+import { type MessageSpec } from '../codec/message';
+import { type FieldDefinition, type SubfieldTagDefinition } from '../codec/spec';
 
 /**
  * fast-check generators of messages valid for a spec, derived from the spec itself so every dialect

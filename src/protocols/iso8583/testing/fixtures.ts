@@ -1,5 +1,5 @@
-import { FieldValueInput } from '../codec/field';
-import { IsoMessageInput } from '../codec/message';
+import { type FieldValueInput } from '../codec/field';
+import { type IsoMessageInput } from '../codec/message';
 
 /** The bill payment used by golden, CLI and fuzz tests: a typical 0200 plus a 5-digit (odd) field 32. */
 export const BILL_PAYMENT_0200: IsoMessageInput = {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 
-import { FieldSpan, MessageSpec, pack, unpack, unpackInto } from '../codec/message';
+import { type FieldSpan, type MessageSpec, pack, unpack, unpackInto } from '../codec/message';
 import { listDialects, loadDialect } from '../dialects';
 import { FramingError, Iso8583Error } from '../errors';
-import { encodeFrame, FrameDecoder, FrameDecoderOptions, Tpdu } from '../framing/framing';
+import { encodeFrame, FrameDecoder, type FrameDecoderOptions, type Tpdu } from '../framing/framing';
 import { messageArb } from './arbitraries';
 import { BILL_PAYMENT_0200, ECHO_0800 } from './fixtures';
 
