@@ -1,12 +1,20 @@
 import type { Db, Tx } from '../domain/db';
 import type { BillerClient } from '../domain/billers/biller-client';
+import type { BillerDirectory } from '../domain/billers/biller-directory';
+import type { Ledger } from '../domain/ledger/ledger';
+import type { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
 import type { Payment } from '../domain/payments/payment';
-import type { PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
+import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
 import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import type { FloatEngine } from '../domain/posting/float-engine';
-import { engineFor, PostingDeclined, type PostingRequest } from '../domain/posting/posting-engine';
+import {
+  engineFor,
+  floatAccountId,
+  PostingDeclined,
+  type PostingRequest,
+} from '../domain/posting/posting-engine';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { Route } from '../domain/routing/route';
 import type { RouteResolver } from '../domain/routing/route-resolver';
@@ -25,6 +33,9 @@ export interface PipelineDeps {
   readonly agentEngine: AgentEngine;
   readonly coreBanking: CoreBankingEngine;
   readonly billers: BillerClient;
+  readonly billerDirectory: BillerDirectory;
+  readonly ledger: Ledger;
+  readonly floatWriter: FloatPaymentWriter;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -103,7 +114,9 @@ export class BillPayPipeline {
       });
     }
 
-    const billerAnswer = await this.d.billers.pay(begun.route.billerEndpoint, {
+    const endpoint =
+      (await this.d.billerDirectory.get(begun.route.billerEndpoint.id)) ?? begun.route.billerEndpoint;
+    const billerAnswer = await this.d.billers.pay(endpoint, {
       paymentId: payment.id,
       billType: cmd.billType,
       billReference: cmd.billReference,
@@ -155,6 +168,10 @@ export class BillPayPipeline {
   ): Promise<Begun> {
     const now = this.now();
     const engine = engineFor(cmd.payerType);
+    if (engine === 'mfs-float' && route !== undefined && routeProblem(cmd, route) === undefined) {
+      const fast = await this.beginOnFloat(cmd, idem, key, route, now);
+      if (fast !== undefined) return fast;
+    }
     try {
       return await this.d.db.transaction().execute(async (tx) => {
         const claimed = await this.d.idempotency.begin(tx, key, idem.fingerprint, cmd.id, now);
@@ -187,6 +204,43 @@ export class BillPayPipeline {
     }
   }
 
+  /**
+   * The float engine's one-statement path (see FloatPaymentWriter). Undefined when the partner holds
+   * no float in this currency: the transactional path then records the precise refusal.
+   */
+  private async beginOnFloat(
+    cmd: BillPayCommand,
+    idem: IdempotencyContext,
+    key: IdempotencyScope,
+    route: Route,
+    now: Date,
+  ): Promise<Begun | undefined> {
+    const floatAccount = floatAccountId(cmd.partnerId, cmd.currency);
+    const account = await this.d.ledger.account(this.d.db, floatAccount);
+    if (account === undefined || !account.guarded || account.currency !== cmd.currency) return undefined;
+    const record = { ...newPayment(cmd, route, 'POSTED', 'APPROVED'), createdAt: now };
+    const posted = paymentOf(record);
+    const declined: Payment = { ...posted, state: 'DECLINED', reasonCode: 'INSUFFICIENT_FUNDS' };
+    const written = await this.d.floatWriter.write(this.d.db, {
+      payment: record,
+      idempotency: { ...key, fingerprint: idem.fingerprint, expiresAt: this.d.idempotency.expiryFrom(now) },
+      floatAccount,
+      settlementAccount: route.settlementAccount.id,
+      declinedResult: serialiseResult(resultOf(declined)),
+    });
+    switch (written) {
+      case 'posted':
+        return { kind: 'posted', payment: posted, route };
+      case 'declined':
+        return { kind: 'outcome', outcome: { kind: 'processed', result: resultOf(declined) } };
+      case 'duplicate':
+        return {
+          kind: 'outcome',
+          outcome: fromExisting(await this.d.idempotency.existing(this.d.db, key, idem.fingerprint)),
+        };
+    }
+  }
+
   private insertPayment(
     tx: Tx,
     cmd: BillPayCommand,
@@ -194,34 +248,7 @@ export class BillPayPipeline {
     state: 'RECEIVED' | 'POSTED' | 'DECLINED',
     reasonCode: ReasonCode,
   ): Promise<Payment> {
-    return this.d.payments.insert(tx, {
-      id: cmd.id,
-      partnerId: cmd.partnerId,
-      lane: cmd.lane,
-      protocol: cmd.protocol,
-      payerType: cmd.payerType,
-      billType: cmd.billType,
-      billReference: cmd.billReference,
-      amountMinor: cmd.amountMinor,
-      currency: cmd.currency,
-      payerKind: cmd.payer.kind,
-      payerId: cmd.payer.id,
-      partnerReference: cmd.partnerReference,
-      idempotencyKey: cmd.idempotencyKey,
-      state,
-      reasonCode,
-      route:
-        route === undefined
-          ? null
-          : {
-              ruleId: route.ruleId,
-              version: route.version,
-              billerEndpoint: route.billerEndpoint.id,
-              settlementAccount: route.settlementAccount.id,
-            },
-      origin: cmd.origin,
-      receivedAt: cmd.receivedAt,
-    });
+    return this.d.payments.insert(tx, newPayment(cmd, route, state, reasonCode));
   }
 
   private async finish(
@@ -283,6 +310,52 @@ export class BillPayPipeline {
       this.d.metrics.idempotency.inc({ partner: cmd.partnerId, outcome: outcome.kind });
     }
   }
+}
+
+function newPayment(
+  cmd: BillPayCommand,
+  route: Route | undefined,
+  state: 'RECEIVED' | 'POSTED' | 'DECLINED',
+  reasonCode: ReasonCode,
+): NewPayment {
+  return {
+    id: cmd.id,
+    partnerId: cmd.partnerId,
+    lane: cmd.lane,
+    protocol: cmd.protocol,
+    payerType: cmd.payerType,
+    billType: cmd.billType,
+    billReference: cmd.billReference,
+    amountMinor: cmd.amountMinor,
+    currency: cmd.currency,
+    payerKind: cmd.payer.kind,
+    payerId: cmd.payer.id,
+    partnerReference: cmd.partnerReference,
+    idempotencyKey: cmd.idempotencyKey,
+    state,
+    reasonCode,
+    route:
+      route === undefined
+        ? null
+        : {
+            ruleId: route.ruleId,
+            version: route.version,
+            billerEndpoint: route.billerEndpoint.id,
+            settlementAccount: route.settlementAccount.id,
+          },
+    origin: cmd.origin,
+    receivedAt: cmd.receivedAt,
+  };
+}
+
+/** The payment a row written from this record reads back as. */
+function paymentOf(p: NewPayment & { readonly createdAt: Date }): Payment {
+  return {
+    ...p,
+    billerReceipt: null,
+    coreBankingRef: null,
+    updatedAt: p.createdAt,
+  };
 }
 
 function routeProblem(cmd: BillPayCommand, route: Route | undefined): ReasonCode | undefined {

@@ -39,14 +39,23 @@ export class IdempotencyRepository {
         payment_id: paymentId,
         created_at: now,
         updated_at: now,
-        expires_at: new Date(now.getTime() + this.retentionHours * 3_600_000),
+        expires_at: this.expiryFrom(now),
       })
       .onConflict((oc) => oc.columns(['partner_id', 'scope', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst();
     if (inserted !== undefined) return { kind: 'new' };
 
-    const existing = await tx
+    return this.existing(tx, id, fingerprint);
+  }
+
+  /** What an earlier request under this key says about a new one with this fingerprint. */
+  async existing(
+    db: Executor,
+    id: IdempotencyScope,
+    fingerprint: string,
+  ): Promise<Exclude<BeginOutcome, { kind: 'new' }>> {
+    const existing = await db
       .selectFrom('idempotency_keys')
       .select(['fingerprint', 'state', 'result', 'payment_id'])
       .where('partner_id', '=', id.partnerId)
@@ -56,6 +65,10 @@ export class IdempotencyRepository {
     if (existing.fingerprint !== fingerprint) return { kind: 'conflict', paymentId: existing.payment_id };
     if (existing.state === 'in_flight') return { kind: 'in-flight', paymentId: existing.payment_id };
     return { kind: 'replay', result: existing.result, paymentId: existing.payment_id };
+  }
+
+  expiryFrom(now: Date): Date {
+    return new Date(now.getTime() + this.retentionHours * 3_600_000);
   }
 
   async complete(tx: Executor, id: IdempotencyScope, result: unknown, now: Date): Promise<void> {

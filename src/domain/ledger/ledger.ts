@@ -41,7 +41,7 @@ export interface TrialBalanceRow {
   readonly accountsAgree: boolean;
 }
 
-interface AccountInfo {
+export interface AccountInfo {
   readonly currency: string;
   readonly guarded: boolean;
 }
@@ -127,7 +127,7 @@ export class Ledger {
    * Whether an account keeps a stored, floor-guarded balance (floats, agent accounts), and its
    * currency. Both are fixed when the account is opened, so they are remembered per process.
    */
-  private async account(tx: Executor, accountId: string): Promise<AccountInfo | undefined> {
+  async account(tx: Executor, accountId: string): Promise<AccountInfo | undefined> {
     const known = this.accounts.get(accountId);
     if (known !== undefined) return known;
     const row = await tx

@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { PaymentsTable } from '../../infrastructure/database/schema';
 import type { Executor } from '../db';
 import { isReasonCode, type PayerType, type ReasonCode } from '../reason-codes';
@@ -24,6 +24,8 @@ export interface NewPayment {
   readonly route: PaymentRoute | null;
   readonly origin: Readonly<Record<string, string>>;
   readonly receivedAt: Date;
+  /** Set by callers that must know it before the row exists (to build the answer in the same statement). */
+  readonly createdAt?: Date;
 }
 
 export interface PaymentChange {
@@ -37,29 +39,7 @@ export class PaymentsRepository {
   async insert(db: Executor, p: NewPayment): Promise<Payment> {
     const row = await db
       .insertInto('payments')
-      .values({
-        id: p.id,
-        partner_id: p.partnerId,
-        lane: p.lane,
-        protocol: p.protocol,
-        payer_type: p.payerType,
-        bill_type: p.billType,
-        bill_reference: p.billReference,
-        amount: p.amountMinor,
-        currency: p.currency,
-        payer_kind: p.payerKind,
-        payer_id: p.payerId,
-        partner_reference: p.partnerReference,
-        idempotency_key: p.idempotencyKey,
-        status: p.state,
-        reason_code: p.reasonCode,
-        route_rule_id: p.route?.ruleId ?? null,
-        route_version: p.route?.version ?? null,
-        biller_endpoint: p.route?.billerEndpoint ?? null,
-        settlement_account: p.route?.settlementAccount ?? null,
-        origin: JSON.stringify(p.origin),
-        received_at: p.receivedAt,
-      })
+      .values(paymentRow(p))
       .returningAll()
       .executeTakeFirstOrThrow();
     return toPayment(row);
@@ -130,6 +110,34 @@ export class PaymentsRepository {
       .execute();
     return rows.map(toPayment);
   }
+}
+
+/** Column values of a new payment; shared by every path that inserts one. */
+export function paymentRow(p: NewPayment): Insertable<PaymentsTable> {
+  return {
+    id: p.id,
+    partner_id: p.partnerId,
+    lane: p.lane,
+    protocol: p.protocol,
+    payer_type: p.payerType,
+    bill_type: p.billType,
+    bill_reference: p.billReference,
+    amount: p.amountMinor,
+    currency: p.currency,
+    payer_kind: p.payerKind,
+    payer_id: p.payerId,
+    partner_reference: p.partnerReference,
+    idempotency_key: p.idempotencyKey,
+    status: p.state,
+    reason_code: p.reasonCode,
+    route_rule_id: p.route?.ruleId ?? null,
+    route_version: p.route?.version ?? null,
+    biller_endpoint: p.route?.billerEndpoint ?? null,
+    settlement_account: p.route?.settlementAccount ?? null,
+    origin: JSON.stringify(p.origin),
+    received_at: p.receivedAt,
+    ...(p.createdAt !== undefined ? { created_at: p.createdAt, updated_at: p.createdAt } : {}),
+  };
 }
 
 export function toPayment(row: Selectable<PaymentsTable>): Payment {

@@ -1,0 +1,310 @@
+import { sql } from 'kysely';
+import type { Db, Executor } from '../db';
+import { PARTNER_KINDS, type PartnerKind } from './partner';
+import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { withEdge } from './edge-tables';
+import {
+  checkTransition,
+  isPartnerState,
+  schedulesSchema,
+  timeInStates,
+  type PartnerState,
+  type Schedules,
+} from './onboarding';
+
+export class OnboardingError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'EXISTS' | 'INVALID' | 'GATE',
+    message: string,
+    readonly reasons: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'OnboardingError';
+  }
+}
+
+export interface PartnerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: PartnerKind;
+  readonly payerTypes: readonly PayerType[];
+  readonly status: PartnerState;
+  readonly schedules: Schedules;
+  readonly noticeHours: number;
+  readonly statusChangedAt: Date;
+  readonly contractsSignedAt: Date | null;
+  readonly certificationPassedAt: Date | null;
+  readonly firstSettledAt: Date | null;
+  /** Seconds from contracts signed to the first approved payment. */
+  readonly signingToFirstSettledSeconds: number | null;
+  readonly secondsInState: Partial<Record<PartnerState, number>>;
+  readonly history: readonly {
+    fromState: string | null;
+    toState: string;
+    at: Date;
+    actor: string;
+    reason: string;
+  }[];
+}
+
+export interface NewPartner {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: PartnerKind;
+  readonly payerTypes: readonly PayerType[];
+  readonly schedules?: unknown;
+}
+
+/** Facts about the partner that live outside this module (lane configuration). */
+export interface OnboardingEnvironment {
+  readonly hasAllowlist: (partnerId: string, db: Executor) => Promise<boolean>;
+}
+
+const PARTNER_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+function parseSchedules(value: unknown): Schedules {
+  const parsed = schedulesSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    throw new OnboardingError(
+      'INVALID',
+      'invalid schedules',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+/** Partner records with their schedules and lifecycle; every state change is written with its history row. */
+export class OnboardingRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly env: OnboardingEnvironment,
+  ) {}
+
+  async create(p: NewPartner, actor: string, now: Date): Promise<PartnerRecord> {
+    if (!PARTNER_ID.test(p.id))
+      throw new OnboardingError('INVALID', 'partner id must be [A-Za-z0-9._-]{1,64}');
+    if (!(PARTNER_KINDS as readonly string[]).includes(p.kind))
+      throw new OnboardingError('INVALID', 'unknown kind');
+    if (
+      p.payerTypes.length === 0 ||
+      p.payerTypes.some((t) => !(PAYER_TYPES as readonly string[]).includes(t))
+    ) {
+      throw new OnboardingError('INVALID', `payerTypes must be among ${PAYER_TYPES.join(', ')}`);
+    }
+    const schedules = parseSchedules(p.schedules);
+    await withEdge(this.db)
+      .transaction()
+      .execute((tx) => this.insert(tx, p, schedules, actor, now));
+    return this.getOrThrow(p.id, now);
+  }
+
+  private async insert(
+    db: Executor,
+    p: NewPartner,
+    schedules: Schedules,
+    actor: string,
+    now: Date,
+  ): Promise<void> {
+    const edge = withEdge(db);
+    const exists = await edge.selectFrom('partners').select('id').where('id', '=', p.id).executeTakeFirst();
+    if (exists !== undefined) throw new OnboardingError('EXISTS', `partner ${p.id} already exists`);
+    await edge
+      .insertInto('partners')
+      .values({
+        id: p.id,
+        name: p.name,
+        kind: p.kind,
+        payer_types: [...p.payerTypes],
+        status: 'draft',
+        schedules: JSON.stringify(schedules),
+        notice_hours: schedules.technical?.credentialRotationNoticeHours ?? 24,
+        status_changed_at: now,
+      })
+      .execute();
+    await edge
+      .insertInto('partner_state_history')
+      .values({ partner_id: p.id, from_state: null, to_state: 'draft', at: now, actor, reason: 'created' })
+      .execute();
+  }
+
+  async list(now: Date): Promise<PartnerRecord[]> {
+    const ids = await withEdge(this.db).selectFrom('partners').select('id').orderBy('id').execute();
+    const out: PartnerRecord[] = [];
+    for (const { id } of ids) {
+      const r = await this.get(id, now);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  async getOrThrow(id: string, now: Date): Promise<PartnerRecord> {
+    const r = await this.get(id, now);
+    if (r === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+    return r;
+  }
+
+  async get(id: string, now: Date, db: Executor = this.db): Promise<PartnerRecord | undefined> {
+    const edge = withEdge(db);
+    const row = await edge
+      .selectFrom('partners')
+      .select([
+        'id',
+        'name',
+        'kind',
+        'payer_types',
+        'status',
+        'schedules',
+        'notice_hours',
+        'status_changed_at',
+        'contracts_signed_at',
+        'certification_passed_at',
+      ])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const history = await edge
+      .selectFrom('partner_state_history')
+      .select(['from_state', 'to_state', 'at', 'actor', 'reason'])
+      .where('partner_id', '=', id)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    const first = await edge
+      .selectFrom('payments')
+      .select(sql<Date | null>`min(created_at)`.as('first'))
+      .where('partner_id', '=', id)
+      .where('status', 'in', ['APPROVED', 'REVERSED'])
+      .executeTakeFirst();
+    const firstSettledAt = first?.first === null || first?.first === undefined ? null : new Date(first.first);
+    const status: PartnerState = isPartnerState(row.status) ? row.status : 'live';
+    const states =
+      history.length > 0
+        ? history.map((h) => ({ toState: h.to_state, at: h.at }))
+        : [{ toState: status, at: row.status_changed_at }];
+    return {
+      id: row.id,
+      name: row.name,
+      kind: (PARTNER_KINDS as readonly string[]).includes(row.kind) ? (row.kind as PartnerKind) : 'bank',
+      payerTypes: row.payer_types.filter((t): t is PayerType =>
+        (PAYER_TYPES as readonly string[]).includes(t),
+      ),
+      status,
+      schedules: schedulesSchema.safeParse(row.schedules ?? {}).data ?? {},
+      noticeHours: row.notice_hours,
+      statusChangedAt: row.status_changed_at,
+      contractsSignedAt: row.contracts_signed_at,
+      certificationPassedAt: row.certification_passed_at,
+      firstSettledAt,
+      signingToFirstSettledSeconds:
+        row.contracts_signed_at !== null && firstSettledAt !== null
+          ? Math.max(0, (firstSettledAt.getTime() - row.contracts_signed_at.getTime()) / 1000)
+          : null,
+      secondsInState: timeInStates(states, now),
+      history: history.map((h) => ({
+        fromState: h.from_state,
+        toState: h.to_state,
+        at: h.at,
+        actor: h.actor,
+        reason: h.reason,
+      })),
+    };
+  }
+
+  /** Replaces the schedules given (the others are kept); validated as a whole. */
+  async updateSchedules(id: string, patch: unknown, now: Date): Promise<PartnerRecord> {
+    const current = await this.getOrThrow(id, now);
+    if (typeof patch !== 'object' || patch === null)
+      throw new OnboardingError('INVALID', 'schedules must be an object');
+    const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
+    await withEdge(this.db)
+      .updateTable('partners')
+      .set({
+        schedules: JSON.stringify(merged),
+        notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
+      })
+      .where('id', '=', id)
+      .execute();
+    return this.getOrThrow(id, now);
+  }
+
+  async recordCertification(id: string, passed: boolean, actor: string, now: Date): Promise<PartnerRecord> {
+    await this.getOrThrow(id, now);
+    await withEdge(this.db)
+      .updateTable('partners')
+      .set({ certification_passed_at: passed ? now : null })
+      .where('id', '=', id)
+      .execute();
+    await withEdge(this.db)
+      .insertInto('partner_state_history')
+      .values({
+        partner_id: id,
+        from_state: null,
+        to_state: passed ? 'certification-passed' : 'certification-failed',
+        at: now,
+        actor,
+        reason: 'certification result recorded',
+      })
+      .execute();
+    return this.getOrThrow(id, now);
+  }
+
+  async transition(id: string, to: string, actor: string, reason: string, now: Date): Promise<PartnerRecord> {
+    if (!isPartnerState(to)) throw new OnboardingError('INVALID', `unknown state ${to}`);
+    await withEdge(this.db)
+      .transaction()
+      .execute(async (tx) => {
+        const row = await tx
+          .selectFrom('partners')
+          .select(['status', 'schedules', 'certification_passed_at', 'contracts_signed_at'])
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+        const from = isPartnerState(row.status) ? row.status : 'live';
+        const check = checkTransition(from, to, {
+          schedules: schedulesSchema.safeParse(row.schedules ?? {}).data ?? {},
+          hasCredential: await this.hasCredential(id, now, tx),
+          hasAllowlist: await this.env.hasAllowlist(id, tx),
+          certificationPassed: row.certification_passed_at !== null,
+        });
+        if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
+        await tx
+          .updateTable('partners')
+          .set({
+            status: to,
+            status_changed_at: now,
+            ...(to === 'contracts-signed' && row.contracts_signed_at === null
+              ? { contracts_signed_at: now }
+              : {}),
+          })
+          .where('id', '=', id)
+          .execute();
+        await tx
+          .insertInto('partner_state_history')
+          .values({ partner_id: id, from_state: from, to_state: to, at: now, actor, reason })
+          .execute();
+      });
+    return this.getOrThrow(id, now);
+  }
+
+  /** An acceptable client certificate or API key at `now`. */
+  async hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
+    const edge = withEdge(db);
+    const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
+      r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
+    const certs = await edge
+      .selectFrom('partner_certificates')
+      .select(['valid_from', 'valid_until', 'revoked_at'])
+      .where('partner_id', '=', id)
+      .execute();
+    if (certs.some(live)) return true;
+    const keys = await edge
+      .selectFrom('api_keys')
+      .select(['valid_from', 'valid_until', 'revoked_at'])
+      .where('principal_type', '=', 'partner')
+      .where('principal_id', '=', id)
+      .execute();
+    return keys.some(live);
+  }
+}
