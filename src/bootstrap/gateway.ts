@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
 import { BillerClient } from '../domain/billers/biller-client';
+import { BillerDirectory } from '../domain/billers/biller-directory';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import { Ledger } from '../domain/ledger/ledger';
 import { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -10,7 +11,9 @@ import { AgentEngine } from '../domain/posting/agent-engine';
 import { CoreBankingClient } from '../domain/posting/core-banking-client';
 import { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import { FloatEngine } from '../domain/posting/float-engine';
+import { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import { RouteResolver } from '../domain/routing/route-resolver';
+import { RoutingAdmin } from '../domain/routing/routing-admin';
 import { RoutingRulesReader } from '../domain/routing/routing-rules.repository';
 import { seedDemoData } from '../demo/demo-data';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
@@ -21,7 +24,16 @@ import { migrateToLatest } from '../infrastructure/database/migrator';
 import { JsonHttpClient } from '../infrastructure/http/http-client';
 import { createLogger, type Logger } from '../infrastructure/logging/logger';
 import { Metrics } from '../infrastructure/metrics/metrics';
-import { createHttpApp } from '../lanes/http/http-app';
+import { createHttpLanes } from '../lanes/http/http-lanes';
+import { resolveLanes } from '../lanes/config-file';
+import { createEdgeSecurity } from '../lanes/security/edge/create-edge';
+import { systemClock, type Clock } from '../lanes/security/clock';
+import { createIso8583Lane } from '../lanes/iso8583/iso8583-lane';
+import type { Iso8583TcpServer } from '../lanes/iso8583/iso8583-tcp.server';
+import type { LaneDefinition } from '../lanes/lane-config';
+import { PartnersRepository } from '../domain/partners/partners.repository';
+import { ReversalService } from '../pipeline/reversal.service';
+import { Iso20022Engine } from '../protocols/iso20022/engine';
 import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator } from '../simulators/biller-simulator';
@@ -32,6 +44,11 @@ export interface Gateway {
   readonly services: GatewayServices;
   readonly http: NestFastifyApplication;
   readonly httpUrl: string;
+  /** Base URL of each HTTP lane by lane id (https:// for TLS lanes). */
+  readonly httpLanes: Readonly<Record<string, string>>;
+  readonly lanes: readonly LaneDefinition[];
+  /** Bound ports of the ISO 8583 lanes, by lane id. */
+  readonly iso8583Ports: Readonly<Record<string, number>>;
   readonly simulators: { readonly biller?: BillerSimulator; readonly coreBanking?: CoreBankingSimulator };
   close(): Promise<void>;
 }
@@ -40,6 +57,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** Simulator tuning for tests (how long SLOW and TIMEOUT references take). */
   readonly billerSimulator?: ConstructorParameters<typeof BillerSimulator>[0];
+  /** Decides credential and token validity (tests pass a ManualClock). */
+  readonly clock?: Clock;
 }
 
 /** The composition root: builds every service from the configuration and starts the lanes. */
@@ -105,12 +124,12 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     await routes.start();
     if (cache instanceof RedisCache) cache.onReconnect(() => routes.markSharedRecovered());
     closers.push(() => routes.close());
+    const routing = new RoutingAdmin(database.db, routes, metrics, log);
+    routing.startScheduler();
+    closers.push(() => Promise.resolve(routing.stopScheduler()));
 
-    const pipeline = new BillPayPipeline({
-      db: database.db,
-      routes,
-      idempotency,
-      payments,
+    const billers = new BillerClient(http, metrics);
+    const engines = {
       floatEngine: new FloatEngine(ledger),
       agentEngine: new AgentEngine(ledger),
       coreBanking: new CoreBankingEngine(
@@ -122,10 +141,33 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
           metrics,
         ),
       ),
-      billers: new BillerClient(http, metrics),
+    };
+    const pipeline = new BillPayPipeline({
+      db: database.db,
+      routes,
+      idempotency,
+      payments,
+      ...engines,
+      billers,
+      billerDirectory: new BillerDirectory(database.db),
+      ledger,
+      floatWriter: new FloatPaymentWriter(),
       metrics,
       log,
     });
+    const reversals = new ReversalService({
+      db: database.db,
+      idempotency,
+      payments,
+      billers,
+      metrics,
+      log,
+      ...engines,
+    });
+    const partners = new PartnersRepository(database.db);
+    // Compiles every ISO 20022 XSD once (~0.35 s); shared by the HTTP lane for the gateway's life.
+    const iso20022 = await Iso20022Engine.create();
+    closers.push(() => Promise.resolve(iso20022.dispose()));
 
     const housekeeping = new Housekeeping(
       database.db,
@@ -138,28 +180,62 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     housekeeping.start();
     closers.push(() => Promise.resolve(housekeeping.stop()));
 
+    const clock = options.clock ?? systemClock;
+    const authenticator = new ApiKeyAuthenticator(database.db, 5_000, () => clock.now().getTime());
+    const lanes = resolveLanes(config);
+    const edgeSetup = await createEdgeSecurity({
+      db: database.db,
+      config,
+      lanes,
+      clock,
+      metrics,
+      log,
+      forgetApiKeys: () => authenticator.forget(),
+    });
+    closers.push(() => Promise.resolve(edgeSetup.close()));
+
     const services: GatewayServices = {
       config,
       database,
       cache,
       metrics,
       log,
-      authenticator: new ApiKeyAuthenticator(database.db),
+      authenticator,
       billTypes: new BillTypeCatalog(database.db),
       pipeline,
       payments,
       ledger,
       routes,
+      routing,
+      reversals,
+      iso20022,
+      edge: edgeSetup.edge,
     };
 
-    const app = await createHttpApp(services);
-    closers.push(() => app.close());
-    await app.listen({ port: config.http.port, host: config.http.host });
-    const address = app.getHttpServer().address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.http.port;
-    const httpUrl = `http://${config.http.host}:${port}`;
+    const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);
+    closers.push(() => httpLaneApps.close());
+    const app = httpLaneApps.primary;
+    const iso8583Servers = new Map<string, Iso8583TcpServer>();
+    for (const lane of lanes.filter((l) => l.protocol === 'iso8583')) {
+      const server = createIso8583Lane(lane, {
+        pipeline,
+        reversals,
+        partners,
+        billTypes: services.billTypes,
+        cardTokenSecret: config.cardTokenSecret,
+        metrics,
+        log,
+      });
+      app.connectMicroservice({ strategy: server });
+      iso8583Servers.set(lane.id, server);
+    }
+    await app.startAllMicroservices();
+    const listeners = await httpLaneApps.listen(config.http);
+    const httpLanes = Object.fromEntries(listeners.map((l) => [l.laneId, l.url]));
+    const httpUrl = listeners[0]?.url ?? `http://${config.http.host}:${config.http.port}`;
 
-    return { services, http: app, httpUrl, simulators, close };
+    const iso8583Ports = Object.fromEntries([...iso8583Servers].map(([id, s]) => [id, s.port]));
+    return { services, http: app, httpUrl, httpLanes, lanes, iso8583Ports, simulators, close };
   } catch (error) {
     await close();
     throw error;

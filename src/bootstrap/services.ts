@@ -4,11 +4,15 @@ import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { RouteResolver } from '../domain/routing/route-resolver';
+import type { RoutingAdmin } from '../domain/routing/routing-admin';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
 import type { DatabaseHandle } from '../infrastructure/database/database';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
+import type { ReversalService } from '../pipeline/reversal.service';
+import type { Iso20022Engine } from '../protocols/iso20022/engine';
+import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
@@ -23,6 +27,14 @@ export interface GatewayServices {
   readonly payments: PaymentsRepository;
   readonly ledger: Ledger;
   readonly routes: RouteResolver;
+  /** Reverses earlier payments for any protocol (ISO 8583 0400/0420, ISO 20022 pacs.004/camt.056). */
+  readonly reversals: ReversalService;
+  /** ISO 20022 receive/validate/answer, its XSDs compiled once at start-up. */
+  readonly iso20022: Iso20022Engine;
+  /** Routing as ops own it: audited rule changes, CSV, scheduled changes, dry run, audit log. */
+  readonly routing: RoutingAdmin;
+  /** Lanes' allowlists, client certificates, OAuth tokens, credential rotation, partner onboarding. */
+  readonly edge: EdgeSecurity;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

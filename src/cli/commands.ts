@@ -1,11 +1,11 @@
 import { iso8583Command } from './iso8583.command';
+import { iso20022Command } from './iso20022.command';
+import { certsCommand } from '../lanes/security/pki/certs-command';
 
-/** A CLI command: parses its own arguments and returns what to print and the exit code. */
-export interface CliCommand {
-  readonly name: string;
-  readonly usage: string;
-  run(args: string[]): Promise<{ code: number; output: string }>;
-}
+import { auditCommand } from './audit.command';
+import type { CliCommand } from './cli-command';
+
+export type { CliCommand };
 
 /** Commands contributed by the protocol and domain modules (ISO 8583, ISO 20022, certificates, audit). */
-export const CLI_COMMANDS: CliCommand[] = [iso8583Command];
+export const CLI_COMMANDS: CliCommand[] = [iso8583Command, iso20022Command, certsCommand, auditCommand];

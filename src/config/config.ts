@@ -25,6 +25,8 @@ const envSchema = z.object({
   ISO8583_PORT: port.default(8583),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BILLGATE_CONFIG: z.string().optional(),
+  /** TLS material of the lanes without their own files: the development PKI, relative to the cwd. */
+  CERTS_DIR: z.string().min(1).default('certs/dev'),
   DEMO_DATA: bool.optional(),
   SIMULATORS: bool.optional(),
   BILLER_SIMULATOR_PORT: port.default(8091),
@@ -53,6 +55,7 @@ export interface AppConfig {
   readonly iso8583Port: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly configFile: string | undefined;
+  readonly certsDir: string;
   /** Seed demo partners, billers, routes and accounts (embedded default only). */
   readonly demoData: boolean;
   /** Start the biller and core-banking simulators on loopback. */
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     iso8583Port: e.ISO8583_PORT,
     logLevel: e.LOG_LEVEL,
     configFile: e.BILLGATE_CONFIG,
+    certsDir: e.CERTS_DIR,
     demoData,
     simulators,
     billerSimulatorPort: e.BILLER_SIMULATOR_PORT,

@@ -4,6 +4,7 @@ import { registerApiKey } from '../domain/partners/api-key-authenticator';
 import type { PartnerKind } from '../domain/partners/partner';
 import { coreBankingClearingAccountId, floatAccountId } from '../domain/posting/posting-engine';
 import type { PayerType } from '../domain/reason-codes';
+import { AuditedRoutingRules } from '../domain/routing/audited-routing-rules';
 
 export const DEMO_CURRENCY = 'BDT';
 export const DEMO_BILL_TYPES = ['ELECTRICITY', 'WATER', 'GAS'] as const;
@@ -38,6 +39,14 @@ export const DEMO_PARTNERS: readonly DemoPartner[] = [
     floatMinor: 100_000_000n,
   },
   { id: 'demo-agents', name: 'Demo Agent Network', kind: 'otc-network', payerType: 'otc-agent' },
+  // On the public mTLS lane only (client certificate + bound JWT); see lane-config demoLanes.
+  {
+    id: 'demo-fintech',
+    name: 'Demo Fintech',
+    kind: 'aggregator',
+    payerType: 'wallet-aggregator',
+    floatMinor: 100_000_000n,
+  },
 ];
 
 export function demoApiKey(partnerId: string): string {
@@ -119,22 +128,32 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
         .execute();
     }
 
-    const existingRules = await tx.selectFrom('routing_rules').select('id').limit(1).execute();
-    if (existingRules.length === 0) {
-      for (const p of DEMO_PARTNERS) {
-        for (const billType of DEMO_BILL_TYPES) {
-          await tx
-            .insertInto('routing_rules')
-            .values({
-              bill_type: billType,
-              payer_type: p.payerType,
-              partner_id: p.id,
-              biller_endpoint: demoBillerEndpointId(billType),
-              settlement_account: settlementAccountId(billType),
-            })
-            .execute();
-        }
-      }
+    // Demo partners without any rule get theirs (a partner added to the demo later is routed too).
+    const routed = new Set(
+      (await tx.selectFrom('routing_rules').select('partner_id').distinct().execute()).map(
+        (r) => r.partner_id,
+      ),
+    );
+    const unrouted = DEMO_PARTNERS.filter((p) => !routed.has(p.id));
+    if (unrouted.length > 0) {
+      // Rules are written only through the audited repository (the database refuses anything else).
+      await new AuditedRoutingRules(db).run(
+        { actor: 'system:demo-seed', reason: 'demo data: one route per demo partner and bill type' },
+        async (rules) => {
+          for (const p of unrouted) {
+            for (const billType of DEMO_BILL_TYPES) {
+              await rules.create({
+                billType,
+                payerType: p.payerType,
+                partnerId: p.id,
+                billerEndpoint: demoBillerEndpointId(billType),
+                settlementAccount: settlementAccountId(billType),
+              });
+            }
+          }
+        },
+        tx,
+      );
     }
 
     await tx

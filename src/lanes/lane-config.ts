@@ -20,6 +20,10 @@ export interface LaneDefinition {
   readonly listener: { readonly host: string; readonly port: number };
   readonly tls: TlsMode;
   readonly partners: readonly LanePartner[];
+  /** Addresses from which the bank's ops may use the ops API on this lane (never on public-mtls). */
+  readonly opsCidrs?: readonly string[];
+  /** TLS material for server/mutual lanes; absent: the development PKI under CERTS_DIR. */
+  readonly tlsFiles?: { readonly cert: string; readonly key: string; readonly ca?: string };
   /** Payer types carried on this lane; absent means the partners' schedules alone decide. */
   readonly payerTypes?: readonly PayerType[];
   readonly iso8583?: {
@@ -113,5 +117,16 @@ export function demoLanes(
         incompleteFrameTimeoutMs: 10_000,
       },
     },
+    {
+      id: 'public-mtls',
+      kind: 'public-mtls',
+      protocol: 'http',
+      listener: { host, port: ports.mtls },
+      tls: 'mutual',
+      partners: DEMO_MTLS_PARTNERS.map((partnerId) => ({ partnerId, cidrs: LOOPBACK })),
+    },
   ];
 }
+
+/** Demo partners on the public mTLS lane: they get a development client certificate. */
+export const DEMO_MTLS_PARTNERS: readonly string[] = ['demo-fintech'];

@@ -53,6 +53,7 @@ export async function startTestGateway(
     DATA_DIR: dataDir,
     HTTP_PORT: '0',
     ISO8583_PORT: '0',
+    CERTS_DIR: join(dataDir, 'certs'),
     MTLS_PORT: '0',
     BILLER_SIMULATOR_PORT: '0',
     CORE_BANKING_SIMULATOR_PORT: '0',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
 import * as foundation from './migrations/20261123000000-foundation';
 import * as routingAudit from './migrations/20261123010000-routing-audit';
+import * as edgeSecurity from './migrations/20261123020000-edge-security';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -11,6 +12,7 @@ import * as routingAudit from './migrations/20261123010000-routing-audit';
 const MIGRATIONS: Record<string, Migration> = {
   '20261123000000-foundation': foundation,
   '20261123010000-routing-audit': routingAudit,
+  '20261123020000-edge-security': edgeSecurity,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -47,6 +47,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly routeCacheHitRatio = new Gauge({
+    name: 'billgate_route_cache_hit_ratio',
+    help: 'Share of routing lookups answered from a cache (local or shared) since start',
+    registers: [this.registry],
+    collect: async () => {
+      const values = (await this.routeLookups.get()).values;
+      let hits = 0;
+      let total = 0;
+      for (const v of values) {
+        total += v.value;
+        if (v.labels.source === 'local' || v.labels.source === 'shared') hits += v.value;
+      }
+      this.routeCacheHitRatio.set(total === 0 ? 0 : hits / total);
+    },
+  });
+
+  readonly routingChanges = new Counter({
+    name: 'billgate_routing_changes_total',
+    help: 'Routing rule changes written (each with its audit entry), by action and origin',
+    labelNames: ['action', 'via'] as const,
+    registers: [this.registry],
+  });
+
   readonly externalCalls = new Histogram({
     name: 'billgate_external_call_duration_seconds',
     help: 'Calls to billers and the core banking system by target and outcome',
@@ -60,6 +83,50 @@ export class Metrics {
     help: 'Connections and requests refused at the edge, by lane and reason',
     labelNames: ['lane', 'reason'] as const,
     registers: [this.registry],
+  });
+
+  /** Refreshers run on each scrape, registered by the composition root (credentials, onboarding). */
+  private readonly scrapeHooks = new Map<string, () => Promise<void>>();
+
+  onScrape(name: string, refresh: () => Promise<void>): void {
+    this.scrapeHooks.set(name, refresh);
+  }
+
+  private readonly scraping = new Map<string, Promise<void>>();
+
+  /** Gauges are collected concurrently: those sharing a hook share its one run per scrape. */
+  private scrape(name: string): Promise<void> {
+    const running = this.scraping.get(name);
+    if (running !== undefined) return running;
+    const run = (this.scrapeHooks.get(name)?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => this.scraping.delete(name));
+    this.scraping.set(name, run);
+    return run;
+  }
+
+  readonly credentialsNearingEnd = new Gauge({
+    name: 'billgate_credentials_nearing_end',
+    help: 'Partner credentials still accepted that end within the horizon (7 days), by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('credentials'),
+  });
+
+  readonly partnerStateSeconds = new Gauge({
+    name: 'billgate_partner_state_seconds',
+    help: 'Time each partner has spent in each onboarding state',
+    labelNames: ['partner', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly partnerSigningToFirstPaymentSeconds = new Gauge({
+    name: 'billgate_partner_signing_to_first_settled_payment_seconds',
+    help: 'Time from contracts signed to the first approved payment, per partner',
+    labelNames: ['partner'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
   });
 
   readonly inFlightRecovered = new Gauge({

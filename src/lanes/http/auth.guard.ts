@@ -3,6 +3,13 @@ import type { FastifyRequest } from 'fastify';
 import type { Partner, Principal } from '../../domain/partners/partner';
 import { problem } from '../../protocols/rest/problem';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import {
+  assertOpsAllowedOnLane,
+  assertPartnerLive,
+  assertPartnerOnLane,
+  authenticateBoundToken,
+  isMutualTlsLane,
+} from './edge-guard';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,11 +45,15 @@ export class PartnerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
+    if (isMutualTlsLane(req)) {
+      // Public lane: a certificate-bound JWT only; API keys are not accepted there.
+      req.principal = await authenticateBoundToken(this.services, req);
+      return true;
+    }
     const principal = await authenticate(this.services, req);
     if (principal.type !== 'partner') throw problem(403, 'forbidden', 'A partner credential is required');
-    if (principal.partner.status === 'suspended') {
-      throw problem(403, 'partner-suspended', 'The partner is suspended');
-    }
+    assertPartnerLive(this.services, req, principal.partner);
+    assertPartnerOnLane(this.services, req, principal.partner);
     req.principal = principal;
     return true;
   }
@@ -54,6 +65,7 @@ export class OpsAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
+    assertOpsAllowedOnLane(req);
     const principal = await authenticate(this.services, req);
     if (principal.type !== 'ops') throw problem(403, 'forbidden', 'An ops credential is required');
     req.principal = principal;

@@ -5,6 +5,8 @@ import type { LoggerService } from '@nestjs/common';
 import type { GatewayServices } from '../../bootstrap/services';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
+import type { LaneDefinition } from '../lane-config';
+import { installEdgeGuard } from './edge-guard';
 import { ProblemFilter } from './problem.filter';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
@@ -30,12 +32,53 @@ class PinoNestLogger implements LoggerService {
   }
 }
 
-export async function createHttpApp(services: GatewayServices): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: DEFAULT_BODY_LIMIT, logger: false, trustProxy: false });
+/** TLS of a lane's listener: server TLS, or mutual with the partners' CA (requestCert + reject). */
+export interface LaneTls {
+  readonly key: string;
+  readonly cert: string;
+  readonly ca?: string;
+  readonly requestCert?: boolean;
+  readonly rejectUnauthorized?: boolean;
+}
+
+/**
+ * One Nest app per HTTP lane, all serving the same routes over the same services; each has its own
+ * listener, TLS mode and edge guard. Without a lane: the unguarded listener of a gateway with no
+ * lanes configured.
+ */
+export async function createHttpApp(
+  services: GatewayServices,
+  lane?: LaneDefinition,
+  tls?: LaneTls,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    logger: false,
+    trustProxy: false,
+    ...(tls !== undefined ? { https: { ...tls } } : {}),
+  });
   const fastify = adapter.getInstance();
+  if (lane !== undefined) installEdgeGuard(fastify, services, lane);
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
   });
+  // Routing rules CSV import (POST /ops/routing/rules.csv): the body arrives as a string.
+  fastify.addContentTypeParser(
+    'text/csv',
+    { parseAs: 'string', bodyLimit: DEFAULT_BODY_LIMIT },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
+  // ISO 20022 messages (POST /iso20022/...): the body arrives as raw bytes, capped at the engine's
+  // limit; the engine screens and parses it (no parser of Fastify's ever sees the XML).
+  fastify.addContentTypeParser(
+    ['application/xml', 'text/xml'],
+    { parseAs: 'buffer', bodyLimit: services.iso20022.maxBytes },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
   fastify.addHook('onResponse', (req, reply, done) => {
     services.metrics.httpRequests.inc({
       method: req.method,

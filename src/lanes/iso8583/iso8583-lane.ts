@@ -33,7 +33,8 @@ export function createIso8583Lane(lane: LaneDefinition, deps: Iso8583LaneDeps): 
       const id = guard.partnerFor(peer.remoteAddress, acquirer);
       if (id === undefined) return undefined;
       const partner = await deps.partners.findById(id);
-      return partner?.status === 'suspended' ? undefined : partner;
+      // Only live partners may pay: suspended ones and those still being onboarded are refused.
+      return partner?.status === 'live' ? partner : undefined;
     },
     isKnownBillType: (code) => deps.billTypes.has(code),
     cardTokenSecret: deps.cardTokenSecret,

@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PAYER_TYPES } from '../domain/reason-codes';
+import { demoLanes, type LaneDefinition } from './lane-config';
+import { parseCidr } from './security/network/cidr';
+
+/**
+ * Lanes from the BILLGATE_CONFIG YAML file, validated as a whole: every problem is listed at once.
+ * `${NAME}` and `${NAME:-default}` in string values are replaced from the environment first, so one
+ * file serves several nodes (e.g. `port: "${MTLS_PORT:-8443}"`, quoted as YAML needs).
+ *
+ *   lanes:
+ *     - id: public-mtls
+ *       kind: public-mtls            # mpls | ipsec | public-mtls
+ *       protocol: http               # http | iso8583
+ *       listener: { host: 0.0.0.0, port: 8443 }
+ *       tls: mutual                  # off | server | mutual
+ *       tlsFiles: { cert: /etc/billgate/server.crt, key: /etc/billgate/server.key, ca: /etc/billgate/partners-ca.crt }
+ *       partners:
+ *         - id: acme-pay
+ *           cidrs: [203.0.113.0/28]
+ *
+ * Other top-level keys (billers, schedules) are accepted and left to their own modules.
+ */
+
+export class LaneConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid lane configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'LaneConfigError';
+  }
+}
+
+const PARTNER_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+
+const cidr = z.string().superRefine((value, ctx) => {
+  try {
+    parseCidr(value);
+  } catch (e: unknown) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `bad CIDR ${JSON.stringify(value)}: ${e instanceof Error ? e.message : String(e)}`,
+    });
+  }
+});
+
+const partnerSchema = z
+  .strictObject({
+    id: z.string().regex(PARTNER_ID).optional(),
+    partnerId: z.string().regex(PARTNER_ID).optional(),
+    cidrs: z.array(cidr).min(1),
+    acquirers: z
+      .array(z.string().regex(/^\d{1,11}$/))
+      .min(1)
+      .optional(),
+  })
+  .refine((p) => (p.id ?? p.partnerId) !== undefined, 'a partner needs an id');
+
+const laneSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  kind: z.enum(['mpls', 'ipsec', 'public-mtls']),
+  protocol: z.enum(['http', 'iso8583']),
+  listener: z.strictObject({
+    host: z.string().min(1),
+    port: z.coerce.number().int().min(0).max(65535),
+  }),
+  tls: z.preprocess((v) => (v === false ? 'off' : v), z.enum(['off', 'server', 'mutual'])),
+  tlsFiles: z
+    .strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional() })
+    .optional(),
+  opsCidrs: z.array(cidr).optional(),
+  payerTypes: z.array(z.enum(PAYER_TYPES)).min(1).optional(),
+  partners: z.array(partnerSchema),
+  iso8583: z
+    .strictObject({
+      dialect: z.string().min(1).default('ascii87'),
+      lengthHeader: z.enum(['binary2', 'ascii4']).default('binary2'),
+      tpdu: z.boolean().default(false),
+      maxFrameSize: z.number().int().min(64).max(65535).default(8192),
+      incompleteFrameTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    })
+    .optional(),
+});
+
+const fileSchema = z.looseObject({ lanes: z.array(laneSchema).min(1) }).superRefine((file, ctx) => {
+  const ids = new Set<string>();
+  const listeners = new Set<string>();
+  file.lanes.forEach((lane, i) => {
+    const at = (field: string) => ['lanes', i, field];
+    if (ids.has(lane.id))
+      ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate lane id ${lane.id}` });
+    ids.add(lane.id);
+    const listener = `${lane.listener.host}:${lane.listener.port}`;
+    if (lane.listener.port !== 0 && listeners.has(listener)) {
+      ctx.addIssue({ code: 'custom', path: at('listener'), message: `listener ${listener} is used twice` });
+    }
+    listeners.add(listener);
+    if (lane.kind === 'public-mtls' && (lane.tls !== 'mutual' || lane.protocol !== 'http')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('tls'),
+        message: 'a public-mtls lane is HTTP with tls: mutual',
+      });
+    }
+    if (lane.kind === 'public-mtls' && (lane.opsCidrs?.length ?? 0) > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('opsCidrs'),
+        message: 'the ops API is not served on a public-mtls lane',
+      });
+    }
+    if (lane.protocol === 'iso8583' && lane.tls !== 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('tls'),
+        message: 'ISO 8583 lanes run without TLS (use an IPSec or MPLS lane)',
+      });
+    }
+    if (lane.tls === 'mutual' && lane.tlsFiles !== undefined && lane.tlsFiles.ca === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('tlsFiles'),
+        message: 'tls: mutual needs the partners CA (tlsFiles.ca)',
+      });
+    }
+    const seen = new Set<string>();
+    lane.partners.forEach((p, j) => {
+      const id = p.id ?? p.partnerId ?? '';
+      if (seen.has(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lanes', i, 'partners', j],
+          message: `partner ${id} is listed twice`,
+        });
+      }
+      seen.add(id);
+    });
+  });
+});
+
+export type LaneConfigFile = z.infer<typeof fileSchema>;
+
+const PLACEHOLDER = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+
+function substitute(value: unknown, env: Record<string, string | undefined>, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name] ?? fallback;
+      if (v === undefined) {
+        problems.push(`\${${name}} is not set`);
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, env, problems));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, problems)]));
+  }
+  return value;
+}
+
+/** Parses and validates the YAML text; throws LaneConfigError listing every problem. */
+export function parseLaneConfig(
+  text: string,
+  env: Record<string, string | undefined> = process.env,
+): LaneDefinition[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e: unknown) {
+    throw new LaneConfigError([`not valid YAML: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  const problems: string[] = [];
+  const substituted = substitute(raw, env, problems);
+  if (problems.length > 0) throw new LaneConfigError(problems);
+  const parsed = fileSchema.safeParse(substituted);
+  if (!parsed.success) {
+    throw new LaneConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
+    );
+  }
+  return parsed.data.lanes.map((lane): LaneDefinition => ({
+    id: lane.id,
+    kind: lane.kind,
+    protocol: lane.protocol,
+    listener: lane.listener,
+    tls: lane.tls,
+    partners: lane.partners.map((p) => ({
+      partnerId: p.id ?? p.partnerId ?? '',
+      cidrs: p.cidrs,
+      ...(p.acquirers !== undefined ? { acquirers: p.acquirers } : {}),
+    })),
+    ...(lane.opsCidrs !== undefined ? { opsCidrs: lane.opsCidrs } : {}),
+    ...(lane.tlsFiles !== undefined ? { tlsFiles: lane.tlsFiles } : {}),
+    ...(lane.payerTypes !== undefined ? { payerTypes: lane.payerTypes } : {}),
+    ...(lane.protocol === 'iso8583'
+      ? {
+          iso8583: lane.iso8583 ?? {
+            dialect: 'ascii87',
+            lengthHeader: 'binary2',
+            tpdu: false,
+            maxFrameSize: 8192,
+            incompleteFrameTimeoutMs: 10_000,
+          },
+        }
+      : {}),
+  }));
+}
+
+export function loadLaneConfigFile(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): LaneDefinition[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    throw new LaneConfigError([`BILLGATE_CONFIG ${path}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  return parseLaneConfig(text, env);
+}
+
+/** The lanes a gateway runs: the BILLGATE_CONFIG file, else the embedded demo's, else none. */
+export function resolveLanes(config: {
+  readonly configFile: string | undefined;
+  readonly demoData: boolean;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly iso8583Port: number;
+  readonly mtlsPort: number;
+}): LaneDefinition[] {
+  if (config.configFile !== undefined) return loadLaneConfigFile(config.configFile);
+  if (!config.demoData) return [];
+  return demoLanes(
+    { http: config.http.port, iso8583: config.iso8583Port, mtls: config.mtlsPort },
+    config.http.host,
+  );
+}

@@ -1,0 +1,39 @@
+import { type z } from 'zod';
+import { OnboardingError } from '../../domain/partners/onboarding.repository';
+import { problem, ProblemError } from '../../protocols/rest/problem';
+import { CredentialRotationError } from '../security/credentials/credential';
+import { LaneRegistryError } from '../security/edge/lane-registry';
+import { PkiError } from '../security/pki/issue';
+import { SigningKeyRingError } from '../security/tokens/signing-key-ring';
+
+/** Maps the edge modules' errors to problem+json; anything else is rethrown (500). */
+export async function edgeMapped<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e: unknown) {
+    if (e instanceof ProblemError) throw e;
+    if (e instanceof OnboardingError) {
+      if (e.code === 'NOT_FOUND') throw problem(404, 'not-found', e.message);
+      if (e.code === 'EXISTS') throw problem(409, 'partner-exists', e.message);
+      if (e.code === 'GATE') throw problem(409, 'onboarding-gate', e.message, { reasons: e.reasons });
+      throw problem(400, 'invalid-request', e.message, {
+        errors: e.reasons.map((r) => ({ field: r.split(':')[0] ?? '(body)', message: r })),
+      });
+    }
+    if (e instanceof CredentialRotationError) throw problem(409, 'credential-rotation', e.message);
+    if (e instanceof PkiError) throw problem(400, 'invalid-certificate-request', e.message, { code: e.code });
+    if (e instanceof LaneRegistryError) throw problem(400, 'invalid-request', e.message);
+    if (e instanceof SigningKeyRingError) throw problem(409, 'signing-key', e.message);
+    throw e;
+  }
+}
+
+export function parseEdgeBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    throw problem(400, 'invalid-request', `Invalid ${what}`, {
+      errors: r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+    });
+  }
+  return r.data;
+}

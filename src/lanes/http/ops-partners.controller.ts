@@ -1,0 +1,256 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { PARTNER_KINDS } from '../../domain/partners/partner';
+import { PAYER_TYPES } from '../../domain/reason-codes';
+import { problem } from '../../protocols/rest/problem';
+import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { edgeMapped, parseEdgeBody } from './edge-problems';
+
+const createSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(PARTNER_KINDS),
+  payerTypes: z.array(z.enum(PAYER_TYPES)).min(1),
+  schedules: z.unknown().optional(),
+});
+const transitionSchema = z.strictObject({ to: z.string().min(1), reason: z.string().trim().min(1).max(500) });
+const certificationSchema = z.strictObject({ passed: z.boolean(), report: z.string().max(2000).optional() });
+const laneSchema = z.strictObject({ laneId: z.string().min(1), cidrs: z.array(z.string().min(1)).min(1) });
+const rotationSchema = z.strictObject({
+  noticeHours: z.number().int().min(0).max(2160).optional(),
+  replaces: z.string().uuid().optional(),
+  rotate: z.boolean().optional(),
+});
+const certificateSchema = rotationSchema
+  .extend({ certPem: z.string().min(1).optional(), csrPem: z.string().min(1).optional() })
+  .refine((b) => (b.certPem === undefined) !== (b.csrPem === undefined), 'exactly one of certPem and csrPem');
+const revokeSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const keyRotationSchema = z.strictObject({ overlapHours: z.number().min(0).max(2160).optional() });
+
+/** Ops API for partner onboarding, lane allowlists, credentials and token signing keys. */
+@ApiTags('ops: partners')
+@ApiBearerAuth()
+@Controller('ops')
+@UseGuards(OpsAuthGuard)
+export class OpsPartnersController {
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {}
+
+  private now(): Date {
+    return this.s.edge.clock.now();
+  }
+
+  private async forget(): Promise<void> {
+    this.s.authenticator.forget();
+    await this.s.edge.lanes.refresh();
+  }
+
+  private async partner(id: string) {
+    const p = await this.s.edge.onboarding.get(id, this.now());
+    if (p === undefined) throw problem(404, 'not-found', `no partner ${id}`);
+    return { ...p, lanes: this.s.edge.lanes.assignmentsOf(id) };
+  }
+
+  @Get('partners')
+  @ApiOperation({ summary: 'Partners with their onboarding state, schedules and metrics' })
+  async list(): Promise<unknown> {
+    const items = await this.s.edge.onboarding.list(this.now());
+    return { items: items.map((p) => ({ ...p, lanes: this.s.edge.lanes.assignmentsOf(p.id) })) };
+  }
+
+  @Post('partners')
+  @ApiOperation({ summary: 'Create a partner in draft, optionally with its schedules' })
+  async create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(createSchema, body, 'partner');
+    await edgeMapped(() =>
+      this.s.edge.onboarding.create(
+        { id: b.id, name: b.name, kind: b.kind, payerTypes: b.payerTypes, schedules: b.schedules },
+        opsUserOf(req),
+        this.now(),
+      ),
+    );
+    return this.partner(b.id);
+  }
+
+  @Get('partners/:id')
+  get(@Param('id') id: string): Promise<unknown> {
+    return this.partner(id);
+  }
+
+  @Put('partners/:id/schedules')
+  @ApiOperation({
+    summary: 'Replace one or more of the MSA, Technical and Operational schedules (validated)',
+  })
+  async schedules(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    await edgeMapped(() => this.s.edge.onboarding.updateSchedules(id, body, this.now()));
+    return this.partner(id);
+  }
+
+  @Post('partners/:id/transitions')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move the partner along its lifecycle (gated)',
+    description:
+      'draft → contracts-signed → connectivity → certification → live ⇄ suspended; 409 lists unmet gates',
+  })
+  async transition(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseEdgeBody(transitionSchema, body, 'transition');
+    await edgeMapped(() => this.s.edge.onboarding.transition(id, b.to, opsUserOf(req), b.reason, this.now()));
+    await this.forget();
+    return this.partner(id);
+  }
+
+  @Post('partners/:id/certification')
+  @HttpCode(200)
+  async certification(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseEdgeBody(certificationSchema, body, 'certification result');
+    await edgeMapped(() =>
+      this.s.edge.onboarding.recordCertification(id, b.passed, opsUserOf(req), this.now()),
+    );
+    return this.partner(id);
+  }
+
+  @Post('partners/:id/lanes')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Allow the partner on a lane from these CIDRs (on top of the lane configuration)',
+  })
+  async assignLane(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(laneSchema, body, 'lane assignment');
+    await this.partner(id);
+    await edgeMapped(() => this.s.edge.lanes.assign(id, b.laneId, b.cidrs));
+    return this.partner(id);
+  }
+
+  @Get('partners/:id/credentials')
+  @ApiOperation({ summary: "The partner's credentials, pending rotations and expiries" })
+  async credentials(@Param('id') id: string): Promise<unknown> {
+    await this.partner(id);
+    return this.s.edge.credentials.overview(id);
+  }
+
+  @Post('partners/:id/certificates')
+  @ApiOperation({
+    summary: 'Register a client certificate (PEM) or issue one from a CSR; rotates the current one on notice',
+  })
+  async certificate(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(certificateSchema, body, 'certificate');
+    await this.partner(id);
+    return edgeMapped(() =>
+      this.s.edge.credentials.registerCertificate(
+        id,
+        {
+          ...(b.certPem !== undefined ? { certPem: b.certPem } : {}),
+          ...(b.csrPem !== undefined ? { csrPem: b.csrPem } : {}),
+        },
+        rotation(b),
+      ),
+    );
+  }
+
+  @Post('partners/:id/api-keys')
+  @ApiOperation({ summary: 'Issue a new API key (shown once); the current one ends after the notice' })
+  async apiKey(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(rotationSchema, body, 'rotation');
+    await this.partner(id);
+    return edgeMapped(() => this.s.edge.credentials.rotateApiKey(id, rotation(b)));
+  }
+
+  @Post('partners/:id/webhook-secrets')
+  @ApiOperation({
+    summary: 'Issue a new webhook signing secret (shown once); the current one ends after the notice',
+  })
+  async webhookSecret(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(rotationSchema, body, 'rotation');
+    await this.partner(id);
+    return edgeMapped(() => this.s.edge.credentials.rotateWebhookSecret(id, rotation(b)));
+  }
+
+  @Post('partners/:id/credentials/:credentialId/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a credential at once (compromise)' })
+  revoke(
+    @Param('id') id: string,
+    @Param('credentialId') credentialId: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseEdgeBody(revokeSchema, body, 'revocation');
+    return edgeMapped(() => this.s.edge.credentials.revoke(credentialId, b.reason, id));
+  }
+
+  @Get('credentials/rotations')
+  @ApiOperation({
+    summary: 'All partners: rotations in their notice window and credentials nearing their end',
+  })
+  async rotations(@Query('withinHours') withinHours?: string): Promise<unknown> {
+    const hours = withinHours === undefined ? undefined : Number(withinHours);
+    if (hours !== undefined && (!Number.isFinite(hours) || hours < 0 || hours > 24 * 365)) {
+      throw problem(400, 'invalid-request', 'withinHours must be 0..8760');
+    }
+    const o = await this.s.edge.credentials.overview(undefined, hours);
+    return {
+      pendingRotations: o.pendingRotations,
+      expiringSoon: o.expiringSoon,
+      signingKeys: this.s.edge.tokens.keys().filter((k) => k.state === 'retiring' || k.state === 'next'),
+    };
+  }
+
+  @Get('token-signing-keys')
+  signingKeys(): unknown {
+    return { overlapSeconds: this.s.edge.tokens.overlapSeconds, keys: this.s.edge.tokens.keys() };
+  }
+
+  @Post('token-signing-keys/rotate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Activate a new signing key; the previous one verifies for the overlap (24 h default)',
+  })
+  async rotateSigningKey(@Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(keyRotationSchema, body, 'key rotation');
+    const r = await edgeMapped(() =>
+      this.s.edge.tokens.rotate(b.overlapHours !== undefined ? Math.round(b.overlapHours * 3600) : undefined),
+    );
+    return { ...r, keys: this.s.edge.tokens.keys() };
+  }
+
+  @Post('token-signing-keys/:kid/revoke')
+  @HttpCode(200)
+  async revokeSigningKey(@Param('kid') kid: string): Promise<unknown> {
+    const r = await edgeMapped(() => this.s.edge.tokens.revoke(kid));
+    return { ...r, keys: this.s.edge.tokens.keys() };
+  }
+}
+
+function rotation(b: {
+  noticeHours?: number | undefined;
+  replaces?: string | undefined;
+  rotate?: boolean | undefined;
+}) {
+  return {
+    ...(b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {}),
+    ...(b.replaces !== undefined ? { replaces: b.replaces } : {}),
+    ...(b.rotate !== undefined ? { rotate: b.rotate } : {}),
+  };
+}

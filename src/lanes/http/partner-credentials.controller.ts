@@ -1,0 +1,80 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { PartnerAuthGuard, partnerOf } from './auth.guard';
+import { edgeMapped, parseEdgeBody } from './edge-problems';
+
+const rotationSchema = z.strictObject({ noticeHours: z.number().int().min(0).max(2160).optional() });
+const certificateSchema = rotationSchema
+  .extend({ certPem: z.string().min(1).optional(), csrPem: z.string().min(1).optional() })
+  .refine((b) => (b.certPem === undefined) !== (b.csrPem === undefined), 'exactly one of certPem and csrPem');
+const revokeSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
+/** The partner's own side of credential rotation: see, rotate on notice, revoke its own credentials. */
+@ApiTags('partner credentials')
+@ApiBearerAuth()
+@Controller('partner/credentials')
+@UseGuards(PartnerAuthGuard)
+export class PartnerCredentialsController {
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {}
+
+  @Get()
+  @ApiOperation({ summary: 'My credentials, rotations in their notice window and expiries' })
+  list(@Req() req: FastifyRequest): Promise<unknown> {
+    return this.s.edge.credentials.overview(partnerOf(req).id);
+  }
+
+  @Post('certificates')
+  @ApiOperation({
+    summary:
+      'Register my new certificate (or have one issued from my CSR); the current one ends after the notice',
+  })
+  certificate(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(certificateSchema, body, 'certificate');
+    return edgeMapped(() =>
+      this.s.edge.credentials.registerCertificate(
+        partnerOf(req).id,
+        {
+          ...(b.certPem !== undefined ? { certPem: b.certPem } : {}),
+          ...(b.csrPem !== undefined ? { csrPem: b.csrPem } : {}),
+        },
+        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
+      ),
+    );
+  }
+
+  @Post('api-keys')
+  rotateApiKey(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(rotationSchema, body, 'rotation');
+    return edgeMapped(() =>
+      this.s.edge.credentials.rotateApiKey(
+        partnerOf(req).id,
+        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
+      ),
+    );
+  }
+
+  @Post('webhook-secrets')
+  rotateWebhookSecret(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
+    const b = parseEdgeBody(rotationSchema, body, 'rotation');
+    return edgeMapped(() =>
+      this.s.edge.credentials.rotateWebhookSecret(
+        partnerOf(req).id,
+        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
+      ),
+    );
+  }
+
+  @Post(':credentialId/revoke')
+  @HttpCode(200)
+  revoke(
+    @Req() req: FastifyRequest,
+    @Param('credentialId') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseEdgeBody(revokeSchema, body, 'revocation');
+    return edgeMapped(() => this.s.edge.credentials.revoke(id, b.reason, partnerOf(req).id));
+  }
+}
