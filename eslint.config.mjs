@@ -5,6 +5,7 @@ import prettier from 'eslint-config-prettier';
 export default tseslint.config(
   {
     ignores: [
+      '.bench-out/**',
       'dist/**',
       'node_modules/**',
       'data/**',

@@ -19,7 +19,12 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'ts
 });
 for (const rel of ['protocols/iso20022/schemas', 'protocols/iso8583/dialects']) {
   const from = join(root, 'src', rel);
-  if (existsSync(from)) cpSync(from, join(root, '.bench-out/src', rel), { recursive: true });
+  if (existsSync(from)) {
+    cpSync(from, join(root, '.bench-out/src', rel), {
+      recursive: true,
+      filter: (src) => !src.endsWith('.ts'),
+    });
+  }
 }
 execFileSync(process.execPath, [join(root, '.bench-out/bench', `${name}.bench.js`), ...args], {
   cwd: root,

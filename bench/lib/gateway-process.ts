@@ -30,7 +30,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const iso8583 = await freePort();
   // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the gateway process there, to see where time goes.
   const profile = process.env.BENCH_PROFILE_DIR;
-  const args = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, 'dist/main.js'] : ['dist/main.js'];
+  const args =
+    profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, 'dist/main.js'] : ['dist/main.js'];
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
