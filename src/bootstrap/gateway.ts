@@ -225,6 +225,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         cardTokenSecret: config.cardTokenSecret,
         metrics,
         log,
+        tls: edgeSetup.laneTls.get(lane.id),
       });
       app.connectMicroservice({ strategy: server });
       iso8583Servers.set(lane.id, server);

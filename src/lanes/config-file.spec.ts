@@ -80,7 +80,6 @@ lanes:
         expect.stringMatching(/duplicate lane id a/),
         expect.stringMatching(/listener 0\.0\.0\.0:8443 is used twice/),
         expect.stringMatching(/public-mtls lane is HTTP with tls: mutual/),
-        expect.stringMatching(/ISO 8583 lanes run without TLS/),
         expect.stringMatching(/partner p1 is listed twice/),
       ]),
     );

@@ -109,13 +109,6 @@ const fileSchema = z.looseObject({ lanes: z.array(laneSchema).min(1) }).superRef
         message: 'the ops API is not served on a public-mtls lane',
       });
     }
-    if (lane.protocol === 'iso8583' && lane.tls !== 'off') {
-      ctx.addIssue({
-        code: 'custom',
-        path: at('tls'),
-        message: 'ISO 8583 lanes run without TLS (use an IPSec or MPLS lane)',
-      });
-    }
     if (lane.tls === 'mutual' && lane.tlsFiles !== undefined && lane.tlsFiles.ca === undefined) {
       ctx.addIssue({
         code: 'custom',

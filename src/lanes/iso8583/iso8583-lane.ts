@@ -17,6 +17,10 @@ export interface Iso8583LaneDeps {
   readonly cardTokenSecret: string;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** The lane's TLS material when its mode is server or mutual (mutual: client certificates required). */
+  readonly tls?:
+    | { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean }
+    | undefined;
 }
 
 /** Builds one ISO 8583 lane: its allowlist guard, its dialect's flows and its TCP transport. */
@@ -50,6 +54,16 @@ export function createIso8583Lane(lane: LaneDefinition, deps: Iso8583LaneDeps): 
       maxFrameSize: settings.maxFrameSize,
       incompleteFrameTimeoutMs: settings.incompleteFrameTimeoutMs,
       drainTimeoutMs: 10_000,
+      ...(deps.tls !== undefined
+        ? {
+            tls: {
+              key: deps.tls.key,
+              cert: deps.tls.cert,
+              ...(deps.tls.ca !== undefined ? { ca: deps.tls.ca } : {}),
+              requestCert: deps.tls.requestCert === true,
+            },
+          }
+        : {}),
       admit: (peer) => guard.admits(peer.remoteAddress),
       onRefused: (peer, reason) => {
         deps.metrics.edgeRefusals.inc({ lane: lane.id, reason });

@@ -88,7 +88,7 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
   const laneTls = new Map<string, LaneTlsOptions>();
   const trustStores = new Map<string, TrustStore>();
   for (const lane of o.lanes) {
-    if (lane.tls === 'off' || lane.protocol !== 'http') continue;
+    if (lane.tls === 'off') continue;
     const files = lane.tlsFiles ?? {
       cert: join(certsDir, 'server.crt'),
       key: join(certsDir, 'server.key'),
