@@ -63,7 +63,7 @@ function exchange(withCertificate: boolean): Promise<string> {
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
         const m = unpack(spec, frame.payload);
-        resolve(`${m.mti} ${String(m.fields.get(39))}`);
+        resolve(`${m.mti} ${m.fields.get(39) as string}`);
         socket.destroy();
       }
     });
