@@ -5,28 +5,11 @@ import { isReasonCode, type PayerType, type ReasonCode } from '../reason-codes';
 import type { PayerKind } from '../partners/classify';
 import type { Payment, PaymentRoute, PaymentState } from './payment';
 
-export interface NewPayment {
-  readonly id: string;
-  readonly partnerId: string;
-  readonly lane: string;
-  readonly protocol: string;
-  readonly payerType: PayerType;
-  readonly billType: string;
-  readonly billReference: string;
-  readonly amountMinor: bigint;
-  readonly currency: string;
-  readonly payerKind: PayerKind;
-  readonly payerId: string;
-  readonly partnerReference: string;
-  readonly idempotencyKey: string;
-  readonly state: PaymentState;
-  readonly reasonCode: ReasonCode;
-  readonly route: PaymentRoute | null;
-  readonly origin: Readonly<Record<string, string>>;
-  readonly receivedAt: Date;
+/** A payment about to be recorded: everything but what only later steps or the database know. */
+export type NewPayment = Omit<Payment, 'billerReceipt' | 'coreBankingRef' | 'createdAt' | 'updatedAt'> & {
   /** Set by callers that must know it before the row exists (to build the answer in the same statement). */
   readonly createdAt?: Date;
-}
+};
 
 export interface PaymentChange {
   readonly state: PaymentState;
