@@ -76,6 +76,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
+      onIdleError: (error) =>
+        log.warn({ err: error.message }, 'idle database connection lost; the pool replaces it'),
     });
     closers.push(() => database.close());
     const applied = await migrateToLatest(database.db as never);

@@ -25,6 +25,8 @@ export interface DatabaseOptions {
   readonly url: string | undefined;
   readonly dataDir: string;
   readonly poolSize: number;
+  /** Told when an idle pooled connection fails (the pool recovers by itself). */
+  readonly onIdleError?: (error: Error) => void;
 }
 
 /**
@@ -38,6 +40,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       max: options.poolSize,
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     });
+    // An idle pooled connection that the server drops (restart, failover, an administrator) emits
+    // 'error' on the pool; unhandled, that event would crash the process. The pool replaces the
+    // connection on next use, so it is only reported.
+    pool.on('error', (error) => options.onIdleError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
