@@ -19,6 +19,12 @@ async function main(): Promise<void> {
     '',
     'billgate is running',
     `  REST lane        ${gateway.httpUrl}  (POST /bill/pay, OpenAPI at /docs)`,
+    ...Object.entries(gateway.httpLanes)
+      .filter(([, url]) => url !== gateway.httpUrl)
+      .map(([id, url]) => `  HTTP lane        ${url}  (${id})`),
+    ...Object.entries(gateway.iso8583Ports).map(
+      ([id, port]) => `  ISO 8583 lane    ${config.http.host}:${port}  (${id}, 2-byte length header)`,
+    ),
     `  health/metrics   ${gateway.httpUrl}/health/ready  ${gateway.httpUrl}/metrics`,
     `  database         ${gateway.services.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
     `  cache            ${gateway.services.cache.kind}`,
