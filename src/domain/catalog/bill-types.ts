@@ -1,12 +1,14 @@
 import type { Db } from '../db';
 
 /**
- * The bill types billgate knows (one per biller family). Read often, changed rarely: kept in memory
- * and refreshed on a short interval so a new biller shows up without a restart.
+ * The bill types billgate knows (one per biller family). Read on every payment, changed rarely: kept
+ * in memory and reloaded every few seconds, or at once when a code is not found, so a new biller
+ * shows up without a restart and a typo never costs more than one query a second.
  */
 export class BillTypeCatalog {
   private codes = new Set<string>();
   private loadedAt = 0;
+  private loading: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -14,23 +16,33 @@ export class BillTypeCatalog {
   ) {}
 
   async has(code: string): Promise<boolean> {
-    if (
-      Date.now() - this.loadedAt > this.refreshMs ||
-      (!this.codes.has(code) && Date.now() - this.loadedAt > 1000)
-    ) {
-      await this.reload();
-    }
+    const age = Date.now() - this.loadedAt;
+    if (age > this.refreshMs || (!this.codes.has(code) && age > 1000)) await this.reload();
     return this.codes.has(code);
   }
 
-  async list(): Promise<string[]> {
-    await this.reload();
-    return [...this.codes].sort();
+  /** The known codes, from memory unless the copy is older than the refresh interval. */
+  async snapshot(): Promise<ReadonlySet<string>> {
+    if (Date.now() - this.loadedAt > this.refreshMs) await this.reload();
+    return this.codes;
   }
 
-  async reload(): Promise<void> {
-    const rows = await this.db.selectFrom('bill_types').select('code').execute();
-    this.codes = new Set(rows.map((r) => r.code));
-    this.loadedAt = Date.now();
+  async list(): Promise<string[]> {
+    return [...(await this.snapshot())].sort();
+  }
+
+  reload(): Promise<void> {
+    this.loading ??= this.db
+      .selectFrom('bill_types')
+      .select('code')
+      .execute()
+      .then((rows) => {
+        this.codes = new Set(rows.map((r) => r.code));
+        this.loadedAt = Date.now();
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
   }
 }

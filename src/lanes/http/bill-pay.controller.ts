@@ -69,8 +69,11 @@ export class BillPayController {
         errors: [{ field: 'Idempotency-Key', message: 'header of 1-255 printable characters is required' }],
       });
     }
-    const known = await this.s.billTypes.list();
-    const valid = validateBillPay(body, (code) => known.includes(code));
+    const named = (body as { billType?: unknown } | null)?.billType;
+    // A code not yet in memory refreshes the catalogue (at most once a second) before it is refused.
+    if (typeof named === 'string') await this.s.billTypes.has(named);
+    const known = await this.s.billTypes.snapshot();
+    const valid = validateBillPay(body, (code) => known.has(code));
     if (!valid.ok) {
       throw problem(400, 'invalid-request', 'Invalid bill payment request', { errors: valid.errors });
     }
