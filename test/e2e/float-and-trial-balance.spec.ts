@@ -43,6 +43,28 @@ it('100 concurrent payments against a float that covers only some never take it 
   expect(await balance(float)).toBe(0n);
 });
 
+it('a payment the float cannot cover is declined, posts nothing, and replays the same decline', async () => {
+  const float = 'float:demo-aggregator:BDT';
+  const before = await balance(float);
+  const body = payBody({ amount: '999999.00', payer: { wallet: 'AGG-BIG' } });
+  const first = await pay(gw.httpUrl, body, { key: AGGREGATOR, idempotencyKey: 'float-decline-1' });
+  expect(first.body).toMatchObject({
+    status: 'DECLINED',
+    reasonCode: 'INSUFFICIENT_FUNDS',
+    amount: '999999.00',
+  });
+  const again = await pay(gw.httpUrl, body, { key: AGGREGATOR, idempotencyKey: 'float-decline-1' });
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.body).toEqual(first.body);
+  expect(await balance(float)).toBe(before);
+  const journals = await gw.services.database.db
+    .selectFrom('journal_entries')
+    .select('id')
+    .where('payment_id', '=', first.body.id as string)
+    .execute();
+  expect(journals).toEqual([]);
+});
+
 it('the agent daily cash limit holds under concurrency', async () => {
   // The demo agent may take BDT 100,000.00 a day: 30 payments of 4,000.00 → 25 fit.
   const answers = await Promise.all(
