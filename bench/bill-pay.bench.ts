@@ -10,7 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
-import { arg, fmt, summarise } from './lib/stats';
+import { arg, fmt } from './lib/stats';
+import { describeOutcomes, runClosedLoop } from './lib/closed-loop';
 import { startGatewayProcess } from './lib/gateway-process';
 
 async function main(): Promise<void> {
@@ -32,15 +33,11 @@ async function main(): Promise<void> {
       partnerReference: `bench-${n}`,
     });
 
-  let n = 0;
-  const run = async (
-    untilMs: number,
-    samples: bigint[] | undefined,
-    outcomes: Map<string, number>,
-  ): Promise<void> => {
-    while (Date.now() < untilMs) {
-      n += 1;
-      const started = process.hrtime.bigint();
+  const result = await runClosedLoop({
+    concurrency,
+    warmupSeconds,
+    seconds,
+    send: async (n) => {
       const res = await pool.request({
         path: '/bill/pay',
         method: 'POST',
@@ -52,30 +49,18 @@ async function main(): Promise<void> {
         body: body(n),
       });
       const text = await res.body.text();
-      samples?.push(process.hrtime.bigint() - started);
-      const status =
-        res.statusCode === 201 ? (JSON.parse(text) as { status: string }).status : `HTTP ${res.statusCode}`;
-      outcomes.set(status, (outcomes.get(status) ?? 0) + 1);
-    }
-  };
-
-  await Promise.all(
-    Array.from({ length: concurrency }, () => run(Date.now() + warmupSeconds * 1000, undefined, new Map())),
-  );
-  const samples: bigint[] = [];
-  const outcomes = new Map<string, number>();
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, () => run(started + seconds * 1000, samples, outcomes)),
-  );
-  const elapsed = (Date.now() - started) / 1000;
-  const s = summarise(samples);
+      return res.statusCode === 201
+        ? (JSON.parse(text) as { status: string }).status
+        : `HTTP ${res.statusCode}`;
+    },
+  });
+  const s = result.summary;
 
   console.log(`POST /bill/pay on ${engine}, ${concurrency} concurrent clients, ${seconds} s`);
   console.log(
-    `  ${s.count} payments, ${fmt(s.count / elapsed, 0)} payments/s, p50 ${fmt(s.p50Ms)} ms, p90 ${fmt(s.p90Ms)} ms, p99 ${fmt(s.p99Ms)} ms, max ${fmt(s.maxMs)} ms`,
+    `  ${s.count} payments, ${fmt(result.perSecond, 0)} payments/s, p50 ${fmt(s.p50Ms)} ms, p90 ${fmt(s.p90Ms)} ms, p99 ${fmt(s.p99Ms)} ms, max ${fmt(s.maxMs)} ms`,
   );
-  console.log(`  outcomes: ${[...outcomes].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`  outcomes: ${describeOutcomes(result.outcomes)}`);
   await pool.close();
   await gw.stop();
 }

@@ -13,6 +13,7 @@ import { Pool } from 'undici';
 import { Iso20022Engine, toInstructions } from '../src/protocols/iso20022';
 import { startGatewayProcess } from './lib/gateway-process';
 import { arg, fmt, summarise } from './lib/stats';
+import { describeOutcomes, runClosedLoop } from './lib/closed-loop';
 
 const PURPOSES = ['ELEC', 'WTER', 'GASB'] as const;
 
@@ -74,15 +75,11 @@ async function main(): Promise<void> {
   const gw = await startGatewayProcess({});
   const pool = new Pool(gw.url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const run = `R${Date.now().toString(36)}`;
-  let n = 0;
-  const send = async (
-    untilMs: number,
-    samples: bigint[] | undefined,
-    outcomes: Map<string, number>,
-  ): Promise<void> => {
-    while (Date.now() < untilMs) {
-      n += 1;
-      const started = process.hrtime.bigint();
+  const result = await runClosedLoop({
+    concurrency,
+    warmupSeconds,
+    seconds,
+    send: async (n) => {
       const res = await pool.request({
         path: '/iso20022/pacs.008',
         method: 'POST',
@@ -90,34 +87,20 @@ async function main(): Promise<void> {
         body: pacs008(n, run),
       });
       const text = await res.body.text();
-      samples?.push(process.hrtime.bigint() - started);
-      const status =
-        res.statusCode === 200
-          ? (/<TxSts>(\w+)<\/TxSts>/.exec(text)?.[1] ?? 'no TxSts')
-          : `HTTP ${res.statusCode}`;
-      outcomes.set(status, (outcomes.get(status) ?? 0) + 1);
-    }
-  };
-
-  await Promise.all(
-    Array.from({ length: concurrency }, () => send(Date.now() + warmupSeconds * 1000, undefined, new Map())),
-  );
-  const samples: bigint[] = [];
-  const outcomes = new Map<string, number>();
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, () => send(started + seconds * 1000, samples, outcomes)),
-  );
-  const elapsed = (Date.now() - started) / 1000;
-  const s = summarise(samples);
+      return res.statusCode === 200
+        ? (/<TxSts>(\w+)<\/TxSts>/.exec(text)?.[1] ?? 'no TxSts')
+        : `HTTP ${res.statusCode}`;
+    },
+  });
+  const s = result.summary;
 
   console.log(
     `POST /iso20022/pacs.008 → pacs.002 on ${engine}, ${concurrency} concurrent clients, ${seconds} s`,
   );
   console.log(
-    `  ${s.count} messages, ${fmt(s.count / elapsed, 0)} messages/s, p50 ${fmt(s.p50Ms)} ms, p90 ${fmt(s.p90Ms)} ms, p99 ${fmt(s.p99Ms)} ms, max ${fmt(s.maxMs)} ms`,
+    `  ${s.count} messages, ${fmt(result.perSecond, 0)} messages/s, p50 ${fmt(s.p50Ms)} ms, p90 ${fmt(s.p90Ms)} ms, p99 ${fmt(s.p99Ms)} ms, max ${fmt(s.maxMs)} ms`,
   );
-  console.log(`  outcomes (TxSts): ${[...outcomes].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`  outcomes (TxSts): ${describeOutcomes(result.outcomes)}`);
   await pool.close();
   await gw.stop();
 }
