@@ -24,12 +24,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { startGateway, type Gateway } from '../src/bootstrap/gateway';
 import { loadConfig } from '../src/config/config';
 import type { RouteKey } from '../src/domain/routing/route';
 import { RoutingRulesReader } from '../src/domain/routing/routing-rules.repository';
 import { createLogger } from '../src/infrastructure/logging/logger';
+import { createScratchDatabase } from '../test/support/scratch-database';
 import { arg } from './lib/stats';
 
 const HITS = Number(arg('hits', '100000'));
@@ -89,25 +89,6 @@ async function startNode(env: Record<string, string>, sharedDataDir?: string): P
   };
 }
 
-async function freshDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `billgate_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 function row(label: string, r: { p50: string; p99: string; n: number }): void {
   console.log(`${label.padEnd(58)} p50 ${r.p50.padStart(10)}   p99 ${r.p99.padStart(10)}   (n=${r.n})`);
 }
@@ -129,7 +110,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
 
   if (databaseUrl !== undefined) {
-    const db = await freshDatabase(databaseUrl);
+    const db = await createScratchDatabase(databaseUrl, 'billgate_bench');
     const node = await startNode({ DATABASE_URL: db.url });
     const reader = new RoutingRulesReader(node.gateway.services.database.db);
     row(
@@ -166,7 +147,7 @@ async function main(): Promise<void> {
   }
 
   if (databaseUrl !== undefined && redisUrl !== undefined) {
-    const db = await freshDatabase(databaseUrl);
+    const db = await createScratchDatabase(databaseUrl, 'billgate_bench');
     const prefix = `bench-${randomBytes(4).toString('hex')}:`;
     const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
     const a = await startNode(env);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createScratchDatabase } from './scratch-database';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/bootstrap/gateway';
 import { createLogger } from '../../src/infrastructure/logging/logger';
@@ -23,22 +23,7 @@ export const usingRealServers = process.env.DATABASE_URL !== undefined;
 export async function createTestDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined) return { url: undefined, drop: () => Promise.resolve() };
-  const name = `billgate_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  return createScratchDatabase(adminUrl, 'billgate_test');
 }
 
 export async function startTestGateway(
