@@ -3,7 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayServices } from '../../bootstrap/services';
 import type { Partner, Principal } from '../../domain/partners/partner';
-import { PROBLEM_BASE, problem, type Problem } from '../../protocols/rest/problem';
+import { problem } from '../../protocols/rest/problem';
+import { sendProblem } from './problem.filter';
 import type { LaneDefinition } from '../lane-config';
 import type { CertificateCheck } from '../security/edge/edge-security';
 import { bearerToken } from '../security/tokens/access-token';
@@ -43,12 +44,9 @@ const CERT_REFUSALS: Record<Exclude<CertificateCheck, { ok: true }>['reason'], [
   ],
 };
 
-function refusal(status: number, slug: string, title: string, detail?: string): Problem {
-  return { type: PROBLEM_BASE + slug, title, status, ...(detail !== undefined ? { detail } : {}) };
-}
-
-function send(reply: FastifyReply, p: Problem): FastifyReply {
-  return reply.code(p.status).header('content-type', 'application/problem+json').send(p);
+/** A 403 refusal at the edge, in the shape every HTTP lane answers with. */
+function refuse(reply: FastifyReply, slug: string, title: string): FastifyReply {
+  return sendProblem(reply, problem(403, slug, title).problem);
 }
 
 export function remoteAddress(req: FastifyRequest): string | undefined {
@@ -89,7 +87,7 @@ export function installEdgeGuard(
     const address = remoteAddress(req);
     if (!admitted(address)) {
       count('address');
-      return send(reply, refusal(403, 'address-not-allowed', 'This address may not use this lane'));
+      return refuse(reply, 'address-not-allowed', 'This address may not use this lane');
     }
     if (!mutualTls) {
       req.edge = { laneId: lane.id, mutualTls };
@@ -102,13 +100,14 @@ export function installEdgeGuard(
     if (!check.ok) {
       count(`certificate-${check.reason.toLowerCase()}`);
       const [slug, title] = CERT_REFUSALS[check.reason];
-      return send(reply, refusal(403, slug, title));
+      return refuse(reply, slug, title);
     }
     if (!(edge.lanes.guard(lane.id)?.allowsPartnerAt(check.partner.id, address) ?? false)) {
       count('partner-address');
-      return send(
+      return refuse(
         reply,
-        refusal(403, 'partner-not-allowed-here', 'This partner may not use this lane from this address'),
+        'partner-not-allowed-here',
+        'This partner may not use this lane from this address',
       );
     }
     req.edge = {

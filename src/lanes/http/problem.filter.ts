@@ -50,8 +50,8 @@ function slugFor(status: number): string {
   return 'http-error';
 }
 
-export function sendProblem(reply: FastifyReply, p: Problem): void {
-  void reply.status(p.status).header('content-type', 'application/problem+json').send(p);
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.status(p.status).header('content-type', 'application/problem+json').send(p);
 }
 
 @Catch()
@@ -62,6 +62,6 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const p = toProblem(error);
     if (p.status >= 500) this.log.error({ err: error }, 'request failed');
-    sendProblem(reply, p);
+    void sendProblem(reply, p);
   }
 }
