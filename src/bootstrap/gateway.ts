@@ -131,6 +131,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     closers.push(() => Promise.resolve(routing.stopScheduler()));
 
     const billers = new BillerClient(http, metrics);
+    const billerDirectory = new BillerDirectory(database.db);
     const engines = {
       floatEngine: new FloatEngine(ledger),
       agentEngine: new AgentEngine(ledger),
@@ -151,7 +152,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       payments,
       ...engines,
       billers,
-      billerDirectory: new BillerDirectory(database.db),
+      billerDirectory,
       ledger,
       floatWriter: new FloatPaymentWriter(),
       metrics,
@@ -162,6 +163,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       idempotency,
       payments,
       billers,
+      billerDirectory,
       metrics,
       log,
       ...engines,

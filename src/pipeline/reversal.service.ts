@@ -1,5 +1,6 @@
 import type { Db, Tx } from '../domain/db';
 import type { BillerClient } from '../domain/billers/biller-client';
+import type { BillerDirectory } from '../domain/billers/biller-directory';
 import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
 import type { Payment } from '../domain/payments/payment';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
@@ -44,6 +45,7 @@ export interface ReversalDeps extends Engines {
   readonly idempotency: IdempotencyRepository;
   readonly payments: PaymentsRepository;
   readonly billers: BillerClient;
+  readonly billerDirectory: BillerDirectory;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** How long to wait for an original that is still being processed. */
@@ -129,18 +131,9 @@ export class ReversalService {
 
     let billerReversal: ReversalResult['billerReversal'] = 'not-needed';
     if (original.route !== null && (original.state === 'APPROVED' || original.state === 'PENDING')) {
-      const endpoint = await this.d.db
-        .selectFrom('biller_endpoints')
-        .select(['id', 'url', 'timeout_ms'])
-        .where('id', '=', original.route.billerEndpoint)
-        .executeTakeFirst();
-      if (endpoint !== undefined) {
-        billerReversal = await this.d.billers.reverse(
-          { id: endpoint.id, url: endpoint.url, timeoutMs: endpoint.timeout_ms },
-          original.id,
-          req.reason,
-        );
-      }
+      const endpoint = await this.d.billerDirectory.get(original.route.billerEndpoint);
+      if (endpoint !== undefined)
+        billerReversal = await this.d.billers.reverse(endpoint, original.id, req.reason);
       if (billerReversal !== 'reversed') {
         this.d.log.error(
           { paymentId: original.id, billerReversal },
