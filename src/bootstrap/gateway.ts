@@ -11,6 +11,9 @@ import { AgentEngine } from '../domain/posting/agent-engine';
 import { CoreBankingClient } from '../domain/posting/core-banking-client';
 import { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import { FloatEngine } from '../domain/posting/float-engine';
+import { PaymentFinisher } from '../domain/payments/payment-finisher';
+import { PaymentIntake } from '../domain/payments/payment-intake';
+import { CoreBankingPostingWriter } from '../domain/posting/core-banking-posting-writer';
 import { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import { RouteResolver } from '../domain/routing/route-resolver';
 import { RoutingAdmin } from '../domain/routing/routing-admin';
@@ -145,6 +148,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         ),
       ),
     };
+    const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
+    // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
+    const groupCommit = (writer: string) => ({
+      maxBatch: 256,
+      maxInFlight: 2,
+      observe: batchObserver(writer),
+    });
     const pipeline = new BillPayPipeline({
       db: database.db,
       routes,
@@ -154,7 +164,10 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billers,
       billerDirectory,
       ledger,
-      floatWriter: new FloatPaymentWriter(),
+      floatWriter: new FloatPaymentWriter(database.db, { maxBatch: 256, observe: batchObserver('float') }),
+      finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
+      intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
+      coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
       metrics,
       log,
     });

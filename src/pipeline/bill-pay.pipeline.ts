@@ -5,6 +5,9 @@ import type { Ledger } from '../domain/ledger/ledger';
 import type { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
 import type { Payment } from '../domain/payments/payment';
+import type { PaymentFinisher } from '../domain/payments/payment-finisher';
+import type { PaymentIntake } from '../domain/payments/payment-intake';
+import type { CoreBankingPostingWriter } from '../domain/posting/core-banking-posting-writer';
 import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
 import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
@@ -36,6 +39,9 @@ export interface PipelineDeps {
   readonly billerDirectory: BillerDirectory;
   readonly ledger: Ledger;
   readonly floatWriter: FloatPaymentWriter;
+  readonly finisher: PaymentFinisher;
+  readonly intake: PaymentIntake;
+  readonly coreBankingPostings: CoreBankingPostingWriter;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -44,7 +50,13 @@ export interface PipelineDeps {
 type Begun =
   | { readonly kind: 'outcome'; readonly outcome: PayOutcome }
   | { readonly kind: 'posted'; readonly payment: Payment; readonly route: Route }
-  | { readonly kind: 'needs-core-banking'; readonly payment: Payment; readonly route: Route };
+  | {
+      readonly kind: 'needs-core-banking';
+      readonly payment: Payment;
+      readonly route: Route;
+      /** Recorded through the batched writers (see beginOnCoreBanking), not in a transaction. */
+      readonly batched: boolean;
+    };
 
 /**
  * The bill-pay pipeline: idempotency → route → post → biller → answer, knowing no protocol.
@@ -104,14 +116,25 @@ export class BillPayPipeline {
         if (answer.outcome !== 'refused') log.warn({ detail: answer.detail }, 'core banking did not debit');
         return this.finish(key, payment, { state, reasonCode: reason });
       }
-      payment = await this.d.db.transaction().execute(async (tx) => {
-        await this.d.coreBanking.post(tx, req);
-        return this.d.payments.update(tx, payment.id, {
-          state: 'POSTED',
-          reasonCode: 'APPROVED',
+      if (begun.batched) {
+        await this.d.coreBankingPostings.record({
+          paymentId: payment.id,
+          amountMinor: payment.amountMinor,
+          currency: payment.currency,
+          settlementAccount: req.settlementAccount,
           coreBankingRef: answer.reference,
         });
-      });
+        payment = { ...payment, state: 'POSTED', reasonCode: 'APPROVED', coreBankingRef: answer.reference };
+      } else {
+        payment = await this.d.db.transaction().execute(async (tx) => {
+          await this.d.coreBanking.post(tx, req);
+          return this.d.payments.update(tx, payment.id, {
+            state: 'POSTED',
+            reasonCode: 'APPROVED',
+            coreBankingRef: answer.reference,
+          });
+        });
+      }
     }
 
     const endpoint =
@@ -168,9 +191,13 @@ export class BillPayPipeline {
   ): Promise<Begun> {
     const now = this.now();
     const engine = engineFor(cmd.payerType);
-    if (engine === 'mfs-float' && route !== undefined && routeProblem(cmd, route) === undefined) {
-      const fast = await this.beginOnFloat(cmd, idem, key, route, now);
-      if (fast !== undefined) return fast;
+    if (route !== undefined && routeProblem(cmd, route) === undefined && (await this.batchable(route))) {
+      if (engine === 'mfs-float') {
+        const fast = await this.beginOnFloat(cmd, idem, key, route, now);
+        if (fast !== undefined) return fast;
+      } else if (engine === 'core-banking') {
+        return this.beginOnCoreBanking(cmd, idem, key, route, now);
+      }
     }
     try {
       return await this.d.db.transaction().execute(async (tx) => {
@@ -184,7 +211,7 @@ export class BillPayPipeline {
         }
         if (engine === 'core-banking') {
           const payment = await this.insertPayment(tx, cmd, route, 'RECEIVED', 'APPROVED');
-          return { kind: 'needs-core-banking', payment, route };
+          return { kind: 'needs-core-banking', payment, route, batched: false };
         }
         const payment = await this.insertPayment(tx, cmd, route, 'POSTED', 'APPROVED');
         const req = postingRequest(cmd, route);
@@ -205,6 +232,37 @@ export class BillPayPipeline {
   }
 
   /**
+   * The batched writers keep no stored balance for the route's settlement account; one with a floor
+   * (not the usual set-up) goes through the ledger's transactional posting instead.
+   */
+  private async batchable(route: Route): Promise<boolean> {
+    const settlement = await this.d.ledger.account(this.d.db, route.settlementAccount.id);
+    return settlement !== undefined && !settlement.guarded;
+  }
+
+  /** Claims the key and records the payment RECEIVED, batched with concurrent payments (PaymentIntake). */
+  private async beginOnCoreBanking(
+    cmd: BillPayCommand,
+    idem: IdempotencyContext,
+    key: IdempotencyScope,
+    route: Route,
+    now: Date,
+  ): Promise<Begun> {
+    const record = { ...newPayment(cmd, route, 'RECEIVED', 'APPROVED'), createdAt: now };
+    const claimed = await this.d.intake.claim({
+      payment: record,
+      idempotency: { ...key, fingerprint: idem.fingerprint, expiresAt: this.d.idempotency.expiryFrom(now) },
+    });
+    if (!claimed) {
+      return {
+        kind: 'outcome',
+        outcome: fromExisting(await this.d.idempotency.existing(this.d.db, key, idem.fingerprint)),
+      };
+    }
+    return { kind: 'needs-core-banking', payment: paymentOf(record), route, batched: true };
+  }
+
+  /**
    * The float engine's one-statement path (see FloatPaymentWriter). Undefined when the partner holds
    * no float in this currency: the transactional path then records the precise refusal.
    */
@@ -221,7 +279,7 @@ export class BillPayPipeline {
     const record = { ...newPayment(cmd, route, 'POSTED', 'APPROVED'), createdAt: now };
     const posted = paymentOf(record);
     const declined: Payment = { ...posted, state: 'DECLINED', reasonCode: 'INSUFFICIENT_FUNDS' };
-    const written = await this.d.floatWriter.write(this.d.db, {
+    const written = await this.d.floatWriter.write({
       payment: record,
       idempotency: { ...key, fingerprint: idem.fingerprint, expiresAt: this.d.idempotency.expiryFrom(now) },
       floatAccount,
@@ -258,8 +316,8 @@ export class BillPayPipeline {
     inTx?: (tx: Tx) => Promise<void>,
   ): Promise<PayOutcome> {
     if (inTx === undefined) {
-      // Only the payment's state and its idempotency record change: one statement does both, which
-      // is atomic without a transaction and saves the round trips of one on the hot path.
+      // Only the payment's state and its idempotency record change: one statement does both (atomic
+      // without a transaction), shared with the other payments finishing at the same moment.
       const updated: Payment = {
         ...payment,
         state: change.state,
@@ -268,14 +326,7 @@ export class BillPayPipeline {
         coreBankingRef: change.coreBankingRef ?? payment.coreBankingRef,
       };
       const result = resultOf(updated);
-      await this.d.payments.updateWithIdempotency(
-        this.d.db,
-        payment.id,
-        change,
-        key,
-        serialiseResult(result),
-        this.now(),
-      );
+      await this.d.finisher.finish({ id: payment.id, change, key, result: serialiseResult(result) });
       return { kind: 'processed', result };
     }
     return this.d.db.transaction().execute(async (tx) => {

@@ -18,6 +18,26 @@ export interface PaymentChange {
   readonly coreBankingRef?: string;
 }
 
+/** A payment to record under a freshly claimed idempotency key. */
+export interface PaymentClaim {
+  readonly payment: NewPayment & { readonly createdAt: Date };
+  readonly idempotency: {
+    readonly partnerId: string;
+    readonly scope: string;
+    readonly key: string;
+    readonly fingerprint: string;
+    readonly expiresAt: Date;
+  };
+}
+
+/** A payment's final state and the answer its idempotency record keeps. */
+export interface PaymentFinish {
+  readonly id: string;
+  readonly change: PaymentChange;
+  readonly key: { readonly partnerId: string; readonly scope: string; readonly key: string };
+  readonly result: unknown;
+}
+
 export class PaymentsRepository {
   async insert(db: Executor, p: NewPayment): Promise<Payment> {
     const row = await db
@@ -45,32 +65,128 @@ export class PaymentsRepository {
   }
 
   /**
-   * Moves a payment to its final state and completes its idempotency record in one statement (one
-   * statement is atomic on its own), for the common finish that touches no ledger line.
+   * Moves payments to their final state and completes their idempotency records, in one statement
+   * (atomic on its own) for any number of payments: the common finish touches no ledger line, and
+   * concurrent finishes share the round trip and the commit (see PaymentFinisher).
+   * Answers, per payment in order, whether both its row and its idempotency record were found.
    */
-  async updateWithIdempotency(
-    db: Executor,
-    id: string,
-    change: PaymentChange,
-    key: { readonly partnerId: string; readonly scope: string; readonly key: string },
-    result: unknown,
-    now: Date,
-  ): Promise<void> {
-    const { rows } = await sql<{ key: string }>`
-      with p as (
+  async finishMany(db: Executor, finishes: readonly PaymentFinish[], now: Date): Promise<boolean[]> {
+    const input = JSON.stringify(
+      finishes.map((f, ord) => ({
+        ord,
+        id: f.id,
+        status: f.change.state,
+        reason_code: f.change.reasonCode,
+        biller_receipt: f.change.billerReceipt ?? null,
+        core_banking_ref: f.change.coreBankingRef ?? null,
+        partner_id: f.key.partnerId,
+        scope: f.key.scope,
+        key: f.key.key,
+        result: f.result,
+      })),
+    );
+    const { rows } = await sql<{ ord: number }>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as t (
+          ord int, id uuid, status text, reason_code text, biller_receipt text, core_banking_ref text,
+          partner_id text, scope text, key text, result jsonb
+        )
+      ),
+      p as (
         update payments set
-          status = ${change.state},
-          reason_code = ${change.reasonCode},
-          biller_receipt = coalesce(${change.billerReceipt ?? null}::text, biller_receipt),
-          core_banking_ref = coalesce(${change.coreBankingRef ?? null}::text, core_banking_ref),
+          status = i.status,
+          reason_code = i.reason_code,
+          biller_receipt = coalesce(i.biller_receipt, payments.biller_receipt),
+          core_banking_ref = coalesce(i.core_banking_ref, payments.core_banking_ref),
           updated_at = ${now}
-        where id = ${id}
+        from input i
+        where payments.id = i.id
+        returning payments.id
+      )
+      update idempotency_keys k set state = 'completed', result = i.result, updated_at = ${now}
+      from input i
+      where k.partner_id = i.partner_id and k.scope = i.scope and k.key = i.key
+        and exists (select 1 from p where p.id = i.id)
+      returning i.ord`.execute(db);
+    const found = new Set(rows.map((r) => r.ord));
+    return finishes.map((_, ord) => found.has(ord));
+  }
+
+  /**
+   * Claims each payment's idempotency key and records the payment, in one statement for any number
+   * of payments. A key that is already taken (by an earlier request, or earlier in the same batch)
+   * records nothing for that payment. Answers, per payment in order, whether it was claimed.
+   */
+  async claimAndRecordMany(db: Executor, claims: readonly PaymentClaim[]): Promise<boolean[]> {
+    const input = JSON.stringify(
+      claims.map((c, ord) => {
+        const r = paymentRow(c.payment);
+        return {
+          ord,
+          id: r.id,
+          partner_id: r.partner_id,
+          lane: r.lane,
+          protocol: r.protocol,
+          payer_type: r.payer_type,
+          bill_type: r.bill_type,
+          bill_reference: r.bill_reference,
+          amount: c.payment.amountMinor.toString(),
+          currency: r.currency,
+          payer_kind: r.payer_kind,
+          payer_id: r.payer_id,
+          partner_reference: r.partner_reference,
+          idempotency_key: r.idempotency_key,
+          status: r.status,
+          reason_code: r.reason_code,
+          route_rule_id: r.route_rule_id ?? null,
+          route_version: r.route_version ?? null,
+          biller_endpoint: r.biller_endpoint ?? null,
+          settlement_account: r.settlement_account ?? null,
+          origin: c.payment.origin,
+          received_at: c.payment.receivedAt.toISOString(),
+          created_at: c.payment.createdAt.toISOString(),
+          idem_partner: c.idempotency.partnerId,
+          idem_scope: c.idempotency.scope,
+          idem_key: c.idempotency.key,
+          fingerprint: c.idempotency.fingerprint,
+          expires_at: c.idempotency.expiresAt.toISOString(),
+        };
+      }),
+    );
+    const { rows } = await sql<{ ord: number }>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as t (
+          ord int, id uuid, partner_id text, lane text, protocol text, payer_type text, bill_type text,
+          bill_reference text, amount bigint, currency text, payer_kind text, payer_id text,
+          partner_reference text, idempotency_key text, status text, reason_code text, route_rule_id uuid,
+          route_version int, biller_endpoint text, settlement_account text, origin jsonb,
+          received_at timestamptz, created_at timestamptz, idem_partner text, idem_scope text,
+          idem_key text, fingerprint text, expires_at timestamptz
+        )
+      ),
+      claim as (
+        insert into idempotency_keys
+          (partner_id, scope, key, fingerprint, state, payment_id, created_at, updated_at, expires_at)
+        select idem_partner, idem_scope, idem_key, fingerprint, 'in_flight', id, created_at, created_at, expires_at
+        from input order by ord
+        on conflict (partner_id, scope, key) do nothing
+        returning payment_id
+      ),
+      pay as (
+        insert into payments
+          (id, partner_id, lane, protocol, payer_type, bill_type, bill_reference, amount, currency, payer_kind,
+           payer_id, partner_reference, idempotency_key, status, reason_code, route_rule_id, route_version,
+           biller_endpoint, settlement_account, origin, received_at, created_at, updated_at)
+        select i.id, i.partner_id, i.lane, i.protocol, i.payer_type, i.bill_type, i.bill_reference, i.amount,
+          i.currency, i.payer_kind, i.payer_id, i.partner_reference, i.idempotency_key, i.status, i.reason_code,
+          i.route_rule_id, i.route_version, i.biller_endpoint, i.settlement_account, i.origin, i.received_at,
+          i.created_at, i.created_at
+        from input i join claim c on c.payment_id = i.id
         returning id
       )
-      update idempotency_keys set state = 'completed', result = ${JSON.stringify(result)}::jsonb, updated_at = ${now}
-      where partner_id = ${key.partnerId} and scope = ${key.scope} and key = ${key.key} and exists (select 1 from p)
-      returning key`.execute(db);
-    if (rows.length !== 1) throw new Error(`payment ${id} or its idempotency record vanished`);
+      select i.ord from input i join pay on pay.id = i.id`.execute(db);
+    const claimed = new Set(rows.map((r) => r.ord));
+    return claims.map((_, ord) => claimed.has(ord));
   }
 
   async findById(db: Executor, id: string): Promise<Payment | undefined> {

@@ -78,6 +78,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly batchSize = new Histogram({
+    name: 'billgate_db_batch_size',
+    help: 'Payments written per database statement by the group-commit writers, by writer',
+    labelNames: ['writer'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   readonly edgeRefusals = new Counter({
     name: 'billgate_edge_refusals_total',
     help: 'Connections and requests refused at the edge, by lane and reason',

@@ -1,0 +1,106 @@
+import { MicroBatcher } from './micro-batcher';
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('MicroBatcher', () => {
+  it('runs what is submitted in one turn of the event loop as one batch, answering each caller', async () => {
+    const runs: number[][] = [];
+    const batcher = new MicroBatcher<number, string>(
+      (items) => {
+        runs.push([...items]);
+        return Promise.resolve(items.map((i) => `#${i}`));
+      },
+      { maxBatch: 100, maxInFlight: 1 },
+    );
+    const answers = await Promise.all([1, 2, 3].map((i) => batcher.submit(i)));
+    expect(answers).toEqual(['#1', '#2', '#3']);
+    expect(runs).toEqual([[1, 2, 3]]);
+  });
+
+  it('queues items behind a busy run and sends them together in the next one', async () => {
+    const runs: number[][] = [];
+    const gates: ReturnType<typeof deferred<void>>[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        runs.push([...items]);
+        const gate = deferred<void>();
+        gates.push(gate);
+        await gate.promise;
+        return items.map((i) => i * 10);
+      },
+      { maxBatch: 100, maxInFlight: 1 },
+    );
+    const first = batcher.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4].map((i) => batcher.submit(i));
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toEqual([[1]]);
+    expect(batcher.queued).toBe(3);
+
+    gates[0]?.resolve();
+    expect(await first).toBe(10);
+    await new Promise((r) => setImmediate(r));
+    expect(runs).toEqual([[1], [2, 3, 4]]);
+    gates[1]?.resolve();
+    expect(await Promise.all(later)).toEqual([20, 30, 40]);
+  });
+
+  it('never hands a run more than maxBatch items and keeps at most maxInFlight runs going', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        sizes.push(items.length);
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight -= 1;
+        return items;
+      },
+      { maxBatch: 4, maxInFlight: 2 },
+    );
+    const all = Array.from({ length: 30 }, (_, i) => batcher.submit(i));
+    expect(await Promise.all(all)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(most).toBe(2);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(30);
+  });
+
+  it('fails every item of a run that throws, and goes on with the next run', async () => {
+    let calls = 0;
+    const batcher = new MicroBatcher<number, number>(
+      (items) => {
+        calls += 1;
+        return calls === 1 ? Promise.reject(new Error('database went away')) : Promise.resolve(items);
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    const failed = [1, 2].map((i) => batcher.submit(i));
+    await expect(failed[0]).rejects.toThrow('database went away');
+    await expect(failed[1]).rejects.toThrow('database went away');
+    expect(await batcher.submit(3)).toBe(3);
+  });
+
+  it('fails the run when it answers a different number of items than it was given', async () => {
+    const batcher = new MicroBatcher<number, number>(() => Promise.resolve([1]), {
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    const both = [batcher.submit(1), batcher.submit(2)];
+    await expect(both[0]).rejects.toThrow('answered 1 of 2 items');
+    await expect(both[1]).rejects.toThrow('answered 1 of 2 items');
+  });
+
+  it('refuses options that could never run anything', () => {
+    expect(() => new MicroBatcher(() => Promise.resolve([]), { maxBatch: 0, maxInFlight: 1 })).toThrow();
+  });
+});
