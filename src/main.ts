@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     `  database         ${gateway.services.database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
     `  cache            ${gateway.services.cache.kind}`,
   ];
-  if (gateway.simulators.biller !== undefined)
+  if (config.demoData && config.billerSimulatorUrl !== undefined)
+    lines.push(`  biller simulator ${config.billerSimulatorUrl}  (BILLER_SIMULATOR_URL)`);
+  else if (gateway.simulators.biller !== undefined)
     lines.push(`  biller simulator ${gateway.simulators.biller.url}`);
   if (gateway.simulators.coreBanking !== undefined) {
     lines.push(`  core banking sim ${gateway.simulators.coreBanking.url}`);

@@ -39,7 +39,7 @@ import { ReversalService } from '../pipeline/reversal.service';
 import { Iso20022Engine } from '../protocols/iso20022/engine';
 import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import { Housekeeping } from '../pipeline/housekeeping';
-import { BillerSimulator } from '../simulators/biller-simulator';
+import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import type { GatewayServices } from './services';
 
@@ -109,9 +109,15 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       coreBankingUrl ??= cbsUrl;
     }
     if (config.demoData) {
-      const biller = simulators.biller;
-      if (biller === undefined) throw new Error('demo data needs the biller simulator (SIMULATORS=true)');
-      await seedDemoData(database.db, (id) => biller.endpoint(id.replace(/^sim-/, '')));
+      // An external simulator (BILLER_SIMULATOR_URL, `billgate simulators`) wins over the in-process one.
+      const billerUrl = config.billerSimulatorUrl ?? simulators.biller?.url;
+      if (billerUrl === undefined) {
+        throw new Error('demo data needs the biller simulator (SIMULATORS=true or BILLER_SIMULATOR_URL)');
+      }
+      await seedDemoData(database.db, (id) => billerSimulatorEndpoint(billerUrl, id.replace(/^sim-/, '')));
+      if (coreBankingUrl === undefined) {
+        log.warn('demo data without a core banking system: set CORE_BANKING_URL or SIMULATORS=true');
+      }
     }
 
     const http = new JsonHttpClient();

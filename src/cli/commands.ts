@@ -3,9 +3,19 @@ import { iso20022Command } from './iso20022.command';
 import { certsCommand } from '../lanes/security/pki/certs-command';
 
 import { auditCommand } from './audit.command';
+import { simulatorsCommand } from './simulators.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
 
-/** Commands contributed by the protocol and domain modules (ISO 8583, ISO 20022, certificates, audit). */
-export const CLI_COMMANDS: CliCommand[] = [iso8583Command, iso20022Command, certsCommand, auditCommand];
+/**
+ * Commands contributed by the protocol and domain modules (ISO 8583, ISO 20022, certificates, audit)
+ * and the stand-alone simulators.
+ */
+export const CLI_COMMANDS: CliCommand[] = [
+  iso8583Command,
+  iso20022Command,
+  certsCommand,
+  auditCommand,
+  simulatorsCommand,
+];

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, loadSimulatorsConfig } from './config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded demo', () => {
@@ -57,5 +57,92 @@ describe('loadConfig', () => {
       CORE_BANKING_URL: 'https://cbs.bank.internal',
     });
     expect(c.demoData).toBe(false);
+  });
+
+  it('keeps the in-process simulators by default, with no external biller simulator', () => {
+    expect(loadConfig({})).toMatchObject({ simulators: true, billerSimulatorUrl: undefined });
+  });
+
+  it('points the demo at an external biller simulator (BILLER_SIMULATOR_URL) and starts none in-process', () => {
+    const c = loadConfig({
+      BILLER_SIMULATOR_URL: 'http://127.0.0.1:9091',
+      CORE_BANKING_URL: 'http://127.0.0.1:9092',
+    });
+    expect(c).toMatchObject({
+      demoData: true,
+      simulators: false,
+      billerSimulatorUrl: 'http://127.0.0.1:9091',
+      coreBankingUrl: 'http://127.0.0.1:9092',
+    });
+    // Explicit SIMULATORS wins over that default.
+    expect(loadConfig({ BILLER_SIMULATOR_URL: 'http://127.0.0.1:9091', SIMULATORS: 'true' }).simulators).toBe(
+      true,
+    );
+  });
+
+  it('refuses a BILLER_SIMULATOR_URL that is not an http(s) URL', () => {
+    for (const value of ['not a url', 'ftp://127.0.0.1/x']) {
+      expect(() => loadConfig({ BILLER_SIMULATOR_URL: value })).toThrow(/BILLER_SIMULATOR_URL/);
+    }
+  });
+
+  it('refuses demo data with no biller simulator at all', () => {
+    expect(() => loadConfig({ DEMO_DATA: 'true', SIMULATORS: 'false' })).toThrow(
+      /DEMO_DATA: demo data needs a biller simulator/,
+    );
+    expect(loadConfig({ DEMO_DATA: 'false', SIMULATORS: 'false' }).demoData).toBe(false);
+  });
+
+  it('refuses demo data and BILLER_SIMULATOR_URL in production', () => {
+    try {
+      loadConfig({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u@h/db',
+        WEBHOOK_SIGNING_SECRET: 'a-real-secret-of-some-length',
+        CARD_TOKEN_SECRET: 'another-real-secret-value',
+        CORE_BANKING_URL: 'https://cbs.bank.internal',
+        DEMO_DATA: 'true',
+        SIMULATORS: 'false',
+        BILLER_SIMULATOR_URL: 'http://127.0.0.1:9091',
+      });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^DEMO_DATA/),
+          expect.stringMatching(/^BILLER_SIMULATOR_URL/),
+        ]),
+      );
+    }
+  });
+});
+
+describe('loadSimulatorsConfig', () => {
+  it("reads the simulators' ports, defaults included", () => {
+    expect(loadSimulatorsConfig({})).toEqual({ billerSimulatorPort: 8091, coreBankingSimulatorPort: 8092 });
+    expect(loadSimulatorsConfig({ BILLER_SIMULATOR_PORT: '0', CORE_BANKING_SIMULATOR_PORT: '9002' })).toEqual(
+      {
+        billerSimulatorPort: 0,
+        coreBankingSimulatorPort: 9002,
+      },
+    );
+  });
+
+  it('ignores what only the gateway needs, and refuses a bad port', () => {
+    expect(() =>
+      loadSimulatorsConfig({ DATABASE_URL: 'mysql://x', BILLER_SIMULATOR_PORT: '8091' }),
+    ).not.toThrow();
+    expect(() => loadSimulatorsConfig({ CORE_BANKING_SIMULATOR_PORT: '70000' })).toThrow(
+      /CORE_BANKING_SIMULATOR_PORT/,
+    );
+  });
+
+  it('refuses to run in production', () => {
+    expect(() => loadSimulatorsConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadSimulatorsConfig({ NODE_ENV: 'production' })).toThrow(
+      /refused when NODE_ENV=production/,
+    );
   });
 });

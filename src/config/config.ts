@@ -31,6 +31,8 @@ const envSchema = z.object({
   SIMULATORS: bool.optional(),
   BILLER_SIMULATOR_PORT: port.default(8091),
   CORE_BANKING_SIMULATOR_PORT: port.default(8092),
+  /** A biller simulator running as its own process (`billgate simulators`): the demo billers' base URL. */
+  BILLER_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
   CORE_BANKING_URL: z.url().optional(),
   CORE_BANKING_TIMEOUT_MS: z.coerce.number().int().min(50).max(60000).default(5000),
   ROUTE_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60000),
@@ -62,6 +64,11 @@ export interface AppConfig {
   readonly simulators: boolean;
   readonly billerSimulatorPort: number;
   readonly coreBankingSimulatorPort: number;
+  /**
+   * Base URL of a biller simulator in its own process (`billgate simulators`): the demo billers point
+   * there instead of at the in-process simulator. Setting it turns SIMULATORS off unless set explicitly.
+   */
+  readonly billerSimulatorUrl: string | undefined;
   /** Where the core banking system listens; the simulator's address when simulators run. */
   readonly coreBankingUrl: string | undefined;
   readonly coreBankingTimeoutMs: number;
@@ -94,12 +101,16 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
   const production = e.NODE_ENV === 'production';
   const embedded = e.DATABASE_URL === undefined;
   const demoData = e.DEMO_DATA ?? (!production && embedded);
-  const simulators = e.SIMULATORS ?? demoData;
+  // An external biller simulator (BILLER_SIMULATOR_URL) replaces the in-process ones by default.
+  const simulators = e.SIMULATORS ?? (demoData && e.BILLER_SIMULATOR_URL === undefined);
 
   const problems: string[] = [];
   if (production) {
     if (demoData) problems.push('DEMO_DATA: demo data is refused when NODE_ENV=production');
     if (simulators) problems.push('SIMULATORS: simulators are refused when NODE_ENV=production');
+    if (e.BILLER_SIMULATOR_URL !== undefined) {
+      problems.push('BILLER_SIMULATOR_URL: simulators are refused when NODE_ENV=production');
+    }
     if (e.WEBHOOK_SIGNING_SECRET === DEFAULT_SECRETS.webhookSigningSecret) {
       problems.push(
         'WEBHOOK_SIGNING_SECRET: the default development secret is refused when NODE_ENV=production',
@@ -110,6 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     }
     if (e.CORE_BANKING_URL === undefined)
       problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
+  }
+  if (!production && demoData && !simulators && e.BILLER_SIMULATOR_URL === undefined) {
+    problems.push(
+      'DEMO_DATA: demo data needs a biller simulator: SIMULATORS=true, or BILLER_SIMULATOR_URL (billgate simulators)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -130,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     simulators,
     billerSimulatorPort: e.BILLER_SIMULATOR_PORT,
     coreBankingSimulatorPort: e.CORE_BANKING_SIMULATOR_PORT,
+    billerSimulatorUrl: e.BILLER_SIMULATOR_URL,
     coreBankingUrl: e.CORE_BANKING_URL,
     coreBankingTimeoutMs: e.CORE_BANKING_TIMEOUT_MS,
     routeCacheTtlMs: e.ROUTE_CACHE_TTL_MS,
@@ -138,5 +155,36 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     inFlightTimeoutMs: e.IN_FLIGHT_TIMEOUT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
+  };
+}
+
+/** What `billgate simulators` needs: the simulators' ports, and never in production. */
+export interface SimulatorsConfig {
+  readonly billerSimulatorPort: number;
+  readonly coreBankingSimulatorPort: number;
+}
+
+const simulatorsEnvSchema = envSchema.pick({
+  NODE_ENV: true,
+  BILLER_SIMULATOR_PORT: true,
+  CORE_BANKING_SIMULATOR_PORT: true,
+});
+
+/**
+ * Reads the configuration of the stand-alone simulators (`billgate simulators`): only the names they
+ * use, so the gateway's own requirements do not apply. Refused when NODE_ENV=production, like the
+ * in-process simulators.
+ */
+export function loadSimulatorsConfig(env: NodeJS.ProcessEnv | Env = process.env): SimulatorsConfig {
+  const parsed = simulatorsEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  if (parsed.data.NODE_ENV === 'production') {
+    throw new ConfigError(['NODE_ENV: simulators are refused when NODE_ENV=production']);
+  }
+  return {
+    billerSimulatorPort: parsed.data.BILLER_SIMULATOR_PORT,
+    coreBankingSimulatorPort: parsed.data.CORE_BANKING_SIMULATOR_PORT,
   };
 }

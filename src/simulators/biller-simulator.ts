@@ -15,6 +15,14 @@ interface PaidBill {
 }
 
 /**
+ * The endpoint of one biller hosted by a biller simulator listening at baseUrl (in this process or
+ * its own, `billgate simulators`): `{baseUrl}/billers/{billerId}`.
+ */
+export function billerSimulatorEndpoint(baseUrl: string, billerId: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/billers/${billerId}`;
+}
+
+/**
  * Stands in for billers (electricity, water, gas companies) on loopback. Behaviour is chosen by the
  * bill reference, so tests and demos can provoke every outcome (documented in the README):
  *   DECLINE…  → 422 declined          UNKNOWN… → 404 unknown bill reference
@@ -43,7 +51,7 @@ export class BillerSimulator {
 
   /** The biller endpoint URL for one biller hosted by this simulator. */
   endpoint(billerId: string): string {
-    return `${this.url}/billers/${billerId}`;
+    return billerSimulatorEndpoint(this.url, billerId);
   }
 
   paidBill(paymentId: string): Readonly<PaidBill> | undefined {
