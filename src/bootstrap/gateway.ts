@@ -157,7 +157,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
     const groupCommit = (writer: string) => ({
-      maxBatch: 256,
+      maxBatch: config.groupCommitMax,
       maxInFlight: 2,
       observe: batchObserver(writer),
     });
@@ -170,7 +170,10 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billers,
       billerDirectory,
       ledger,
-      floatWriter: new FloatPaymentWriter(database.db, { maxBatch: 256, observe: batchObserver('float') }),
+      floatWriter: new FloatPaymentWriter(database.db, {
+        maxBatch: config.groupCommitMax,
+        observe: batchObserver('float'),
+      }),
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),

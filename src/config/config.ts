@@ -17,6 +17,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  /** Most payments one group-commit statement writes; 1 writes each payment on its own. */
+  DB_GROUP_COMMIT_MAX: z.coerce.number().int().min(1).max(1000).default(256),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().default('billgate:'),
   HTTP_PORT: port.default(8080),
@@ -50,6 +52,7 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  readonly groupCommitMax: number;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
   readonly http: { readonly host: string; readonly port: number };
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    groupCommitMax: e.DB_GROUP_COMMIT_MAX,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },

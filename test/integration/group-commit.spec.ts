@@ -205,6 +205,21 @@ describe('float payments written in batches', () => {
     expect(await trialBalanced()).toBe(true);
   });
 
+  it('fails only a payment the database refuses, never the payments that shared its statement', async () => {
+    await fund(1_000n);
+    const before = await floatBalance();
+    const w = writer();
+    const good = [floatWrite(10n, `ok-${randomUUID()}`), floatWrite(20n, `ok-${randomUUID()}`)];
+    const poison = floatWrite(30n, `bad-${randomUUID()}`);
+    // PostgreSQL text cannot hold NUL: the edges refuse it, this proves the batch would survive it.
+    const refused = { ...poison, payment: { ...poison.payment, origin: { terminal: 'T\u0000' } } };
+    const settled = await Promise.allSettled([w.write(good[0]!), w.write(refused), w.write(good[1]!)]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await floatBalance()).toBe(before - 30n);
+    expect(await paymentState(refused.payment.id)).toBeUndefined();
+    expect(await trialBalanced()).toBe(true);
+  });
+
   it('never takes the float below zero however many payments race for its last funds', async () => {
     const drain = await floatBalance();
     await new FloatPaymentWriter(h.db).writeBatch(FLOAT, [floatWrite(drain, `drain-${randomUUID()}`)]);

@@ -47,7 +47,7 @@ describe('MicroBatcher', () => {
 
     gates[0]?.resolve();
     expect(await first).toBe(10);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
     expect(runs).toEqual([[1], [2, 3, 4]]);
     gates[1]?.resolve();
     expect(await Promise.all(later)).toEqual([20, 30, 40]);
@@ -75,29 +75,50 @@ describe('MicroBatcher', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(30);
   });
 
-  it('fails every item of a run that throws, and goes on with the next run', async () => {
-    let calls = 0;
+  it('fails only the item the run cannot take, answering its batch-mates from smaller runs', async () => {
+    const runs: number[][] = [];
     const batcher = new MicroBatcher<number, number>(
       (items) => {
-        calls += 1;
-        return calls === 1 ? Promise.reject(new Error('database went away')) : Promise.resolve(items);
+        runs.push([...items]);
+        return items.includes(3) ? Promise.reject(new Error('cannot store 3')) : Promise.resolve(items);
       },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    const all = [1, 2, 3, 4, 5].map((i) => batcher.submit(i));
+    const settled = await Promise.allSettled(all);
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(settled[2]).toMatchObject({ reason: new Error('cannot store 3') });
+    expect(runs[0]).toEqual([1, 2, 3, 4, 5]);
+    expect(runs).toContainEqual([3]);
+  });
+
+  it('fails every item when every run fails (the database is gone), and goes on afterwards', async () => {
+    let down = true;
+    const batcher = new MicroBatcher<number, number>(
+      (items) => (down ? Promise.reject(new Error('database went away')) : Promise.resolve(items)),
       { maxBatch: 10, maxInFlight: 1 },
     );
     const failed = [1, 2].map((i) => batcher.submit(i));
     await expect(failed[0]).rejects.toThrow('database went away');
     await expect(failed[1]).rejects.toThrow('database went away');
+    down = false;
     expect(await batcher.submit(3)).toBe(3);
   });
 
   it('fails the run when it answers a different number of items than it was given', async () => {
-    const batcher = new MicroBatcher<number, number>(() => Promise.resolve([1]), {
+    const batcher = new MicroBatcher<number, number>(() => Promise.resolve([1, 2, 3]), {
       maxBatch: 10,
       maxInFlight: 1,
     });
     const both = [batcher.submit(1), batcher.submit(2)];
-    await expect(both[0]).rejects.toThrow('answered 1 of 2 items');
-    await expect(both[1]).rejects.toThrow('answered 1 of 2 items');
+    await expect(both[0]).rejects.toThrow('answered 3 of 1 items');
+    await expect(both[1]).rejects.toThrow('answered 3 of 1 items');
   });
 
   it('refuses options that could never run anything', () => {

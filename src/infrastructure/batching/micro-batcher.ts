@@ -68,16 +68,36 @@ export class MicroBatcher<I, O> {
 
   private async execute(batch: Waiting<I, O>[]): Promise<void> {
     try {
-      const outputs = await this.run(batch.map((w) => w.item));
-      if (outputs.length !== batch.length) {
-        throw new Error(`batch run answered ${outputs.length} of ${batch.length} items`);
-      }
-      batch.forEach((w, i) => w.resolve(outputs[i] as O));
-    } catch (error) {
-      for (const w of batch) w.reject(error);
+      await this.settle(batch);
     } finally {
       this.inFlight -= 1;
       if (this.waiting.length > 0) this.schedule();
     }
+  }
+
+  /**
+   * Runs a batch and answers each caller. A run that fails is split in halves and each half run
+   * again, down to single items: one item the database refuses (a value it cannot store, say) fails
+   * only its own caller, never the strangers it happened to share a statement with. Every run is one
+   * atomic statement or transaction, so a failed run left nothing behind to undo.
+   */
+  private async settle(batch: Waiting<I, O>[]): Promise<void> {
+    let outputs: readonly O[];
+    try {
+      outputs = await this.run(batch.map((w) => w.item));
+      if (outputs.length !== batch.length) {
+        throw new Error(`batch run answered ${outputs.length} of ${batch.length} items`);
+      }
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.settle(batch.slice(0, half));
+      await this.settle(batch.slice(half));
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(outputs[i] as O));
   }
 }
