@@ -5,8 +5,9 @@
  *   npm run bench -- bill-pay [--concurrency 64] [--seconds 15]
  *   DATABASE_URL=postgres://... REDIS_URL=redis://... npm run bench -- bill-pay
  *
- * The gateway, its simulators (biller, core banking), PostgreSQL, Redis and this load generator all
- * share the same 2 cores, so the figures are a floor for a real deployment, not a ceiling.
+ * The gateway, the simulators (biller, core banking; their own process unless
+ * BENCH_SIMULATORS=in-process), PostgreSQL, Redis and this load generator all share the same 2 cores,
+ * so the figures are a floor for a real deployment, not a ceiling.
  */
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';

@@ -6,8 +6,9 @@
  *   npm run bench -- iso20022-e2e [--concurrency 64] [--seconds 15] [--map-iterations 5000]
  *   DATABASE_URL=postgres://... REDIS_URL=redis://... npm run bench -- iso20022-e2e
  *
- * The gateway, its simulators (biller, core banking), the database and this load generator all share
- * the same cores, so the figures are a floor for a real deployment.
+ * The gateway, the simulators (biller, core banking; their own process unless
+ * BENCH_SIMULATORS=in-process), the database and this load generator all share the same cores, so
+ * the figures are a floor for a real deployment.
  */
 import { Pool } from 'undici';
 import { Iso20022Engine, toInstructions } from '../src/protocols/iso20022';
