@@ -157,7 +157,17 @@ export class ReversalService {
           .forUpdate()
           .executeTakeFirstOrThrow();
         if (locked.status === 'REVERSED' || locked.status === 'DECLINED') return;
-        await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
+        // A payment left PENDING before anything was posted (core banking never answered, or the
+        // sweep caught it before the debit) has no journal to undo: reversing one would create money.
+        const posted = await tx
+          .selectFrom('journal_entries')
+          .select('id')
+          .where('payment_id', '=', original.id)
+          .where('kind', '=', 'payment')
+          .executeTakeFirst();
+        if (posted !== undefined) {
+          await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
+        }
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
       },
     };
