@@ -10,3 +10,14 @@ export type Executor = Db | Tx;
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
 }
+
+/**
+ * An error that belongs to the values written (SQLSTATE class 22, data exception, or 23, integrity
+ * constraint violation), not to the connection or the server: running the other rows of the same
+ * statement again without it will succeed.
+ */
+export function isDataError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  const code = error.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}

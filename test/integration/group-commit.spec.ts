@@ -211,8 +211,9 @@ describe('float payments written in batches', () => {
     const w = writer();
     const good = [floatWrite(10n, `ok-${randomUUID()}`), floatWrite(20n, `ok-${randomUUID()}`)];
     const poison = floatWrite(30n, `bad-${randomUUID()}`);
-    // PostgreSQL text cannot hold NUL: the edges refuse it, this proves the batch would survive it.
-    const refused = { ...poison, payment: { ...poison.payment, origin: { terminal: 'T\u0000' } } };
+    // Refused by the payments table's CHECK, after the statement has debited the float: the whole
+    // statement rolls back, and only the refused payment's caller hears of it.
+    const refused = { ...poison, payment: { ...poison.payment, payerKind: 'bogus' as never } };
     const settled = await Promise.allSettled([w.write(good[0]!), w.write(refused), w.write(good[1]!)]);
     expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await floatBalance()).toBe(before - 30n);
@@ -220,16 +221,34 @@ describe('float payments written in batches', () => {
     expect(await trialBalanced()).toBe(true);
   });
 
-  it('never takes the float below zero however many payments race for its last funds', async () => {
+  it('two nodes racing for one float and for the same keys: the floor holds and each key posts once', async () => {
     const drain = await floatBalance();
-    await new FloatPaymentWriter(h.db).writeBatch(FLOAT, [floatWrite(drain, `drain-${randomUUID()}`)]);
+    if (drain > 0n) await writer().writeBatch(FLOAT, [floatWrite(drain, `drain-${randomUUID()}`)]);
     await fund(1_000n);
-    const w = writer();
-    const writes = Array.from({ length: 25 }, (_, i) => floatWrite(100n, `race-${i}-${randomUUID()}`));
-    const outcomes = await Promise.all(writes.map((x) => w.write(x)));
+    // Two writers are two gateway nodes: on PostgreSQL their batches run on different connections.
+    const nodeA = writer();
+    const nodeB = writer();
+    const shared = Array.from({ length: 5 }, (_, i) => floatWrite(100n, `both-${i}-${randomUUID()}`));
+    const onlyA = Array.from({ length: 10 }, (_, i) => floatWrite(100n, `a-${i}-${randomUUID()}`));
+    const onlyB = Array.from({ length: 10 }, (_, i) => floatWrite(100n, `b-${i}-${randomUUID()}`));
+    const copy = (x: FloatPaymentWrite): FloatPaymentWrite => ({
+      ...x,
+      payment: { ...x.payment, id: randomUUID() },
+    });
+    const outcomes = await Promise.all([
+      ...onlyA.map((x) => nodeA.write(x)),
+      ...shared.map((x) => nodeA.write(x)),
+      ...shared.map((x) => nodeB.write(copy(x))),
+      ...onlyB.map((x) => nodeB.write(x)),
+    ]);
     expect(outcomes.filter((o) => o === 'posted')).toHaveLength(10);
-    expect(outcomes.filter((o) => o === 'declined')).toHaveLength(15);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(5);
     expect(await floatBalance()).toBe(0n);
+    for (const x of shared) {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from payments where idempotency_key = ${x.idempotency.key}`.execute(h.db);
+      expect(rows[0]?.n).toBe(1);
+    }
     expect(await trialBalanced()).toBe(true);
   });
 });
@@ -279,6 +298,33 @@ describe('core-banking payments claimed, posted and finished in batches', () => 
     expect(await journalLinesOf(c.payment.id)).toBe(2);
     // A second record of the same debit (a retry, a bug) is refused and journals nothing more.
     expect(await recordDebits(h.db, [debit])).toEqual([false]);
+    expect(await journalLinesOf(c.payment.id)).toBe(2);
+    expect(await trialBalanced()).toBe(true);
+  });
+
+  it('journals a debit core banking made even after the sweep answered the payment PENDING', async () => {
+    const c = claimOf(`late-${randomUUID()}`);
+    expect(await payments.claimAndRecordMany(h.db, [c])).toEqual([true]);
+    // The housekeeping sweep gave up on the slow payment while core banking was still debiting it.
+    await h.db
+      .updateTable('payments')
+      .set({ status: 'PENDING', reason_code: 'PROCESSING_INTERRUPTED' })
+      .where('id', '=', c.payment.id)
+      .execute();
+    const debit = {
+      paymentId: c.payment.id,
+      amountMinor: 700n,
+      currency: 'BDT',
+      settlementAccount: SETTLE,
+      coreBankingRef: 'CBS-LATE',
+    };
+    expect(await recordDebits(h.db, [debit])).toEqual([true]);
+    const row = await h.db
+      .selectFrom('payments')
+      .select(['status', 'core_banking_ref'])
+      .where('id', '=', c.payment.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'POSTED', core_banking_ref: 'CBS-LATE' });
     expect(await journalLinesOf(c.payment.id)).toBe(2);
     expect(await trialBalanced()).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { MicroBatcher, type MicroBatcherOptions } from '../../infrastructure/batching/micro-batcher';
-import type { Db } from '../db';
+import { isDataError, type Db } from '../db';
 import type { PaymentFinish, PaymentsRepository } from './payments.repository';
 
 /**
@@ -16,7 +16,10 @@ export class PaymentFinisher {
     now: () => Date = () => new Date(),
     options: MicroBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
   ) {
-    this.batcher = new MicroBatcher((items) => payments.finishMany(db, items, now()), options);
+    this.batcher = new MicroBatcher((items) => payments.finishMany(db, items, now()), {
+      ...options,
+      isolate: isDataError,
+    });
   }
 
   async finish(f: PaymentFinish): Promise<void> {

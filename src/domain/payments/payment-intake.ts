@@ -1,5 +1,5 @@
 import { MicroBatcher, type MicroBatcherOptions } from '../../infrastructure/batching/micro-batcher';
-import type { Db } from '../db';
+import { isDataError, type Db } from '../db';
 import type { PaymentClaim, PaymentsRepository } from './payments.repository';
 
 /**
@@ -14,7 +14,10 @@ export class PaymentIntake {
     payments: PaymentsRepository,
     options: MicroBatcherOptions = { maxBatch: 256, maxInFlight: 2 },
   ) {
-    this.batcher = new MicroBatcher((items) => payments.claimAndRecordMany(db, items), options);
+    this.batcher = new MicroBatcher((items) => payments.claimAndRecordMany(db, items), {
+      ...options,
+      isolate: isDataError,
+    });
   }
 
   /** True when this request owns the key and its payment is recorded; false when the key was taken. */

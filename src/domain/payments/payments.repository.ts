@@ -168,7 +168,9 @@ export class PaymentsRepository {
         insert into idempotency_keys
           (partner_id, scope, key, fingerprint, state, payment_id, created_at, updated_at, expires_at)
         select idem_partner, idem_scope, idem_key, fingerprint, 'in_flight', id, created_at, created_at, expires_at
-        from input order by ord
+        from input
+        -- keys in one order on every node (no deadlock between batches); the earliest repeat wins
+        order by idem_partner, idem_scope, idem_key, ord
         on conflict (partner_id, scope, key) do nothing
         returning payment_id
       ),

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { MicroBatcher, type MicroBatcherOptions } from '../../infrastructure/batching/micro-batcher';
-import type { Db, Executor } from '../db';
+import { isDataError, type Db, type Executor } from '../db';
 import { coreBankingClearingAccountId } from './posting-engine';
 
 /** A payment core banking has debited, to be journalled and marked POSTED. */
@@ -26,17 +26,23 @@ export class CoreBankingPostingWriter {
   private readonly batcher: MicroBatcher<CoreBankingDebit, boolean>;
 
   constructor(db: Db, options: MicroBatcherOptions = { maxBatch: 256, maxInFlight: 2 }) {
-    this.batcher = new MicroBatcher((items) => recordDebits(db, items), options);
+    this.batcher = new MicroBatcher((items) => recordDebits(db, items), { ...options, isolate: isDataError });
   }
 
   async record(debit: CoreBankingDebit): Promise<void> {
     if (!(await this.batcher.submit(debit))) {
-      throw new Error(`payment ${debit.paymentId} is no longer waiting for core banking`);
+      throw new Error(`core-banking debit of payment ${debit.paymentId} was already journalled`);
     }
   }
 }
 
-/** Answers, per debit in order, whether its payment was still RECEIVED and is now POSTED. */
+/**
+ * Answers, per debit in order, whether it was journalled now. Core banking has already moved the
+ * money, so the journal and the reference are written whatever happened to the payment meanwhile
+ * (the housekeeping sweep may have answered it PENDING while the debit was slow); only a payment
+ * still RECEIVED or PENDING moves to POSTED, and the finish that follows settles its answer. A debit
+ * already journalled (a repeat) writes nothing and answers false.
+ */
 export async function recordDebits(db: Executor, debits: readonly CoreBankingDebit[]): Promise<boolean[]> {
   const input = JSON.stringify(
     debits.map((d, ord) => ({
@@ -55,17 +61,23 @@ export async function recordDebits(db: Executor, debits: readonly CoreBankingDeb
         ord int, payment_id uuid, amount bigint, currency text, clearing text, settlement text, reference text
       )
     ),
-    posted as (
-      update payments set status = 'POSTED', reason_code = 'APPROVED', core_banking_ref = i.reference,
+    debited as (
+      update payments set
+        status = case when status in ('RECEIVED', 'PENDING') then 'POSTED' else status end,
+        reason_code = case when status in ('RECEIVED', 'PENDING') then 'APPROVED' else reason_code end,
+        core_banking_ref = i.reference,
         updated_at = now()
       from input i
-      where payments.id = i.payment_id and payments.status = 'RECEIVED'
+      where payments.id = i.payment_id
+        and not exists (
+          select 1 from journal_entries e where e.payment_id = i.payment_id and e.kind = 'payment'
+        )
       returning payments.id
     ),
     entry as (
       insert into journal_entries (payment_id, kind, currency, memo)
       select i.payment_id, 'payment', i.currency, 'bill payment ' || i.payment_id || ' debited at core banking'
-      from input i join posted p on p.id = i.payment_id
+      from input i join debited d on d.id = i.payment_id
       returning id, payment_id
     ),
     lines as (
@@ -75,7 +87,7 @@ export async function recordDebits(db: Executor, debits: readonly CoreBankingDeb
       join input i on i.payment_id = entry.payment_id
       cross join lateral (values (i.clearing, 'D'::char(1)), (i.settlement, 'C'::char(1))) as l (account_id, side)
     )
-    select i.ord from input i join posted p on p.id = i.payment_id`.execute(db);
+    select i.ord from input i join debited d on d.id = i.payment_id`.execute(db);
   const done = new Set(rows.map((r) => r.ord));
   return debits.map((_, ord) => done.has(ord));
 }

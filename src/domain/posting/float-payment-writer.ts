@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { MicroBatcher } from '../../infrastructure/batching/micro-batcher';
 import type { Db, Executor } from '../db';
-import { isUniqueViolation } from '../db';
+import { isDataError, isUniqueViolation } from '../db';
 import type { NewPayment } from '../payments/payments.repository';
 import { paymentRow } from '../payments/payments.repository';
 
@@ -60,6 +60,7 @@ export class FloatPaymentWriter {
       batcher = new MicroBatcher((items) => this.writeBatch(account, items), {
         ...this.options,
         maxInFlight: 1,
+        isolate: isDataError,
       });
       this.batchers.set(account, batcher);
     }
@@ -78,7 +79,8 @@ export class FloatPaymentWriter {
       try {
         return await this.writeCarefully(floatAccount, items);
       } catch (error) {
-        // Another node inserted one of these keys between our look and our insert: look again.
+        // A key committed by another node while we waited for the float's lock is not in the look
+        // taken before the wait (one snapshot per statement): the insert refuses it, so look again.
         if (!isUniqueViolation(error) || attempt >= CAREFUL_ATTEMPTS) throw error;
       }
     }
@@ -158,7 +160,8 @@ async function lockAndInspect(
     taken: { partner_id: string; scope: string; key: string }[];
   }>`
     with float as (
-      select balance - coalesce(min_balance, 0) as available from ledger_accounts where id = ${floatAccount} for update
+      select balance - coalesce(min_balance, 0) as available from ledger_accounts where id = ${floatAccount}
+      for no key update
     )
     select
       (select available from float)::text as available,
@@ -251,6 +254,8 @@ async function writeStatement(
         case when posted then 'in_flight' else 'completed' end, id,
         case when posted then null else declined_result end, created_at, created_at, expires_at
       from input where true ${onlyIfDebited}
+      -- keys in one order on every node, so two batches sharing keys cannot deadlock
+      order by idem_partner, idem_scope, idem_key
     ),
     pay as (
       insert into payments

@@ -1,4 +1,4 @@
-import { MicroBatcher } from './micro-batcher';
+import { BatcherOverloaded, MicroBatcher } from './micro-batcher';
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
@@ -82,7 +82,11 @@ describe('MicroBatcher', () => {
         runs.push([...items]);
         return items.includes(3) ? Promise.reject(new Error('cannot store 3')) : Promise.resolve(items);
       },
-      { maxBatch: 10, maxInFlight: 1 },
+      {
+        maxBatch: 10,
+        maxInFlight: 1,
+        isolate: (e) => e instanceof Error && e.message.startsWith('cannot store'),
+      },
     );
     const all = [1, 2, 3, 4, 5].map((i) => batcher.submit(i));
     const settled = await Promise.allSettled(all);
@@ -98,27 +102,65 @@ describe('MicroBatcher', () => {
     expect(runs).toContainEqual([3]);
   });
 
-  it('fails every item when every run fails (the database is gone), and goes on afterwards', async () => {
+  it("fails the whole run at once, without re-running it, when the failure is not an item's (the database is gone)", async () => {
     let down = true;
+    let runs = 0;
     const batcher = new MicroBatcher<number, number>(
-      (items) => (down ? Promise.reject(new Error('database went away')) : Promise.resolve(items)),
-      { maxBatch: 10, maxInFlight: 1 },
+      (items) => {
+        runs += 1;
+        return down ? Promise.reject(new Error('database went away')) : Promise.resolve(items);
+      },
+      { maxBatch: 10, maxInFlight: 1, isolate: () => false },
     );
-    const failed = [1, 2].map((i) => batcher.submit(i));
-    await expect(failed[0]).rejects.toThrow('database went away');
-    await expect(failed[1]).rejects.toThrow('database went away');
+    const failed = [1, 2, 3, 4].map((i) => batcher.submit(i));
+    for (const f of failed) await expect(f).rejects.toThrow('database went away');
+    expect(runs).toBe(1);
     down = false;
-    expect(await batcher.submit(3)).toBe(3);
+    expect(await batcher.submit(5)).toBe(5);
   });
 
-  it('fails the run when it answers a different number of items than it was given', async () => {
-    const batcher = new MicroBatcher<number, number>(() => Promise.resolve([1, 2, 3]), {
+  it('fails a run that answers a different number of items than it was given, and never re-runs it', async () => {
+    let runs = 0;
+    const batcher = new MicroBatcher<number, number>(
+      () => {
+        runs += 1;
+        return Promise.resolve([1, 2, 3]);
+      },
+      { maxBatch: 10, maxInFlight: 1, isolate: () => true },
+    );
+    const both = [batcher.submit(1), batcher.submit(2)];
+    await expect(both[0]).rejects.toThrow('answered 3 of 2 items');
+    await expect(both[1]).rejects.toThrow('answered 3 of 2 items');
+    expect(runs).toBe(1);
+  });
+
+  it('refuses a submission at once when too many are already waiting', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        await gate;
+        return items;
+      },
+      { maxBatch: 1, maxInFlight: 1, maxQueued: 2 },
+    );
+    const first = batcher.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const queued = [batcher.submit(2), batcher.submit(3)];
+    await expect(batcher.submit(4)).rejects.toBeInstanceOf(BatcherOverloaded);
+    release();
+    expect(await Promise.all([first, ...queued])).toEqual([1, 2, 3]);
+  });
+
+  it('answers callers even when the batch-size metric throws', async () => {
+    const batcher = new MicroBatcher<number, number>((items) => Promise.resolve(items), {
       maxBatch: 10,
       maxInFlight: 1,
+      observe: () => {
+        throw new Error('metrics registry broken');
+      },
     });
-    const both = [batcher.submit(1), batcher.submit(2)];
-    await expect(both[0]).rejects.toThrow('answered 3 of 1 items');
-    await expect(both[1]).rejects.toThrow('answered 3 of 1 items');
+    expect(await Promise.all([batcher.submit(1), batcher.submit(2)])).toEqual([1, 2]);
   });
 
   it('refuses options that could never run anything', () => {

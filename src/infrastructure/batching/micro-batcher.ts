@@ -5,7 +5,26 @@ export interface MicroBatcherOptions {
   readonly maxInFlight: number;
   /** Told each run's size (a metric: how much group commit is saving). */
   readonly observe?: (size: number) => void;
+  /**
+   * Which failures belong to an item rather than to the run (a value the database refuses): those
+   * runs are split to find it. Anything else (the database unreachable, a timeout) fails the whole
+   * run at once: re-running strangers' items against a dead database only delays their answers.
+   */
+  readonly isolate?: (error: unknown) => boolean;
+  /** Most items waiting; beyond it a submission is refused at once instead of queueing without end. */
+  readonly maxQueued?: number;
 }
+
+/** Refused because too many items are already waiting (the database is not keeping up). */
+export class BatcherOverloaded extends Error {
+  constructor(waiting: number) {
+    super(`${waiting} writes already waiting for the database`);
+    this.name = 'BatcherOverloaded';
+  }
+}
+
+/** A run answered a different number of items than it was given: a bug, never retried. */
+class RunMiscounted extends Error {}
 
 interface Waiting<I, O> {
   readonly item: I;
@@ -37,6 +56,8 @@ export class MicroBatcher<I, O> {
   }
 
   submit(item: I): Promise<O> {
+    const limit = this.options.maxQueued ?? 10_000;
+    if (this.waiting.length >= limit) return Promise.reject(new BatcherOverloaded(this.waiting.length));
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.schedule();
@@ -61,7 +82,11 @@ export class MicroBatcher<I, O> {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.inFlight += 1;
-      this.options.observe?.(batch.length);
+      try {
+        this.options.observe?.(batch.length);
+      } catch {
+        // A metric must never cost a payment.
+      }
       void this.execute(batch);
     }
   }
@@ -76,21 +101,22 @@ export class MicroBatcher<I, O> {
   }
 
   /**
-   * Runs a batch and answers each caller. A run that fails is split in halves and each half run
-   * again, down to single items: one item the database refuses (a value it cannot store, say) fails
-   * only its own caller, never the strangers it happened to share a statement with. Every run is one
-   * atomic statement or transaction, so a failed run left nothing behind to undo.
+   * Runs a batch and answers each caller. A run that fails with an item's error (options.isolate)
+   * is split in halves and each half run again, down to single items: one item the database refuses
+   * fails only its own caller, never the strangers it happened to share a statement with. Every run
+   * is one atomic statement or transaction, so a failed run left nothing behind to undo.
    */
   private async settle(batch: Waiting<I, O>[]): Promise<void> {
     let outputs: readonly O[];
     try {
       outputs = await this.run(batch.map((w) => w.item));
       if (outputs.length !== batch.length) {
-        throw new Error(`batch run answered ${outputs.length} of ${batch.length} items`);
+        throw new RunMiscounted(`batch run answered ${outputs.length} of ${batch.length} items`);
       }
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
+      const isolate = this.options.isolate;
+      if (batch.length === 1 || error instanceof RunMiscounted || isolate === undefined || !isolate(error)) {
+        for (const w of batch) w.reject(error);
         return;
       }
       const half = Math.ceil(batch.length / 2);

@@ -38,6 +38,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
+      // A payment that waits this long for a connection has already failed its partner; fail it
+      // visibly instead of hanging on a dead server's TCP connect timeout (minutes).
+      connectionTimeoutMillis: 10_000,
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     });
     // An idle pooled connection that the server drops (restart, failover, an administrator) emits
