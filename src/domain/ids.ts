@@ -1,16 +1,23 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+// Random bytes are drawn from the kernel 4 KiB at a time, as crypto.randomUUID does: one system call
+// per 256 ids instead of one per id (system calls are this machine's dearest operation).
+const pool = Buffer.alloc(16 * 256);
+let offset = pool.length;
 
 /**
  * UUIDv7: time-ordered, so payment ids land at the right end of their index and sort by arrival,
  * which matters for a table that grows by a million rows a day.
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  let ms = BigInt(now);
-  for (let i = 5; i >= 0; i -= 1) {
-    bytes[i] = Number(ms & 0xffn);
-    ms >>= 8n;
+  if (offset >= pool.length) {
+    randomFillSync(pool);
+    offset = 0;
   }
+  const bytes = Buffer.from(pool.subarray(offset, offset + 16));
+  offset += 16;
+  // 48-bit millisecond timestamp, big-endian (exact in a double until the year 10889).
+  bytes.writeUIntBE(now, 0, 6);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
