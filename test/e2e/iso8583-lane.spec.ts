@@ -1,5 +1,18 @@
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { encodeFrame, loadDialect, pack, unpack, type UnpackedMessage } from '../../src/protocols/iso8583';
 import { billPayment, Iso8583TestClient, nextStan, transmissionTime } from '../support/iso8583-client';
+
+const spec = loadDialect('ascii87').spec;
+
+/** The next frame the client receives after the first `seen` ones, decoded. */
+async function nextAnswer(c: Iso8583TestClient, seen: number, timeoutMs = 5000): Promise<UnpackedMessage> {
+  const deadline = Date.now() + timeoutMs;
+  while (c.received.length <= seen) {
+    if (Date.now() > deadline || c.closed) throw new Error('no answer');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return unpack(spec, c.received[seen]!);
+}
 
 let gw: TestGateway;
 let port: number;
@@ -135,6 +148,41 @@ describe('many requests', () => {
     expect(
       (await fresh.request('0800', { 7: transmissionTime(), 11: nextStan(), 70: '301' })).fields.get(39),
     ).toBe('00');
+  });
+
+  it('a message that decodes far enough to answer is answered 39=30, and the connection stays open', async () => {
+    const c = await client();
+    const before = await floatBalance();
+    const req = billPayment({ 48: { '01': 'WATER', '02': 'WASA-7' } });
+    // Field 48 carries a sub-element tag (03) the dialect does not define: the codec refuses the
+    // message, but its MTI and STAN were read before the fault, so the partner can be answered.
+    const good = pack(spec, { mti: '0200', fields: req });
+    const at = good.indexOf('01005WATER');
+    expect(at).toBeGreaterThan(0);
+    const bad = Buffer.from(good);
+    bad.write('03', at, 'latin1');
+    const answered = c.received.length;
+    c.writeRaw(encodeFrame(bad, { header: 'binary2' }));
+    const answer = await nextAnswer(c, answered);
+    expect(answer.mti).toBe('0210');
+    expect(answer.fields.get(39)).toBe('30');
+    expect(answer.fields.get(11)).toBe(req[11]);
+    expect(answer.fields.get(37)).toBe(req[37]);
+    expect(await floatBalance()).toBe(before);
+    const echo = await c.request('0800', { 7: transmissionTime(), 11: nextStan(), 70: '301' });
+    expect(echo.fields.get(39)).toBe('00');
+    expect(c.closed).toBe(false);
+  });
+
+  it('a 0200 without a field the dialect requires is answered 39=30 and posts nothing', async () => {
+    const c = await client();
+    const before = await floatBalance();
+    const req = billPayment();
+    delete req[41];
+    const res = await c.request('0200', req);
+    expect(res.fields.get(39)).toBe('30');
+    expect(res.fields.get(11)).toBe(req[11]);
+    expect(await floatBalance()).toBe(before);
   });
 
   it('an oversize frame header closes the connection', async () => {

@@ -3,7 +3,14 @@ import { Iso8583Error } from '../errors';
 import { caught } from '../testing/errors';
 import { BILL_PAYMENT_0200, ECHO_0800 } from '../testing/fixtures';
 import { type FieldValueInput } from './field';
-import { assertRequiredFields, compileSpec, type IsoMessageInput, pack, unpack } from './message';
+import {
+  assertRequiredFields,
+  compileSpec,
+  type IsoMessageInput,
+  pack,
+  unpack,
+  unpackPartial,
+} from './message';
 import { getBinary, getSubfields, getText } from './values';
 
 const { spec } = loadDialect('ascii87');
@@ -404,6 +411,34 @@ describe('assertRequiredFields', () => {
     expect(() => assertRequiredFields(spec, unpack(spec, golden))).not.toThrow();
     const m = unpack(spec, pack(spec, withFields(BILL_PAYMENT_0200, { 48: undefined })));
     expect(caught(() => assertRequiredFields(spec, m))).toMatchObject({ kind: 'ABSENT_FIELD', field: 48 });
+  });
+});
+
+describe('unpackPartial (what a refused message said before its fault)', () => {
+  it('is undefined for a valid message', () => {
+    expect(unpackPartial(spec, golden)).toBeUndefined();
+  });
+
+  it('keeps the MTI and every field before a malformed one, with the same error unpack gives', () => {
+    const truncated = golden.subarray(0, AT.f41 + 5);
+    const partial = unpackPartial(spec, truncated);
+    expect(partial?.mti).toBe('0200');
+    expect([...(partial?.fields.keys() ?? [])]).toEqual([2, 3, 4, 7, 11, 12, 13, 32, 37]);
+    expect(partial?.fields.get(11)).toBe(unpack(spec, golden).fields.get(11));
+    expect(partial?.error).toMatchObject(caught(() => unpack(spec, truncated)));
+  });
+
+  it('reads the fields before one the bitmap announces but the spec does not define', () => {
+    // ascii87 does not define field 5: announce it in the primary bitmap (first byte, bit 0x08).
+    const unknown = mutate((b) => (b[4] = b[4]! | 0x08));
+    const partial = unpackPartial(spec, unknown);
+    expect(partial?.error).toMatchObject({ kind: 'UNKNOWN_FIELD', field: 5 });
+    expect(partial?.mti).toBe('0200');
+    expect([...(partial?.fields.keys() ?? [])]).toEqual([2, 3, 4]);
+  });
+
+  it('has no MTI when the MTI itself is unreadable', () => {
+    expect(unpackPartial(spec, Buffer.from('02'))?.mti).toBeUndefined();
   });
 });
 

@@ -224,11 +224,36 @@ export function unpack(spec: MessageSpec, bytes: Uint8Array): UnpackedMessage {
   return unpackInto(spec, bytes, undefined);
 }
 
+/** What a malformed message said before the first byte that broke it, and that error. */
+export interface PartialMessage {
+  readonly mti: string | undefined;
+  /** Every field decoded, in bitmap order, before the first malformed or unknown one. */
+  readonly fields: ReadonlyMap<number, FieldValue>;
+  readonly error: Iso8583Error;
+}
+
+/**
+ * For a message that unpack refuses: decodes as far as it can, so that a request whose MTI and
+ * STAN are readable can still be answered (with a format error) instead of the connection being
+ * dropped. Undefined when the message is in fact valid.
+ */
+export function unpackPartial(spec: MessageSpec, bytes: Uint8Array): PartialMessage | undefined {
+  const partial: Partial<{ mti: string }> & { fields: Map<number, FieldValue> } = { fields: new Map() };
+  try {
+    unpackInto(spec, bytes, undefined, partial);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof Iso8583Error)) throw error;
+    return { mti: partial.mti, fields: partial.fields, error };
+  }
+}
+
 /** @internal unpack that also records where each field sat, for masked hex dumps. */
 export function unpackInto(
   spec: MessageSpec,
   bytes: Uint8Array,
   spans: FieldSpan[] | undefined,
+  partial?: { mti?: string; fields: Map<number, FieldValue> },
 ): UnpackedMessage {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = buf.length;
@@ -248,6 +273,7 @@ export function unpackInto(
   }
   let off = spec.mtiBytes;
   if (spans !== undefined) spans.push({ field: 0, start: 0, dataStart: 0, end: off });
+  if (partial !== undefined) partial.mti = mti;
 
   const bits = spec.scratchBits;
   const bitmapStart = off;
@@ -260,8 +286,9 @@ export function unpackInto(
   const nums = spec.scratchNumbers;
   const compiled = spec.compiled;
   let count = 0;
+  let unknown: Iso8583Error | undefined;
   const bitmapLen = secondary ? 16 : 8;
-  for (let byte = 0; byte < bitmapLen; byte++) {
+  scan: for (let byte = 0; byte < bitmapLen; byte++) {
     const v = bits[byte]!;
     if (v === 0) continue;
     for (let bit = 0; bit < 8; bit++) {
@@ -270,7 +297,7 @@ export function unpackInto(
       if (n === 1) continue;
       if (compiled[n] === undefined) {
         const charsPerByte = spec.bitmapEncoding === 'binary' ? 1 : 2;
-        throw new Iso8583Error(
+        unknown = new Iso8583Error(
           'UNKNOWN_FIELD',
           `bitmap announces field ${n}, which spec ${spec.name} does not define`,
           {
@@ -278,6 +305,9 @@ export function unpackInto(
             offset: bitmapStart + byte * charsPerByte,
           },
         );
+        // Strict: refuse before reading anything. Partial: the fields before it are still readable.
+        if (partial === undefined) throw unknown;
+        break scan;
       }
       nums[count++] = n;
     }
@@ -293,7 +323,7 @@ export function unpackInto(
     }
   }
 
-  const fields = new Map<number, FieldValue>();
+  const fields = partial?.fields ?? new Map<number, FieldValue>();
   const cursor = spec.cursor;
   for (let i = 0; i < count; i++) {
     const n = nums[i]!;
@@ -303,6 +333,7 @@ export function unpackInto(
     if (spans !== undefined)
       spans.push({ field: n, start, dataStart: start + compiled[n]!.prefixSize, end: off });
   }
+  if (unknown !== undefined) throw unknown;
   if (off !== end) {
     throw new Iso8583Error('TRAILING_BYTES', `${end - off} bytes after the last field`, {
       field: count > 0 ? nums[count - 1] : undefined,

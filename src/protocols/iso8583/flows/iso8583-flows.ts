@@ -11,7 +11,7 @@ import { canonicalJson } from '../../rest/canonical-json';
 import type { Dialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { describeForLog } from '../logging/mask';
-import { pack, unpack, type UnpackedMessage } from '../codec/message';
+import { assertRequiredFields, pack, unpack, unpackPartial, type UnpackedMessage } from '../codec/message';
 import type { FieldValue } from '../codec/field';
 import {
   APPROVED,
@@ -72,16 +72,7 @@ export class Iso8583Flows {
       request = unpack(this.d.dialect.spec, payload);
     } catch (error) {
       if (!(error instanceof Iso8583Error)) throw error;
-      this.d.log.warn(
-        {
-          lane: this.d.lane.id,
-          peer: peer.remoteAddress,
-          error: error.message,
-          frame: describeForLog(this.d.dialect.spec, payload),
-        },
-        'iso8583 frame could not be decoded; closing the connection',
-      );
-      return { close: 'undecodable frame' };
+      return this.malformed(payload, peer, error);
     }
 
     const responseMti = responseMtiOf(request.mti);
@@ -90,6 +81,7 @@ export class Iso8583Flows {
       return { close: `unanswerable MTI ${request.mti}` };
     }
     try {
+      this.requireFields(request);
       switch (request.mti) {
         case '0200':
         case '0201':
@@ -119,6 +111,44 @@ export class Iso8583Flows {
       }
       this.d.log.error({ err: error, lane: this.d.lane.id, mti: request.mti }, 'iso8583 request failed');
       return this.answer(request, responseMti, ECHO_FINANCIAL, SYSTEM_MALFUNCTION);
+    }
+  }
+
+  /**
+   * A message the codec refuses. If its MTI and STAN were readable before the fault, the partner can
+   * match an answer to it: it gets the response MTI with 39 = 30 and everything readable echoed. If
+   * not, nothing can be answered and the connection is closed. Either way the frame is logged in hex,
+   * card numbers masked.
+   */
+  private malformed(payload: Buffer, peer: Iso8583Peer, error: Iso8583Error): Iso8583Answer {
+    const partial = unpackPartial(this.d.dialect.spec, payload);
+    const mti = partial?.mti;
+    const responseMti = mti === undefined ? undefined : responseMtiOf(mti);
+    const answerable = mti !== undefined && responseMti !== undefined && partial?.fields.has(11) === true;
+    this.d.log.warn(
+      {
+        lane: this.d.lane.id,
+        peer: peer.remoteAddress,
+        error: error.message,
+        frame: describeForLog(this.d.dialect.spec, payload),
+      },
+      answerable
+        ? 'iso8583 message malformed; answered with a format error'
+        : 'iso8583 frame could not be decoded; closing the connection',
+    );
+    if (!answerable || partial === undefined) return { close: 'undecodable frame' };
+    const echo = mti.startsWith('04') ? ECHO_REVERSAL : mti.startsWith('08') ? ECHO_NETWORK : ECHO_FINANCIAL;
+    return this.answer({ mti, fields: new Map(partial.fields) }, responseMti, echo, FORMAT_ERROR);
+  }
+
+  /** The dialect's required fields for this MTI (a repeat, xx01, is held to its original's list). */
+  private requireFields(request: UnpackedMessage): void {
+    const base = request.mti.endsWith('1') ? `${request.mti.slice(0, 3)}0` : request.mti;
+    try {
+      assertRequiredFields(this.d.dialect.spec, { mti: base, fields: request.fields });
+    } catch (error) {
+      if (error instanceof Iso8583Error) throw new Refusal(FORMAT_ERROR, error.message);
+      throw error;
     }
   }
 
