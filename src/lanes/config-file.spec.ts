@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ascii87 from '../protocols/iso8583/dialects/ascii87.json';
 import { LaneConfigError, parseLaneConfig } from './config-file';
 
 const VALID = `
@@ -90,5 +94,48 @@ lanes:
     expect(problemsOf(VALID.replace('tls: off', 'tls: off\n    tlz: typo'))[0]).toMatch(/tlz/);
     expect(problemsOf('lanes: [')[0]).toMatch(/not valid YAML/);
     expect(problemsOf('lanes: []')[0]).toMatch(/lanes/);
+  });
+
+  describe("a partner's dialect file", () => {
+    const lane = (dialect: string) => `
+lanes:
+  - id: switch
+    kind: ipsec
+    protocol: iso8583
+    listener: { host: 127.0.0.1, port: 0 }
+    tls: off
+    iso8583: { dialect: ${dialect} }
+    partners: [{ id: demo-mfs, cidrs: [127.0.0.1/32] }]
+`;
+
+    it('is found beside the configuration and loaded at start-up', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'billgate-dialect-'));
+      writeFileSync(join(dir, 'switch.json'), JSON.stringify({ ...ascii87, name: 'switch' }));
+      const [parsed] = parseLaneConfig(lane('switch.json'), {}, dir);
+      expect(parsed?.iso8583?.dialect).toBe(join(dir, 'switch.json'));
+    });
+
+    it('that is missing or invalid stops the configuration, naming the lane and the file', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'billgate-dialect-'));
+      writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nfields: {}\n');
+      const problemsIn = (text: string): readonly string[] => {
+        try {
+          parseLaneConfig(text, {}, dir);
+        } catch (e: unknown) {
+          if (e instanceof LaneConfigError) return e.problems;
+          throw e;
+        }
+        return [];
+      };
+      expect(problemsIn(lane('missing.yaml'))).toEqual([
+        expect.stringMatching(/^lanes\.0\.iso8583\.dialect: cannot read dialect file .*missing\.yaml/),
+      ]);
+      expect(problemsIn(lane('broken.yaml'))).toEqual([
+        expect.stringMatching(/^lanes\.0\.iso8583\.dialect: invalid dialect file .*broken\.yaml/),
+      ]);
+      expect(problemsIn(lane('nonesuch'))).toEqual([
+        expect.stringMatching(/unknown ISO 8583 dialect 'nonesuch'/),
+      ]);
+    });
   });
 });

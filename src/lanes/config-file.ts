@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { Iso8583SpecError, isDialectFile, resolveDialect } from '../protocols/iso8583';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PAYER_TYPES } from '../domain/reason-codes';
@@ -157,6 +159,8 @@ function substitute(value: unknown, env: Record<string, string | undefined>, pro
 export function parseLaneConfig(
   text: string,
   env: Record<string, string | undefined> = process.env,
+  /** Where relative paths in the file (a partner's dialect file) are resolved from. */
+  baseDir: string = process.cwd(),
 ): LaneDefinition[] {
   let raw: unknown;
   try {
@@ -173,6 +177,21 @@ export function parseLaneConfig(
       parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
     );
   }
+  // A dialect is a built-in name or a partner's file: resolve files from the config's directory and
+  // load every dialect now, so a bad one stops the gateway at start-up with its file named.
+  const dialectProblems: string[] = [];
+  parsed.data.lanes.forEach((lane, i) => {
+    if (lane.iso8583 === undefined) return;
+    const ref = lane.iso8583.dialect;
+    if (isDialectFile(ref)) lane.iso8583.dialect = resolvePath(baseDir, ref);
+    try {
+      resolveDialect(lane.iso8583.dialect);
+    } catch (e: unknown) {
+      const detail = e instanceof Iso8583SpecError ? e.message : String(e);
+      dialectProblems.push(`lanes.${i}.iso8583.dialect: ${detail}`);
+    }
+  });
+  if (dialectProblems.length > 0) throw new LaneConfigError(dialectProblems);
   return parsed.data.lanes.map((lane): LaneDefinition => ({
     id: lane.id,
     kind: lane.kind,
@@ -211,7 +230,7 @@ export function loadLaneConfigFile(
   } catch (e: unknown) {
     throw new LaneConfigError([`BILLGATE_CONFIG ${path}: ${e instanceof Error ? e.message : String(e)}`]);
   }
-  return parseLaneConfig(text, env);
+  return parseLaneConfig(text, env, dirname(resolvePath(path)));
 }
 
 /** The lanes a gateway runs: the BILLGATE_CONFIG file, else the embedded demo's, else none. */

@@ -4,7 +4,7 @@ import type { Logger } from '../../infrastructure/logging/logger';
 import type { Metrics } from '../../infrastructure/metrics/metrics';
 import type { BillPayPipeline } from '../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../pipeline/reversal.service';
-import { loadDialect } from '../../protocols/iso8583';
+import { resolveDialect } from '../../protocols/iso8583';
 import { Iso8583Flows } from '../../protocols/iso8583/flows/iso8583-flows';
 import { LaneGuard, type LaneDefinition } from '../lane-config';
 import { Iso8583TcpServer } from './iso8583-tcp.server';
@@ -30,7 +30,7 @@ export function createIso8583Lane(lane: LaneDefinition, deps: Iso8583LaneDeps): 
   const guard = new LaneGuard(lane);
   const flows = new Iso8583Flows({
     lane: { id: lane.id, ...(lane.payerTypes !== undefined ? { payerTypes: lane.payerTypes } : {}) },
-    dialect: loadDialect(settings.dialect),
+    dialect: resolveDialect(settings.dialect),
     pipeline: deps.pipeline,
     reversals: deps.reversals,
     resolvePartner: async (peer, acquirer) => {

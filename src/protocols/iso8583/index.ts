@@ -1,6 +1,6 @@
 /**
- * Strict ISO 8583 codec, dialects, stream framing and log masking. Pure code: no sockets, no timers,
- * no NestJS. See README.md beside this file.
+ * Strict ISO 8583 codec, dialects (built in, or a partner's file read on demand), stream framing and
+ * log masking. No sockets, no timers, no NestJS. See README.md beside this file.
  */
 export { FramingError, Iso8583Error, Iso8583SpecError } from './errors';
 export type { FramingErrorKind, Iso8583ErrorDetails, Iso8583ErrorKind } from './errors';
@@ -21,7 +21,14 @@ export type {
 export type { Subfields } from './codec/subfields';
 export { getBinary, getSubfields, getText } from './codec/values';
 
-export { listDialects, loadDialect, parseDialect } from './dialects';
+export {
+  listDialects,
+  loadDialect,
+  isDialectFile,
+  loadDialectFile,
+  parseDialect,
+  resolveDialect,
+} from './dialects';
 export type { Dialect, DialectConventions } from './dialects';
 
 export {

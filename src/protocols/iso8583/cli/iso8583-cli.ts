@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 
 import { type FieldValueInput } from '../codec/field';
 import { type MessageSpec, pack, unpack } from '../codec/message';
-import { loadDialect } from '../dialects';
+import { resolveDialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { renderFieldValue } from '../logging/mask';
 
@@ -49,7 +49,7 @@ function readInput(input: string): Buffer {
 
 /** Prints every field by number and name, one per line, sub-elements indented under their field. */
 export function decodeCommand(args: DecodeCommandArgs): string {
-  const { spec } = loadDialect(args.dialect);
+  const { spec } = resolveDialect(args.dialect);
   const bytes = readInput(args.input);
   const message = unpack(spec, bytes);
   const width = Math.max(...[...message.fields.keys()].map((n) => (spec.fieldName(n) ?? '').length), 3);
@@ -106,7 +106,7 @@ function toFieldValue(spec: MessageSpec, n: number, v: unknown): FieldValueInput
 
 /** Packs a JSON message and returns its hex (upper case, no frame header). */
 export function encodeCommand(args: EncodeCommandArgs): string {
-  const { spec } = loadDialect(args.dialect);
+  const { spec } = resolveDialect(args.dialect);
   let doc: unknown;
   try {
     doc = JSON.parse(args.json);

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { MessageSpec } from '../codec/message';
@@ -65,4 +68,38 @@ export function loadDialect(name: string): Dialect {
     throw new Iso8583SpecError(`dialect file ${name} names itself '${dialect.name}'`);
   cache.set(name, dialect);
   return dialect;
+}
+
+const fileCache = new Map<string, Dialect>();
+
+/**
+ * A partner's own dialect from a JSON or YAML file (same shape as the built-in ones): onboarding a
+ * partner with a new message layout is a file, not a release. Validated and compiled once per path.
+ */
+export function loadDialectFile(path: string): Dialect {
+  const absolute = resolve(path);
+  const hit = fileCache.get(absolute);
+  if (hit !== undefined) return hit;
+  let data: unknown;
+  try {
+    const text = readFileSync(absolute, 'utf8');
+    data = extname(absolute).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new Iso8583SpecError(
+      `cannot read dialect file ${absolute}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const dialect = parseDialect(data, `dialect file ${absolute}`);
+  fileCache.set(absolute, dialect);
+  return dialect;
+}
+
+/** Whether a lane's or the CLI's dialect reference names a file rather than a built-in dialect. */
+export function isDialectFile(ref: string): boolean {
+  return /\.(json|ya?ml)$/i.test(ref) || ref.includes('/');
+}
+
+/** A built-in dialect by name, or a partner's dialect file by path (relative to baseDir). */
+export function resolveDialect(ref: string, baseDir = process.cwd()): Dialect {
+  return isDialectFile(ref) ? loadDialectFile(resolve(baseDir, ref)) : loadDialect(ref);
 }
