@@ -51,6 +51,18 @@ describe('0200 bill payment', () => {
     expect(res.fields.get(38)).toMatch(/^[0-9A-F]{6}$/);
     for (const f of [3, 4, 7, 11, 32, 37, 41, 42, 49, 102]) expect(res.fields.get(f)).toEqual(req[f]);
     expect(await floatBalance()).toBe(before - 125050n);
+    const stored = await gw.services.database.db
+      .selectFrom('payments')
+      .select(['origin', 'partner_reference'])
+      .where('partner_reference', '=', req[37] as string)
+      .executeTakeFirstOrThrow();
+    expect(stored.origin).toMatchObject({
+      mti: '0200',
+      stan: req[11],
+      acquirer: '470001',
+      terminal: 'TERM0001',
+      acceptor: 'MERCHANT0000001',
+    });
   });
 
   it('a duplicate 0200 and a 0201 repeat get the identical 0210 and post once', async () => {

@@ -215,7 +215,16 @@ export class Iso8583Flows {
       partnerReference: rrn.trim(),
       idempotencyKey: `${acquirer}:${stan}:${transmission}`,
       receivedAt: new Date(),
-      origin: { mti: request.mti, stan, transmission, acquirer, rrn },
+      origin: {
+        mti: request.mti,
+        stan,
+        transmission,
+        acquirer,
+        rrn,
+        // Where the payment was taken: ops and reconciliation trace a disputed payment to a till.
+        ...optional('terminal', text(request, 41)?.trim()),
+        ...optional('acceptor', text(request, 42)?.trim()),
+      },
     };
     const outcome = await this.untilSettled(() =>
       this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint }),
@@ -388,4 +397,8 @@ function digest(value: unknown): string {
 /** Field 38: six characters derived from the payment id, so a replayed answer carries the same code. */
 function approvalCode(paymentId: string): string {
   return createHash('sha256').update(paymentId).digest('hex').slice(0, 6).toUpperCase();
+}
+
+function optional(key: string, value: string | undefined): Record<string, string> {
+  return value === undefined || value === '' ? {} : { [key]: value };
 }
