@@ -18,6 +18,8 @@ export interface ReversalRequest {
   readonly reason: string;
   /** When the protocol states the amount being reversed; only full reversals are accepted. */
   readonly amountMinor?: bigint;
+  /** The stated amount's currency, when the protocol gives one: it must be the original's. */
+  readonly currency?: string;
 }
 
 export type ReversalStatus =
@@ -120,7 +122,8 @@ export class ReversalService {
       };
     }
     const base = { originalPaymentId: original.id };
-    if (req.amountMinor !== undefined && req.amountMinor !== original.amountMinor) {
+    const otherCurrency = req.currency !== undefined && req.currency !== original.currency;
+    if (otherCurrency || (req.amountMinor !== undefined && req.amountMinor !== original.amountMinor)) {
       return { result: { ...base, status: 'AMOUNT_MISMATCH', billerReversal: 'not-needed' } };
     }
     if (original.state === 'REVERSED')

@@ -412,6 +412,10 @@ describe('returns (pacs.004) and cancellations (camt.056)', () => {
     await approved(tx);
     const partial = report(await post('pacs.004', pacs004(uid('RTR'), 'RTR-P', { uetr: tx.uetr }, '20.00')));
     expect(partial.transactions[0]).toMatchObject({ status: 'RJCT', reasons: [{ code: 'AM09' }] });
+    const otherCurrency = report(
+      await post('pacs.004', pacs004(uid('RTR'), 'RTR-C', { uetr: tx.uetr }, '40.00', 'USD')),
+    );
+    expect(otherCurrency.transactions[0]).toMatchObject({ status: 'RJCT', reasons: [{ code: 'AM09' }] });
     const full = report(await post('pacs.004', pacs004(uid('RTR'), 'RTR-F', { uetr: tx.uetr }, '40.00')));
     expect(full.transactions[0]?.status).toBe('ACSC');
   });

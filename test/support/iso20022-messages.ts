@@ -150,13 +150,19 @@ function originalIds(o: OriginalRef): string {
   ].join('');
 }
 
-export function pacs004(msgId: string, rtrId: string, original: OriginalRef, amount: string): string {
+export function pacs004(
+  msgId: string,
+  rtrId: string,
+  original: OriginalRef,
+  amount: string,
+  currency = 'BDT',
+): string {
   const document =
     `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr>` +
     `<GrpHdr><MsgId>${esc(msgId)}</MsgId><CreDtTm>2026-05-15T10:00:00+06:00</CreDtTm><NbOfTxs>1</NbOfTxs>` +
     `<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>` +
     `<TxInf><RtrId>${esc(rtrId)}</RtrId>${originalIds(original)}` +
-    `<RtrdIntrBkSttlmAmt Ccy="BDT">${amount}</RtrdIntrBkSttlmAmt>` +
+    `<RtrdIntrBkSttlmAmt Ccy="${esc(currency)}">${amount}</RtrdIntrBkSttlmAmt>` +
     `<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Debtor account closed</AddtlInf></RtrRsnInf></TxInf>` +
     `</PmtRtr></Document>`;
   return wrap(document, msgId, 'pacs.004.001.09', false);

@@ -294,6 +294,7 @@ export class Iso20022Translator {
       }),
       reason: `pacs.004 return${r.reasonCode === undefined ? '' : ` (${r.reasonCode})`}`,
       ...(r.amountMinor === undefined ? {} : { amountMinor: r.amountMinor }),
+      ...(r.currency === undefined ? {} : { currency: r.currency }),
     });
     if (outcome === 'failed') return 'SYSTEM_ERROR';
     switch (outcome.kind) {
@@ -387,6 +388,7 @@ export class Iso20022Translator {
       fingerprint: string;
       reason: string;
       amountMinor?: bigint;
+      currency?: string;
     },
   ): Promise<ReversalOutcome | 'failed'> {
     try {
@@ -398,6 +400,7 @@ export class Iso20022Translator {
           fingerprint: r.fingerprint,
           reason: r.reason,
           ...(r.amountMinor === undefined ? {} : { amountMinor: r.amountMinor }),
+          ...(r.currency === undefined ? {} : { currency: r.currency }),
         }),
       );
     } catch (error) {
