@@ -69,6 +69,24 @@ export class Iso8583TestClient {
     return answer;
   }
 
+  /**
+   * Waits for the answer with this response MTI and STAN without sending anything, for requests a
+   * test writes itself (split across chunks with writeRaw, say).
+   */
+  awaitAnswer(responseMti: string, stan: string, timeoutMs = 10_000): Promise<UnpackedMessage> {
+    const key = `${responseMti}:${stan}`;
+    return new Promise<UnpackedMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        reject(new Error(`no ${responseMti} with STAN ${stan}`));
+      }, timeoutMs);
+      this.waiting.set(key, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+
   writeRaw(bytes: Buffer): void {
     this.socket.write(bytes);
   }

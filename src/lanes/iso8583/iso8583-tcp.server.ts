@@ -31,9 +31,12 @@ export interface Iso8583TcpOptions {
   readonly lengthHeader: LengthHeader;
   readonly tpdu: boolean;
   readonly maxFrameSize: number;
-  /** A peer holding an incomplete frame this long is disconnected. */
+  /** A peer holding one frame incomplete this long is disconnected. */
   readonly incompleteFrameTimeoutMs: number;
-  /** How long a graceful shutdown waits for in-flight requests before closing sockets. */
+  /**
+   * How long a graceful shutdown, or a connection being given up on, waits for in-flight requests
+   * before the socket is destroyed.
+   */
   readonly drainTimeoutMs: number;
   readonly tls?: {
     readonly key: string;
@@ -51,9 +54,13 @@ interface Connection {
   readonly peer: TcpPeer;
   readonly decoder: FrameDecoder;
   inFlight: number;
+  /** When the frame now incomplete began to arrive; undefined while none is. */
   partialSince: number | undefined;
   /** Answers written in this turn of the event loop are held and leave in one write. */
   corked: boolean;
+  /** Set once the peer is given up on: nothing more is read, answers already owed are still written. */
+  retiring: boolean;
+  retireDeadline: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -63,7 +70,8 @@ interface Connection {
  *
  * Requests on one connection are handled concurrently and answered as each completes, so answers may
  * leave in a different order than requests arrived (partners match them by STAN/RRN). A peer that
- * breaks framing is disconnected; no other connection notices.
+ * breaks framing is disconnected; no other connection notices. Disconnecting a peer still delivers
+ * the answers to its requests already in flight: they may be payments that have posted.
  */
 export class Iso8583TcpServer extends Server implements CustomTransportStrategy {
   private server: NetServer | undefined;
@@ -184,16 +192,23 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
       inFlight: 0,
       partialSince: undefined,
       corked: false,
+      retiring: false,
+      retireDeadline: undefined,
     };
     this.connections.add(conn);
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     socket.on('error', (error) =>
       this.log.debug({ err: error.message, peer: peer.id }, 'iso8583 peer socket error'),
     );
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => {
+      clearTimeout(conn.retireDeadline);
+      this.connections.delete(conn);
+    });
   }
 
   private receive(conn: Connection, chunk: Buffer): void {
+    // Bytes read while a retiring socket is drained to its close are discarded, never dispatched.
+    if (conn.retiring) return;
     let frames: Frame[];
     try {
       frames = conn.decoder.push(chunk);
@@ -208,12 +223,15 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
           },
           'iso8583 framing error; closing the connection',
         );
-        conn.socket.destroy();
+        this.retire(conn);
         return;
       }
       throw error;
     }
-    conn.partialSince = conn.decoder.hasPartialFrame ? (conn.partialSince ?? Date.now()) : undefined;
+    // The timeout is about one frame staying incomplete: a busy peer whose segments do not line up
+    // with its frames always holds a partial frame, but never the same one for long.
+    if (!conn.decoder.hasPartialFrame) conn.partialSince = undefined;
+    else if (frames.length > 0 || conn.partialSince === undefined) conn.partialSince = Date.now();
     for (const frame of frames) this.dispatch(conn, frame);
   }
 
@@ -221,13 +239,13 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
     conn.inFlight += 1;
     this.handler(frame.payload, conn.peer)
       .then((answer) => {
-        if (answer === undefined || conn.socket.destroyed) return;
+        if (answer === undefined || conn.socket.destroyed || conn.socket.writableEnded) return;
         if ('close' in answer) {
           this.log.warn(
             { lane: this.options.laneId, peer: conn.peer.remoteAddress, reason: answer.close },
             'closing peer',
           );
-          conn.socket.destroy();
+          this.retire(conn);
           return;
         }
         this.writeAnswer(
@@ -243,11 +261,35 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
           { err: error, lane: this.options.laneId },
           'iso8583 handler failed; closing the connection',
         );
-        conn.socket.destroy();
+        this.retire(conn);
       })
       .finally(() => {
         conn.inFlight -= 1;
+        this.endIfDrained(conn);
       });
+  }
+
+  /**
+   * Gives up on a peer without dropping what it is owed: the socket is paused so no further frame is
+   * dispatched (and the peer feels back-pressure), requests already in flight finish and write their
+   * answers, and then the socket is ended. A peer that never lets it close is destroyed at the
+   * drain timeout, as is one whose requests are still unanswered by then.
+   */
+  private retire(conn: Connection): void {
+    if (conn.retiring) return;
+    conn.retiring = true;
+    conn.partialSince = undefined;
+    conn.socket.pause();
+    conn.retireDeadline = setTimeout(() => conn.socket.destroy(), this.options.drainTimeoutMs);
+    conn.retireDeadline.unref();
+    this.endIfDrained(conn);
+  }
+
+  private endIfDrained(conn: Connection): void {
+    if (!conn.retiring || conn.inFlight > 0 || conn.socket.destroyed || conn.socket.writableEnded) return;
+    conn.socket.end();
+    // Reading again lets the peer's FIN arrive so the socket can close; receive() discards the rest.
+    conn.socket.resume();
   }
 
   /**
@@ -274,7 +316,7 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
           { lane: this.options.laneId, peer: c.peer.remoteAddress },
           'incomplete frame timed out; closing',
         );
-        c.socket.destroy();
+        this.retire(c);
       }
     }
   }
