@@ -252,6 +252,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         metrics,
         log,
         tls: edgeSetup.laneTls.get(lane.id),
+        checkCertificate: (cert) => edgeSetup.edge.checkClientCertificate(lane.id, cert),
       });
       app.connectMicroservice({ strategy: server });
       iso8583Servers.set(lane.id, server);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { encodeFrame, FrameDecoder, loadDialect, pack, unpack } from '../../src/protocols/iso8583';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import { nextStan, transmissionTime } from '../support/iso8583-client';
+import { billPayment, nextStan, transmissionTime } from '../support/iso8583-client';
 
 /** An ISO 8583 lane with mutual TLS: a partner's client certificate is required at the handshake. */
 let gw: TestGateway;
@@ -33,6 +33,7 @@ lanes:
     tls: mutual
     partners:
       - { id: demo-mfs, cidrs: [127.0.0.1/32], acquirers: ['470001'] }
+      - { id: demo-fintech, cidrs: [127.0.0.1/32], acquirers: ['470009'] }
 `,
   );
   gw = await startTestGateway({ BILLGATE_CONFIG: file, CERTS_DIR: certs });
@@ -41,7 +42,13 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-function exchange(withCertificate: boolean): Promise<string> {
+function exchange(
+  withCertificate: boolean,
+  message: { mti: string; fields: Parameters<typeof pack>[1]['fields'] } = {
+    mti: '0800',
+    fields: { 7: transmissionTime(), 11: nextStan(), 70: '301' },
+  },
+): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect({
       host: '127.0.0.1',
@@ -57,8 +64,7 @@ function exchange(withCertificate: boolean): Promise<string> {
     });
     const decoder = new FrameDecoder({ header: 'binary2', maxFrameSize: 8192 });
     socket.on('secureConnect', () => {
-      const bytes = pack(spec, { mti: '0800', fields: { 7: transmissionTime(), 11: nextStan(), 70: '301' } });
-      socket.write(encodeFrame(bytes, { header: 'binary2' }));
+      socket.write(encodeFrame(pack(spec, message), { header: 'binary2' }));
     });
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
@@ -78,4 +84,15 @@ it('answers an echo over mutual TLS with a client certificate from the trusted C
 
 it('refuses the handshake without a client certificate', async () => {
   expect(await exchange(false)).toBe('refused');
+});
+
+it('pays for the partner its certificate is registered to, and never for another partner on the lane', async () => {
+  const float = async (id: string): Promise<bigint> =>
+    (await gw.services.ledger.balanceOf(gw.services.database.db, `float:${id}:BDT`))!;
+  const mfsBefore = await float('demo-mfs');
+  // demo-fintech's own acquirer: its certificate entitles it.
+  expect(await exchange(true, { mti: '0200', fields: billPayment({ 32: '470009' }) })).toBe('0210 00');
+  // demo-mfs's acquirer from the same address, but with demo-fintech's certificate: refused.
+  expect(await exchange(true, { mti: '0200', fields: billPayment({ 32: '470001' }) })).toBe('0210 03');
+  expect(await float('demo-mfs')).toBe(mfsBefore);
 });

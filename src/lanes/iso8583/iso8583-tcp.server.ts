@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -15,8 +16,8 @@ export interface TcpPeer {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** SHA-256 fingerprint (base64url) of the client certificate on a mutual-TLS lane. */
-  readonly certificateFingerprint?: string;
+  /** The client certificate on a mutual-TLS lane, as received at the handshake. */
+  readonly certificate?: X509Certificate;
 }
 
 /** What the protocol layer makes of one frame: bytes to answer with, nothing, or "close this peer". */
@@ -166,13 +167,7 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
       id: this.nextId++,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
-      ...(cert !== undefined
-        ? {
-            certificateFingerprint: Buffer.from(cert.fingerprint256.replace(/:/g, ''), 'hex').toString(
-              'base64url',
-            ),
-          }
-        : {}),
+      ...(cert !== undefined ? { certificate: cert } : {}),
     };
     if (this.closing || (this.options.admit !== undefined && !this.options.admit(peer))) {
       this.options.onRefused?.(peer, this.closing ? 'shutting-down' : 'not-allowed');

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type X509Certificate } from 'node:crypto';
 import { uuidv7 } from '../../../domain/ids';
 import { currencyByNumeric } from '../../../domain/money/currency';
 import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
@@ -27,6 +27,8 @@ export type Iso8583Answer = { readonly reply: Buffer } | { readonly close: strin
 
 export interface Iso8583Peer {
   readonly remoteAddress: string;
+  /** The client certificate a mutual-TLS lane received at the handshake. */
+  readonly certificate?: X509Certificate;
 }
 
 export interface Iso8583FlowsDeps {
