@@ -333,6 +333,24 @@ describe('giving up on a peer', () => {
   });
 });
 
+describe('graceful shutdown', () => {
+  it('takes no new request once closing, answers those in flight, then ends every connection', async () => {
+    const server = await start();
+    const peer = await Peer.open(server.port);
+    peer.send('HOLD in flight');
+    await eventually(() => stub.seen.includes('HOLD in flight'), 'the request to be in flight');
+    const closed = server.close();
+    peer.send('ECHO sent during the drain');
+    // Time in which a server still reading would have dispatched it; not seeing it is the point.
+    await sleep(200);
+    expect(stub.seen).toEqual(['HOLD in flight']);
+    stub.release('HOLD in flight');
+    await closed;
+    await peer.until(() => peer.closed, 'the close');
+    expect(peer.texts()).toEqual(['ANS HOLD in flight']);
+  });
+});
+
 describe('many requests on one connection', () => {
   it('answers each as it completes, not in the order asked', async () => {
     const server = await start();

@@ -140,6 +140,9 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     const server = this.server;
     const stopped = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // No new request is taken on any connection (a frame arriving now would only stretch the drain);
+    // those in flight finish and are answered, then each socket ends.
+    for (const c of this.connections) this.retire(c);
     const deadline = Date.now() + this.options.drainTimeoutMs;
     while ([...this.connections].some((c) => c.inFlight > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
