@@ -459,6 +459,15 @@ describe('returns (pacs.004) and cancellations (camt.056)', () => {
     expect(again.text).toContain('<Cd>ARDT</Cd>');
   });
 
+  it('a payment made under a UETR is cancelled by a camt.056 that quotes only its MsgId and EndToEndId', async () => {
+    const tx = electricity({ amount: '12.00', uetr: randomUUID() });
+    const { msgId, paymentId } = await approved(tx);
+    const res = await post('camt.056', camt056(uid('CXL'), 'CXL-M', { msgId, endToEndId: tx.endToEndId }));
+    expect(res.text).toContain('<TxCxlSts>ACCR</TxCxlSts>');
+    expect((await paymentsOf(tx.endToEndId))[0]?.state).toBe('REVERSED');
+    expect(gw.simulators.biller!.paidBill(paymentId)?.reversed).toBe(true);
+  });
+
   it('camt.056 for an unknown original is RJCR NOOR naming it', async () => {
     const uetr = randomUUID();
     const res = await post('camt.056', camt056(uid('CXL'), 'CXL-U', { uetr }));

@@ -30,6 +30,13 @@ export class Iso20022Controller {
       billTypes: s.billTypes,
       creditors: new CreditorDirectory(s.database.db),
       log: s.log,
+      findOriginalUetr: async (partnerId, msgId, endToEndId) => {
+        const candidates = await s.payments.findByPartnerReference(s.database.db, partnerId, endToEndId);
+        const paid = candidates.find(
+          (p) => p.protocol === 'iso20022' && p.origin.msgId === msgId && p.origin.uetr !== undefined,
+        );
+        return paid?.origin.uetr;
+      },
     });
   }
 

@@ -79,6 +79,15 @@ export interface Iso20022TranslatorDeps {
   readonly inFlightWaitMs?: number;
   /** Transactions of one message processed at the same time. */
   readonly concurrency?: number;
+  /**
+   * The UETR a partner's payment was made under, found by its MsgId and EndToEndId: a payment keyed by
+   * UETR can then be returned or cancelled by a message that quotes only those two.
+   */
+  readonly findOriginalUetr?: (
+    partnerId: string,
+    msgId: string,
+    endToEndId: string,
+  ) => Promise<string | undefined>;
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
@@ -281,7 +290,7 @@ export class Iso20022Translator {
     caller: Iso20022Caller,
   ): Promise<TransactionOutcome | undefined> {
     if (r.problems.length > 0) return undefined;
-    const original = originalOf(r.originalMsgId, r.originalEndToEndId, r.originalUetr);
+    const original = await this.originalOf(caller, r.originalMsgId, r.originalEndToEndId, r.originalUetr);
     if (original === undefined) return narr('RJCT', NO_ORIGINAL_NAMED);
     const outcome = await this.reverse(caller, original, {
       scope: ISO20022_RETURN_SCOPE,
@@ -346,7 +355,7 @@ export class Iso20022Translator {
   private async cancelOne(c: CancellationInstruction, caller: Iso20022Caller): Promise<CancellationDecision> {
     const problem = c.problems[0];
     if (problem !== undefined) return rejected('AGNT', `${problem.reason}: ${problem.message}`);
-    const original = originalOf(c.originalMsgId, c.originalEndToEndId, c.originalUetr);
+    const original = await this.originalOf(caller, c.originalMsgId, c.originalEndToEndId, c.originalUetr);
     if (original === undefined) return rejected('NOOR', NO_ORIGINAL_NAMED);
     const outcome = await this.reverse(caller, original, {
       scope: ISO20022_CANCELLATION_SCOPE,
@@ -377,6 +386,27 @@ export class Iso20022Translator {
             return rejected('AGNT', `Amount is not the original's: ${original.name}`);
         }
     }
+  }
+
+  /** The original payment's idempotency identity, from what a return or cancellation quotes. */
+  private async originalOf(
+    caller: Iso20022Caller,
+    msgId: string | undefined,
+    endToEndId: string | undefined,
+    uetr: string | undefined,
+  ): Promise<OriginalRef | undefined> {
+    const quoted = originalOf(msgId, endToEndId, uetr);
+    if (
+      quoted === undefined ||
+      (uetr !== undefined && uetr !== '') ||
+      this.d.findOriginalUetr === undefined
+    ) {
+      return quoted;
+    }
+    const paidUnder = await this.d.findOriginalUetr(caller.partner.id, msgId ?? '', endToEndId ?? '');
+    return paidUnder === undefined
+      ? quoted
+      : { key: idempotencyKey({ msgId: '', endToEndId: '', uetr: paidUnder }), name: quoted.name };
   }
 
   private async reverse(
