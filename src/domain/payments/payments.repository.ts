@@ -118,41 +118,7 @@ export class PaymentsRepository {
    * records nothing for that payment. Answers, per payment in order, whether it was claimed.
    */
   async claimAndRecordMany(db: Executor, claims: readonly PaymentClaim[]): Promise<boolean[]> {
-    const input = JSON.stringify(
-      claims.map((c, ord) => {
-        const r = paymentRow(c.payment);
-        return {
-          ord,
-          id: r.id,
-          partner_id: r.partner_id,
-          lane: r.lane,
-          protocol: r.protocol,
-          payer_type: r.payer_type,
-          bill_type: r.bill_type,
-          bill_reference: r.bill_reference,
-          amount: c.payment.amountMinor.toString(),
-          currency: r.currency,
-          payer_kind: r.payer_kind,
-          payer_id: r.payer_id,
-          partner_reference: r.partner_reference,
-          idempotency_key: r.idempotency_key,
-          status: r.status,
-          reason_code: r.reason_code,
-          route_rule_id: r.route_rule_id ?? null,
-          route_version: r.route_version ?? null,
-          biller_endpoint: r.biller_endpoint ?? null,
-          settlement_account: r.settlement_account ?? null,
-          origin: c.payment.origin,
-          received_at: c.payment.receivedAt.toISOString(),
-          created_at: c.payment.createdAt.toISOString(),
-          idem_partner: c.idempotency.partnerId,
-          idem_scope: c.idempotency.scope,
-          idem_key: c.idempotency.key,
-          fingerprint: c.idempotency.fingerprint,
-          expires_at: c.idempotency.expiresAt.toISOString(),
-        };
-      }),
-    );
+    const input = JSON.stringify(claims.map((c, ord) => ({ ord, ...claimRow(c) })));
     const { rows } = await sql<{ ord: number }>`
       with input as (
         select * from jsonb_to_recordset(${input}::jsonb) as t (
@@ -274,5 +240,43 @@ export function toPayment(row: Selectable<PaymentsTable>): Payment {
     receivedAt: row.received_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * One payment and its idempotency claim as a JSON row for jsonb_to_recordset: the shape every
+ * batched insert of new payments reads (claims here, float payments in FloatPaymentWriter).
+ */
+export function claimRow(c: PaymentClaim): Record<string, unknown> {
+  const r = paymentRow(c.payment);
+  return {
+    id: r.id,
+    partner_id: r.partner_id,
+    lane: r.lane,
+    protocol: r.protocol,
+    payer_type: r.payer_type,
+    bill_type: r.bill_type,
+    bill_reference: r.bill_reference,
+    // Money leaves as a decimal string: JSON numbers would pass through a double.
+    amount: c.payment.amountMinor.toString(),
+    currency: r.currency,
+    payer_kind: r.payer_kind,
+    payer_id: r.payer_id,
+    partner_reference: r.partner_reference,
+    idempotency_key: r.idempotency_key,
+    status: r.status,
+    reason_code: r.reason_code,
+    route_rule_id: r.route_rule_id ?? null,
+    route_version: r.route_version ?? null,
+    biller_endpoint: r.biller_endpoint ?? null,
+    settlement_account: r.settlement_account ?? null,
+    origin: c.payment.origin,
+    received_at: c.payment.receivedAt.toISOString(),
+    created_at: c.payment.createdAt.toISOString(),
+    idem_partner: c.idempotency.partnerId,
+    idem_scope: c.idempotency.scope,
+    idem_key: c.idempotency.key,
+    fingerprint: c.idempotency.fingerprint,
+    expires_at: c.idempotency.expiresAt.toISOString(),
   };
 }

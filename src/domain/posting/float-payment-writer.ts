@@ -2,19 +2,9 @@ import { sql } from 'kysely';
 import { MicroBatcher } from '../../infrastructure/batching/micro-batcher';
 import type { Db, Executor } from '../db';
 import { isDataError, isUniqueViolation } from '../db';
-import type { NewPayment } from '../payments/payments.repository';
-import { paymentRow } from '../payments/payments.repository';
+import { claimRow, type PaymentClaim } from '../payments/payments.repository';
 
-export interface FloatPaymentWrite {
-  /** The payment as it will be recorded if the float covers it (state POSTED). */
-  readonly payment: NewPayment & { readonly createdAt: Date };
-  readonly idempotency: {
-    readonly partnerId: string;
-    readonly scope: string;
-    readonly key: string;
-    readonly fingerprint: string;
-    readonly expiresAt: Date;
-  };
+export interface FloatPaymentWrite extends PaymentClaim {
   readonly floatAccount: string;
   readonly settlementAccount: string;
   /** The answer to store with the idempotency key when the float does not cover the payment. */
@@ -197,33 +187,10 @@ async function writeStatement(
   let total = 0n;
   const input = rows.map(({ write: w, posted: isPosted }) => {
     if (isPosted) total += w.payment.amountMinor;
-    const r = paymentRow(w.payment);
     return {
-      id: r.id,
-      partner_id: r.partner_id,
-      lane: r.lane,
-      protocol: r.protocol,
-      payer_type: r.payer_type,
-      bill_type: r.bill_type,
-      bill_reference: r.bill_reference,
-      amount: w.payment.amountMinor.toString(),
-      currency: r.currency,
-      payer_kind: r.payer_kind,
-      payer_id: r.payer_id,
-      partner_reference: r.partner_reference,
-      idempotency_key: r.idempotency_key,
-      route_rule_id: r.route_rule_id ?? null,
-      route_version: r.route_version ?? null,
-      biller_endpoint: r.biller_endpoint ?? null,
+      ...claimRow(w),
+      // The credit line goes here; status and reason come from the decision, in the statement.
       settlement_account: w.settlementAccount,
-      origin: w.payment.origin,
-      received_at: w.payment.receivedAt.toISOString(),
-      created_at: w.payment.createdAt.toISOString(),
-      idem_partner: w.idempotency.partnerId,
-      idem_scope: w.idempotency.scope,
-      idem_key: w.idempotency.key,
-      fingerprint: w.idempotency.fingerprint,
-      expires_at: w.idempotency.expiresAt.toISOString(),
       posted: isPosted,
       declined_result: isPosted ? null : w.declinedResult,
     };

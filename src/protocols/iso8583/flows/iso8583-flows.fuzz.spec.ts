@@ -5,6 +5,7 @@ import { pack, unpack, unpackPartial } from '../codec/message';
 import { listDialects, loadDialect } from '../dialects';
 import { BILL_PAYMENT_0200, ECHO_0800 } from '../testing/fixtures';
 import { Iso8583Flows } from './iso8583-flows';
+import { prng } from '../testing/prng';
 
 /*
  * The flows on mutated frames, per dialect: whatever a partner sends, handle() answers (a message the
@@ -13,18 +14,6 @@ import { Iso8583Flows } from './iso8583-flows';
  * is a stand-in that approves everything: this is about the protocol layer, not the payment.
  */
 const ITERATIONS = 20_000;
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const approving = {
   pay: (cmd: {

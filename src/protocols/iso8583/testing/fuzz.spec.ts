@@ -6,6 +6,7 @@ import { FramingError, Iso8583Error } from '../errors';
 import { encodeFrame, FrameDecoder, type FrameDecoderOptions, type Tpdu } from '../framing/framing';
 import { messageArb } from './arbitraries';
 import { BILL_PAYMENT_0200, ECHO_0800 } from './fixtures';
+import { prng } from './prng';
 
 /**
  * Mutation fuzzing of FrameDecoder + unpack, per dialect: bit flips, byte overwrites, truncations,
@@ -18,19 +19,6 @@ import { BILL_PAYMENT_0200, ECHO_0800 } from './fixtures';
 const ITERATIONS = 100_000;
 const MAX_FRAME = 2048;
 const SLOW_ITERATION_MS = 250;
-
-/** xorshift32: fast, seedable, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 interface Seed {
   readonly payload: Buffer;
