@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createScratchDatabase } from '../../test/support/scratch-database';
 import { parseSimulatorsListeningLine } from '../../src/simulators/simulators';
 
 export async function freePort(): Promise<number> {
@@ -110,6 +111,13 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
         };
 
   const dataDir = mkdtempSync(join(tmpdir(), 'billgate-bench-'));
+  // Each run on PostgreSQL gets a database of its own, as a fresh deployment would: a shared one grows
+  // by every earlier run's payments (a million rows after a day of runs) and drifts the figures.
+  // BENCH_DATABASE=shared uses DATABASE_URL as it is.
+  const scratch =
+    process.env.DATABASE_URL !== undefined && process.env.BENCH_DATABASE !== 'shared'
+      ? await createScratchDatabase(process.env.DATABASE_URL, 'billgate_bench')
+      : undefined;
   const http = await freePort();
   const iso8583 = await freePort();
   // BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of the gateway process there, to see where time goes.
@@ -125,6 +133,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
       ISO8583_PORT: String(iso8583),
       MTLS_PORT: String(await freePort()),
       DEMO_DATA: 'true',
+      ...(scratch !== undefined ? { DATABASE_URL: scratch.url } : {}),
       ...simulatorsEnv,
       LOG_LEVEL: 'warn',
       ...env,
@@ -142,6 +151,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     await stopChild(child);
     if (simulators !== undefined) await stopChild(simulators.child);
     rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
   };
   try {
     await waitForOutput(child, 'gateway', (out) => (out.includes('billgate is running') ? true : undefined));
