@@ -92,21 +92,23 @@ export class PaymentsRepository {
           partner_id text, scope text, key text, result jsonb
         )
       ),
-      p as (
-        update payments set
-          status = i.status,
-          reason_code = i.reason_code,
-          biller_receipt = coalesce(i.biller_receipt, payments.biller_receipt),
-          core_banking_ref = coalesce(i.core_banking_ref, payments.core_banking_ref),
-          updated_at = ${now}
+      -- The key is locked before its payment, the order the housekeeping sweep uses too, so a finish
+      -- and a sweep of the same payment can never deadlock.
+      k as (
+        update idempotency_keys k set state = 'completed', result = i.result, updated_at = ${now}
         from input i
-        where payments.id = i.id
-        returning payments.id
+        where k.partner_id = i.partner_id and k.scope = i.scope and k.key = i.key
+        returning i.ord, i.id
       )
-      update idempotency_keys k set state = 'completed', result = i.result, updated_at = ${now}
+      update payments set
+        status = i.status,
+        reason_code = i.reason_code,
+        biller_receipt = coalesce(i.biller_receipt, payments.biller_receipt),
+        core_banking_ref = coalesce(i.core_banking_ref, payments.core_banking_ref),
+        updated_at = ${now}
       from input i
-      where k.partner_id = i.partner_id and k.scope = i.scope and k.key = i.key
-        and exists (select 1 from p where p.id = i.id)
+      join k on k.ord = i.ord
+      where payments.id = i.id
       returning i.ord`.execute(db);
     const found = new Set(rows.map((r) => r.ord));
     return finishes.map((_, ord) => found.has(ord));
