@@ -14,6 +14,7 @@ import { FloatEngine } from '../domain/posting/float-engine';
 import { PaymentFinisher } from '../domain/payments/payment-finisher';
 import { PaymentIntake } from '../domain/payments/payment-intake';
 import { CoreBankingPostingWriter } from '../domain/posting/core-banking-posting-writer';
+import { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import { RouteResolver } from '../domain/routing/route-resolver';
 import { RoutingAdmin } from '../domain/routing/routing-admin';
@@ -154,6 +155,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         ),
       ),
     };
+    const refunds = new CoreBankingRefunds((order) => engines.coreBanking.refund(order));
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
     const groupCommit = (writer: string) => ({
@@ -177,11 +179,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
+      refunds,
       metrics,
       log,
     });
     const reversals = new ReversalService({
       db: database.db,
+      refunds,
       idempotency,
       payments,
       billers,
@@ -202,6 +206,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       config.inFlightTimeoutMs,
       metrics,
       log,
+      refunds,
     );
     housekeeping.start();
     closers.push(() => Promise.resolve(housekeeping.stop()));

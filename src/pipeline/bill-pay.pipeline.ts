@@ -10,7 +10,8 @@ import type { PaymentIntake } from '../domain/payments/payment-intake';
 import type { CoreBankingPostingWriter } from '../domain/posting/core-banking-posting-writer';
 import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
-import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
+import { refundOrderOf, type CoreBankingEngine } from '../domain/posting/core-banking-engine';
+import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { FloatEngine } from '../domain/posting/float-engine';
 import {
   engineFor,
@@ -42,6 +43,8 @@ export interface PipelineDeps {
   readonly finisher: PaymentFinisher;
   readonly intake: PaymentIntake;
   readonly coreBankingPostings: CoreBankingPostingWriter;
+  /** Refunds owed to bank customers, kept until core banking confirms them. */
+  readonly refunds: CoreBankingRefunds;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -161,23 +164,27 @@ export class BillPayPipeline {
       case 'unavailable': {
         const reason: ReasonCode =
           billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
-        if (payment.payerType === 'bank-customer') {
-          const refund = await this.d.coreBanking.refundCustomer(req);
-          if (refund.outcome !== 'debited') {
-            log.error(
-              { refund: refund.outcome },
-              'core banking refund after biller decline did not complete',
-            );
-          }
+        // The customer was debited at core banking: credit them back now; if core banking does not
+        // confirm it, the refund is kept as owed (with the payment's new state) and retried.
+        const refundOrder = payment.payerType === 'bank-customer' ? refundOrderOf(req) : undefined;
+        const refund = refundOrder === undefined ? undefined : await this.d.coreBanking.refund(refundOrder);
+        if (refund !== undefined && refund.outcome !== 'debited') {
+          log.error(
+            { refund: refund.outcome },
+            'core banking refund after biller decline not confirmed; owed',
+          );
         }
-        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
-          reversePostingInTx(
+        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) => {
+          await reversePostingInTx(
             this.d,
             tx,
             payment,
             `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-          ),
-        );
+          );
+          if (refundOrder !== undefined && refund !== undefined) {
+            await this.d.refunds.record(tx, refundOrder, refund, this.now());
+          }
+        });
       }
     }
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../domain/db';
 import type { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
+import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { resultOf, serialiseResult } from './bill-pay-result';
@@ -23,13 +24,28 @@ export class Housekeeping {
     private readonly inFlightTimeoutMs: number,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly refunds?: CoreBankingRefunds,
   ) {}
 
   start(everyMs = 30_000): void {
     this.timer = setInterval(() => {
       this.runOnce().catch((error: unknown) => this.log.error({ err: error }, 'housekeeping failed'));
+      this.retryRefunds().catch((error: unknown) => this.log.error({ err: error }, 'refund retry failed'));
     }, everyMs);
     this.timer.unref();
+  }
+
+  /**
+   * Retries refunds owed to bank customers (outside any transaction: it calls core banking). Leases
+   * keep two nodes off the same refund; core banking deduplicates on the reference besides.
+   */
+  async retryRefunds(now = new Date()): Promise<{ refunded: number; stillOwed: number }> {
+    if (this.refunds === undefined) return { refunded: 0, stillOwed: 0 };
+    const outcome = await this.refunds.retryDue(this.db, now);
+    this.metrics.refundsOwed.set(outcome.stillOwed);
+    if (outcome.refunded > 0) this.log.info(outcome, 'owed core-banking refunds confirmed');
+    if (outcome.stillOwed > 0) this.log.warn(outcome, 'core-banking refunds still owed');
+    return outcome;
   }
 
   stop(): void {

@@ -5,6 +5,8 @@ import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempote
 import type { Payment } from '../domain/payments/payment';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { Logger } from '../infrastructure/logging/logger';
+import { refundOrderOf } from '../domain/posting/core-banking-engine';
+import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
 
@@ -48,6 +50,8 @@ export interface ReversalDeps extends Engines {
   readonly payments: PaymentsRepository;
   readonly billers: BillerClient;
   readonly billerDirectory: BillerDirectory;
+  /** Refunds owed to bank customers, kept until core banking confirms them. */
+  readonly refunds: CoreBankingRefunds;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** How long to wait for an original that is still being processed. */
@@ -144,11 +148,15 @@ export class ReversalService {
         );
       }
     }
-    if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
-      const refund = await this.d.coreBanking.refundCustomer(postingRequestOf(original));
-      if (refund.outcome !== 'debited')
-        this.d.log.error({ paymentId: original.id }, 'core banking refund did not complete');
-    }
+    // A customer debited at core banking is credited back; if core banking does not confirm it, the
+    // refund is kept as owed, in the reversal's transaction, and retried until it does.
+    const refundOrder =
+      original.payerType === 'bank-customer' && original.coreBankingRef !== null
+        ? refundOrderOf(postingRequestOf(original))
+        : undefined;
+    const refund = refundOrder === undefined ? undefined : await this.d.coreBanking.refund(refundOrder);
+    if (refund !== undefined && refund.outcome !== 'debited')
+      this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
     const result: ReversalResult = { ...base, status: 'REVERSED', billerReversal };
     return {
       result,
@@ -172,6 +180,9 @@ export class ReversalService {
           await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
         }
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
+        if (refundOrder !== undefined && refund !== undefined) {
+          await this.d.refunds.record(tx, refundOrder, refund, new Date());
+        }
       },
     };
   }

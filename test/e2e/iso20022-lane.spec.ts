@@ -400,6 +400,11 @@ describe('returns (pacs.004) and cancellations (camt.056)', () => {
     });
     expect(cbs(RICH)).toBe(balance + 30000n);
     expect((await paymentsOf(tx.endToEndId))[0]?.state).toBe('REVERSED');
+    const { rows } = await sql<{ state: string }>`
+      select state from core_banking_refunds where payment_id = ${paymentId}::uuid`.execute(
+      gw.services.database.db,
+    );
+    expect(rows).toEqual([{ state: 'refunded' }]);
     expect(gw.simulators.biller!.paidBill(paymentId)?.reversed).toBe(true);
 
     const again = report(await post('pacs.004', xml));

@@ -122,6 +122,11 @@ describe('POST /bill/pay', () => {
     );
     expect(res.body).toMatchObject({ status: 'DECLINED', reasonCode: 'BILLER_DECLINED' });
     expect(cbs.balance('1001000000001')).toBe(before);
+    // The refund is on record with core banking's confirmation, so nothing is left owed.
+    const { rows } = await sql<{ state: string; core_banking_ref: string | null }>`
+      select state, core_banking_ref from core_banking_refunds
+      where payment_id = ${(res.body as { id: string }).id}::uuid`.execute(gw.services.database.db);
+    expect(rows).toEqual([{ state: 'refunded', core_banking_ref: expect.stringMatching(/^CBS/) }]);
   });
 
   it('declines with NO_ROUTE when no rule routes the bill type', async () => {

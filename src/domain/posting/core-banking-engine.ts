@@ -1,6 +1,7 @@
 import type { Tx } from '../db';
 import { type Ledger } from '../ledger/ledger';
 import type { CoreBankingAnswer, CoreBankingClient } from './core-banking-client';
+import { refundReference, type RefundOrder } from './core-banking-refunds';
 import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
 
 /**
@@ -19,7 +20,17 @@ export class CoreBankingEngine {
   }
 
   refundCustomer(req: PostingRequest): Promise<CoreBankingAnswer> {
-    return this.client.credit(req.payer.id, req.amountMinor, req.currency, `${req.paymentId}:refund`);
+    return this.refund(refundOrderOf(req));
+  }
+
+  /** Credits the customer back; the same payment always carries the same reference (deduplicated). */
+  refund(order: RefundOrder): Promise<CoreBankingAnswer> {
+    return this.client.credit(
+      order.account,
+      order.amountMinor,
+      order.currency,
+      refundReference(order.paymentId),
+    );
   }
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {
@@ -47,4 +58,13 @@ export class CoreBankingEngine {
       ],
     });
   }
+}
+
+export function refundOrderOf(req: PostingRequest): RefundOrder {
+  return {
+    paymentId: req.paymentId,
+    account: req.payer.id,
+    amountMinor: req.amountMinor,
+    currency: req.currency,
+  };
 }

@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import * as foundation from './migrations/20261123000000-foundation';
 import * as routingAudit from './migrations/20261123010000-routing-audit';
 import * as edgeSecurity from './migrations/20261123020000-edge-security';
+import * as coreBankingRefunds from './migrations/20261124000000-core-banking-refunds';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261123000000-foundation': foundation,
   '20261123010000-routing-audit': routingAudit,
   '20261123020000-edge-security': edgeSecurity,
+  '20261124000000-core-banking-refunds': coreBankingRefunds,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -137,6 +137,12 @@ export class Metrics {
     collect: () => this.scrape('partners'),
   });
 
+  readonly refundsOwed = new Gauge({
+    name: 'billgate_core_banking_refunds_owed',
+    help: 'Refunds to bank customers that core banking has not yet confirmed (retried until it does)',
+    registers: [this.registry],
+  });
+
   readonly inFlightRecovered = new Gauge({
     name: 'billgate_in_flight_recovered',
     help: 'Payments found stuck in flight and marked pending by the last sweep',

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { PaymentsRepository } from '../../src/domain/payments/payments.repository';
+import { CoreBankingClient } from '../../src/domain/posting/core-banking-client';
+import { CoreBankingRefunds, type RefundOrder } from '../../src/domain/posting/core-banking-refunds';
+import { JsonHttpClient } from '../../src/infrastructure/http/http-client';
+import { Metrics } from '../../src/infrastructure/metrics/metrics';
+import { CoreBankingSimulator } from '../../src/simulators/core-banking-simulator';
+import { openTestDatabase } from '../support/database';
+
+/*
+ * A bank customer debited for a payment that then failed is owed a refund until core banking
+ * confirms it: kept in the database, retried with backoff, once per node at a time, never twice.
+ */
+
+const ACCOUNT = '1001000000001';
+let h: Awaited<ReturnType<typeof openTestDatabase>>;
+let cbs: CoreBankingSimulator;
+let http: JsonHttpClient;
+let client: CoreBankingClient;
+const payments = new PaymentsRepository();
+
+beforeAll(async () => {
+  h = await openTestDatabase();
+  await h.db
+    .insertInto('partners')
+    .values({ id: 'rf-bank', name: 'Refund bank', kind: 'bank', payer_types: ['bank-customer'] })
+    .execute();
+  cbs = new CoreBankingSimulator();
+  http = new JsonHttpClient();
+  client = new CoreBankingClient(http, await cbs.start(0), 2_000, new Metrics(false));
+});
+afterAll(async () => {
+  await http?.close();
+  await cbs?.stop();
+  await h?.dispose();
+});
+
+/** A recorded bank-customer payment to owe a refund on. */
+async function payment(amountMinor = 4_200n): Promise<RefundOrder> {
+  const now = new Date();
+  const id = randomUUID();
+  const key = `rf-${id}`;
+  await payments.claimAndRecordMany(h.db, [
+    {
+      payment: {
+        id,
+        partnerId: 'rf-bank',
+        lane: 'test',
+        protocol: 'rest',
+        payerType: 'bank-customer',
+        billType: 'ELECTRICITY',
+        billReference: 'DESCO-1',
+        amountMinor,
+        currency: 'BDT',
+        payerKind: 'account',
+        payerId: ACCOUNT,
+        partnerReference: key,
+        idempotencyKey: key,
+        state: 'RECEIVED',
+        reasonCode: 'APPROVED',
+        route: null,
+        origin: {},
+        receivedAt: now,
+        createdAt: now,
+      },
+      idempotency: {
+        partnerId: 'rf-bank',
+        scope: 'test',
+        key,
+        fingerprint: 'fp',
+        expiresAt: new Date(now.getTime() + 3_600_000),
+      },
+    },
+  ]);
+  return { paymentId: id, account: ACCOUNT, amountMinor, currency: 'BDT' };
+}
+
+async function refundRow(paymentId: string): Promise<Record<string, unknown> | undefined> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select state, attempts, last_error, core_banking_ref, next_attempt_at
+    from core_banking_refunds where payment_id = ${paymentId}`.execute(h.db);
+  return rows[0];
+}
+
+const unavailable = { outcome: 'unavailable', detail: 'connection refused' } as const;
+const later = (from: Date, ms: number): Date => new Date(from.getTime() + ms);
+
+describe('refunds owed to bank customers', () => {
+  it('an unconfirmed refund is kept as owed and retried until core banking confirms it, crediting once', async () => {
+    const order = await payment();
+    const refunds = new CoreBankingRefunds((o) =>
+      client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`),
+    );
+    const t0 = new Date();
+    await refunds.record(h.db, order, unavailable, t0);
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      state: 'owed',
+      attempts: 1,
+      last_error: 'unavailable: connection refused',
+    });
+    expect(await refunds.owed(h.db)).toBe(1);
+
+    // Not due yet: the first retry waits 30 s.
+    expect(await refunds.retryDue(h.db, later(t0, 1_000))).toEqual({ refunded: 0, stillOwed: 1 });
+
+    const balance = cbs.balance(ACCOUNT)!;
+    expect(await refunds.retryDue(h.db, later(t0, 31_000))).toEqual({ refunded: 1, stillOwed: 0 });
+    expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      state: 'refunded',
+      attempts: 2,
+      last_error: null,
+      core_banking_ref: expect.stringMatching(/^CBS\d+$/),
+    });
+
+    // Nothing more to do, however often the loop runs.
+    expect(await refunds.retryDue(h.db, later(t0, 10 * 3_600_000))).toEqual({ refunded: 0, stillOwed: 0 });
+    expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
+  });
+
+  it('backs off while core banking keeps failing, and says why', async () => {
+    const order = await payment();
+    let calls = 0;
+    const refunds = new CoreBankingRefunds(() => {
+      calls += 1;
+      return Promise.resolve({ outcome: 'unknown', detail: 'core banking timeout' });
+    });
+    const t0 = new Date();
+    await refunds.record(h.db, order, unavailable, t0);
+    await refunds.retryDue(h.db, later(t0, 31_000));
+    const row = await refundRow(order.paymentId);
+    expect(row).toMatchObject({ state: 'owed', attempts: 2, last_error: 'unknown: core banking timeout' });
+    // Second failure: the next attempt is 60 s after this one, not sooner.
+    expect((row?.next_attempt_at as Date).getTime()).toBe(t0.getTime() + 31_000 + 60_000);
+    await refunds.retryDue(h.db, later(t0, 31_000 + 59_000));
+    expect(calls).toBe(1);
+    await refunds.retryDue(h.db, later(t0, 31_000 + 61_000));
+    expect(calls).toBe(2);
+    // Out of the way of the next test, which counts what is owed.
+    await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
+  });
+
+  it('two nodes retrying at once try each owed refund once', async () => {
+    const orders = [await payment(), await payment(), await payment()];
+    const tried: string[] = [];
+    const refunder = (o: RefundOrder) => {
+      tried.push(o.paymentId);
+      return client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`);
+    };
+    const nodeA = new CoreBankingRefunds(refunder);
+    const nodeB = new CoreBankingRefunds(refunder);
+    const t0 = new Date();
+    for (const o of orders) await nodeA.record(h.db, o, unavailable, t0);
+    const due = later(t0, 20 * 3_600_000);
+    const [a, b] = await Promise.all([nodeA.retryDue(h.db, due), nodeB.retryDue(h.db, due)]);
+    expect(a.refunded + b.refunded).toBe(3);
+    expect([...tried].sort()).toEqual(orders.map((o) => o.paymentId).sort());
+  });
+
+  it('a refund confirmed at the first attempt is recorded as refunded and never retried', async () => {
+    const order = await payment();
+    let calls = 0;
+    const refunds = new CoreBankingRefunds(() => {
+      calls += 1;
+      return Promise.resolve(unavailable);
+    });
+    await refunds.record(h.db, order, { outcome: 'debited', reference: 'CBS0000000042' }, new Date());
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      state: 'refunded',
+      core_banking_ref: 'CBS0000000042',
+    });
+    await refunds.retryDue(h.db, later(new Date(), 30 * 3_600_000));
+    expect(calls).toBe(0);
+  });
+});
