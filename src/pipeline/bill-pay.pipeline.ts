@@ -164,27 +164,25 @@ export class BillPayPipeline {
       case 'unavailable': {
         const reason: ReasonCode =
           billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
-        // The customer was debited at core banking: credit them back now; if core banking does not
-        // confirm it, the refund is kept as owed (with the payment's new state) and retried.
-        const refundOrder = payment.payerType === 'bank-customer' ? refundOrderOf(req) : undefined;
-        const refund = refundOrder === undefined ? undefined : await this.d.coreBanking.refund(refundOrder);
-        if (refund !== undefined && refund.outcome !== 'debited') {
-          log.error(
-            { refund: refund.outcome },
-            'core banking refund after biller decline not confirmed; owed',
-          );
+        // The customer was debited at core banking: the refund is owed (committed) before core banking
+        // is asked, so a crash or a failed settlement below cannot lose it; retried until confirmed.
+        if (payment.payerType === 'bank-customer') {
+          const refund = await this.d.refunds.refundNow(this.d.db, refundOrderOf(req), this.now());
+          if (refund.outcome !== 'debited') {
+            log.error(
+              { refund: refund.outcome },
+              'core banking refund after biller decline not confirmed; owed',
+            );
+          }
         }
-        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) => {
-          await reversePostingInTx(
+        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
+          reversePostingInTx(
             this.d,
             tx,
             payment,
             `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-          );
-          if (refundOrder !== undefined && refund !== undefined) {
-            await this.d.refunds.record(tx, refundOrder, refund, this.now());
-          }
-        });
+          ),
+        );
       }
     }
   }
@@ -337,6 +335,7 @@ export class BillPayPipeline {
       return { kind: 'processed', result };
     }
     return this.d.db.transaction().execute(async (tx) => {
+      await this.d.idempotency.lock(tx, key);
       await inTx(tx);
       const updated = await this.d.payments.update(tx, payment.id, change);
       return this.complete(tx, key, updated);

@@ -16,6 +16,7 @@ const HOUSEKEEPING_LOCK = 7_402_001;
  */
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
+  private retrying = false;
 
   constructor(
     private readonly db: Db,
@@ -30,7 +31,12 @@ export class Housekeeping {
   start(everyMs = 30_000): void {
     this.timer = setInterval(() => {
       this.runOnce().catch((error: unknown) => this.log.error({ err: error }, 'housekeeping failed'));
-      this.retryRefunds().catch((error: unknown) => this.log.error({ err: error }, 'refund retry failed'));
+      // A run calls core banking once per owed refund; while one is still going, the next tick waits.
+      if (this.retrying) return;
+      this.retrying = true;
+      this.retryRefunds()
+        .catch((error: unknown) => this.log.error({ err: error }, 'refund retry failed'))
+        .finally(() => (this.retrying = false));
     }, everyMs);
     this.timer.unref();
   }

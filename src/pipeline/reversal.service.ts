@@ -148,15 +148,17 @@ export class ReversalService {
         );
       }
     }
-    // A customer debited at core banking is credited back; if core banking does not confirm it, the
-    // refund is kept as owed, in the reversal's transaction, and retried until it does.
-    const refundOrder =
-      original.payerType === 'bank-customer' && original.coreBankingRef !== null
-        ? refundOrderOf(postingRequestOf(original))
-        : undefined;
-    const refund = refundOrder === undefined ? undefined : await this.d.coreBanking.refund(refundOrder);
-    if (refund !== undefined && refund.outcome !== 'debited')
-      this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
+    // A customer debited at core banking is credited back. The refund is owed (committed) before core
+    // banking is asked, so nothing below can lose it; retried until core banking confirms it.
+    if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
+      const refund = await this.d.refunds.refundNow(
+        this.d.db,
+        refundOrderOf(postingRequestOf(original)),
+        new Date(),
+      );
+      if (refund.outcome !== 'debited')
+        this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
+    }
     const result: ReversalResult = { ...base, status: 'REVERSED', billerReversal };
     return {
       result,
@@ -180,9 +182,6 @@ export class ReversalService {
           await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
         }
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
-        if (refundOrder !== undefined && refund !== undefined) {
-          await this.d.refunds.record(tx, refundOrder, refund, new Date());
-        }
       },
     };
   }

@@ -6,6 +6,9 @@ import { CoreBankingRefunds, type RefundOrder } from '../../src/domain/posting/c
 import { JsonHttpClient } from '../../src/infrastructure/http/http-client';
 import { Metrics } from '../../src/infrastructure/metrics/metrics';
 import { CoreBankingSimulator } from '../../src/simulators/core-banking-simulator';
+import { IdempotencyRepository } from '../../src/domain/idempotency/idempotency.repository';
+import { createLogger } from '../../src/infrastructure/logging/logger';
+import { Housekeeping } from '../../src/pipeline/housekeeping';
 import { openTestDatabase } from '../support/database';
 
 /*
@@ -85,15 +88,22 @@ async function refundRow(paymentId: string): Promise<Record<string, unknown> | u
 
 const unavailable = { outcome: 'unavailable', detail: 'connection refused' } as const;
 const later = (from: Date, ms: number): Date => new Date(from.getTime() + ms);
+const credit = (o: RefundOrder) =>
+  client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`);
 
 describe('refunds owed to bank customers', () => {
-  it('an unconfirmed refund is kept as owed and retried until core banking confirms it, crediting once', async () => {
+  it('is owed on record before core banking is asked, and retried until core banking confirms it, crediting once', async () => {
     const order = await payment();
-    const refunds = new CoreBankingRefunds((o) =>
-      client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`),
-    );
+    let down = true;
+    let onRecordWhenAsked: unknown;
+    const refunds = new CoreBankingRefunds(async (o) => {
+      onRecordWhenAsked ??= await refundRow(o.paymentId);
+      return down ? unavailable : credit(o);
+    });
     const t0 = new Date();
-    await refunds.record(h.db, order, unavailable, t0);
+    expect(await refunds.refundNow(h.db, order, t0)).toEqual(unavailable);
+    // Committed before the call: a crash during it, or a settlement that rolls back, loses nothing.
+    expect(onRecordWhenAsked).toMatchObject({ state: 'owed' });
     expect(await refundRow(order.paymentId)).toMatchObject({
       state: 'owed',
       attempts: 1,
@@ -104,6 +114,7 @@ describe('refunds owed to bank customers', () => {
     // Not due yet: the first retry waits 30 s.
     expect(await refunds.retryDue(h.db, later(t0, 1_000))).toEqual({ refunded: 0, stillOwed: 1 });
 
+    down = false;
     const balance = cbs.balance(ACCOUNT)!;
     expect(await refunds.retryDue(h.db, later(t0, 31_000))).toEqual({ refunded: 1, stillOwed: 0 });
     expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
@@ -114,8 +125,11 @@ describe('refunds owed to bank customers', () => {
       core_banking_ref: expect.stringMatching(/^CBS\d+$/),
     });
 
-    // Nothing more to do, however often the loop runs.
+    // Nothing more to do, however often the loop runs or the refund is asked for again.
     expect(await refunds.retryDue(h.db, later(t0, 10 * 3_600_000))).toEqual({ refunded: 0, stillOwed: 0 });
+    expect(await refunds.refundNow(h.db, order, later(t0, 11 * 3_600_000))).toMatchObject({
+      outcome: 'debited',
+    });
     expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
   });
 
@@ -127,17 +141,19 @@ describe('refunds owed to bank customers', () => {
       return Promise.resolve({ outcome: 'unknown', detail: 'core banking timeout' });
     });
     const t0 = new Date();
-    await refunds.record(h.db, order, unavailable, t0);
+    await refunds.refundNow(h.db, order, t0);
     await refunds.retryDue(h.db, later(t0, 31_000));
     const row = await refundRow(order.paymentId);
     expect(row).toMatchObject({ state: 'owed', attempts: 2, last_error: 'unknown: core banking timeout' });
-    // Second failure: the next attempt is 60 s after this one, not sooner.
-    expect((row?.next_attempt_at as Date).getTime()).toBe(t0.getTime() + 31_000 + 60_000);
+    // Second failure: the next attempt is about 60 s after this one, not sooner.
+    const next = (row?.next_attempt_at as Date).getTime();
+    expect(next).toBeGreaterThanOrEqual(t0.getTime() + 31_000 + 60_000);
+    expect(next).toBeLessThan(t0.getTime() + 31_000 + 60_000 + 5_000);
     await refunds.retryDue(h.db, later(t0, 31_000 + 59_000));
-    expect(calls).toBe(1);
-    await refunds.retryDue(h.db, later(t0, 31_000 + 61_000));
     expect(calls).toBe(2);
-    // Out of the way of the next test, which counts what is owed.
+    await refunds.retryDue(h.db, later(t0, 31_000 + 66_000));
+    expect(calls).toBe(3);
+    // Out of the way of the next tests, which count what is owed.
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
   });
 
@@ -146,31 +162,36 @@ describe('refunds owed to bank customers', () => {
     const tried: string[] = [];
     const refunder = (o: RefundOrder) => {
       tried.push(o.paymentId);
-      return client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`);
+      return credit(o);
     };
+    const failing = new CoreBankingRefunds(() => Promise.resolve(unavailable));
+    const t0 = new Date();
+    for (const o of orders) await failing.refundNow(h.db, o, t0);
     const nodeA = new CoreBankingRefunds(refunder);
     const nodeB = new CoreBankingRefunds(refunder);
-    const t0 = new Date();
-    for (const o of orders) await nodeA.record(h.db, o, unavailable, t0);
     const due = later(t0, 20 * 3_600_000);
     const [a, b] = await Promise.all([nodeA.retryDue(h.db, due), nodeB.retryDue(h.db, due)]);
     expect(a.refunded + b.refunded).toBe(3);
     expect([...tried].sort()).toEqual(orders.map((o) => o.paymentId).sort());
   });
 
-  it('a refund confirmed at the first attempt is recorded as refunded and never retried', async () => {
+  it('the housekeeping loop retries what is owed and shows ops how much is left', async () => {
     const order = await payment();
-    let calls = 0;
-    const refunds = new CoreBankingRefunds(() => {
-      calls += 1;
-      return Promise.resolve(unavailable);
-    });
-    await refunds.record(h.db, order, { outcome: 'debited', reference: 'CBS0000000042' }, new Date());
-    expect(await refundRow(order.paymentId)).toMatchObject({
-      state: 'refunded',
-      core_banking_ref: 'CBS0000000042',
-    });
-    await refunds.retryDue(h.db, later(new Date(), 30 * 3_600_000));
-    expect(calls).toBe(0);
+    await new CoreBankingRefunds(() => Promise.resolve(unavailable)).refundNow(h.db, order, new Date());
+    const metrics = new Metrics(false);
+    const housekeeping = new Housekeeping(
+      h.db,
+      new IdempotencyRepository(72),
+      payments,
+      120_000,
+      metrics,
+      createLogger('silent'),
+      new CoreBankingRefunds((o) =>
+        Promise.resolve({ outcome: 'unknown', detail: `still down for ${o.paymentId}` }),
+      ),
+    );
+    expect(await housekeeping.retryRefunds(later(new Date(), 31_000))).toEqual({ refunded: 0, stillOwed: 1 });
+    expect((await metrics.refundsOwed.get()).values[0]?.value).toBe(1);
+    await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
   });
 });

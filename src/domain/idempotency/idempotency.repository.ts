@@ -71,6 +71,21 @@ export class IdempotencyRepository {
     return new Date(now.getTime() + this.retentionHours * 3_600_000);
   }
 
+  /**
+   * Locks a key for the rest of the transaction. A transaction that will change a payment and then
+   * complete its key takes the key first, the order the housekeeping sweep uses, so they never deadlock.
+   */
+  async lock(tx: Executor, id: IdempotencyScope): Promise<void> {
+    await tx
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .forUpdate()
+      .execute();
+  }
+
   async complete(tx: Executor, id: IdempotencyScope, result: unknown, now: Date): Promise<void> {
     await tx
       .updateTable('idempotency_keys')
