@@ -4,7 +4,7 @@ import { uuidv7 } from '../../../domain/ids';
 import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
-import type { BillPayCommand, BillPayResult, PayOutcome } from '../../../pipeline/bill-pay-command';
+import type { BillPayCommand, BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
 import { fingerprint } from '../../rest/canonical-json';
@@ -32,6 +32,7 @@ import {
 import type { CancellationDecision } from '../builders/camt029';
 import type { Camt056, Pacs004 } from '../readers/return-and-cancellation';
 import type { CreditorDirectory } from './creditor-directory';
+import { untilSettled } from '../../../pipeline/until-settled';
 
 /** The endpoints of the lane, each accepting the message types listed. */
 export const ISO20022_ENDPOINTS = {
@@ -587,18 +588,6 @@ function outcomeOf(r: BillPayResult): TransactionOutcome {
       return isoStatusFor(r.reasonCode).status === 'RJCT' ? r.reasonCode : 'SYSTEM_ERROR';
     case 'REVERSED':
       return narr('RJCT', 'The payment was reversed');
-  }
-}
-
-async function untilSettled<T extends PayOutcome | ReversalOutcome>(
-  waitMs: number | undefined,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  const deadline = Date.now() + (waitMs ?? 10_000);
-  for (;;) {
-    const outcome = await attempt();
-    if (outcome.kind !== 'in-flight' || Date.now() > deadline) return outcome;
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -4,9 +4,10 @@ import { currencyByNumeric } from '../../../domain/money/currency';
 import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
-import type { BillPayResult, PayOutcome } from '../../../pipeline/bill-pay-command';
+import type { BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
+import { untilSettled } from '../../../pipeline/until-settled';
 import { canonicalJson } from '../../rest/canonical-json';
 import type { Dialect } from '../dialects';
 import { Iso8583Error } from '../errors';
@@ -228,7 +229,7 @@ export class Iso8583Flows {
         ...optional('acceptor', text(request, 42)?.trim()),
       },
     };
-    const outcome = await this.untilSettled(() =>
+    const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
       this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint }),
     );
     switch (outcome.kind) {
@@ -262,7 +263,7 @@ export class Iso8583Flows {
     const amount = text(request, 4);
 
     const advice = request.mti.startsWith('042');
-    const outcome = await this.untilSettled(() =>
+    const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
       this.d.reversals.reverse({
         partnerId: partner.id,
         original: {
@@ -355,16 +356,6 @@ export class Iso8583Flows {
 
   private cardToken(pan: string): string {
     return `pan_${createHmac('sha256', this.d.cardTokenSecret).update(pan).digest('base64url').slice(0, 27)}`;
-  }
-
-  /** Repeats while the idempotency record says the original is still in flight, up to a limit. */
-  private async untilSettled<T extends PayOutcome | ReversalOutcome>(attempt: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + (this.d.inFlightWaitMs ?? 10_000);
-    for (;;) {
-      const outcome = await attempt();
-      if (outcome.kind !== 'in-flight' || Date.now() > deadline) return outcome;
-      await new Promise((r) => setTimeout(r, 25));
-    }
   }
 }
 
