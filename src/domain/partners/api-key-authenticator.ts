@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db';
-import { PARTNER_KINDS, type PartnerKind, type Principal } from './partner';
-import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { asPartnerKind, isPayerType, type Principal } from './partner';
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -103,12 +102,4 @@ export async function registerApiKey(db: Db, k: NewApiKey): Promise<void> {
     })
     .onConflict((oc) => oc.column('key_hash').doNothing())
     .execute();
-}
-
-function asPartnerKind(kind: string): PartnerKind {
-  return (PARTNER_KINDS as readonly string[]).includes(kind) ? (kind as PartnerKind) : 'bank';
-}
-
-function isPayerType(value: string): value is PayerType {
-  return (PAYER_TYPES as readonly string[]).includes(value);
 }

@@ -1,7 +1,6 @@
 import type { Executor } from '../db';
-import { PAYER_TYPES, type PayerType } from '../reason-codes';
 import { withEdge } from './edge-tables';
-import { PARTNER_KINDS, type Partner, type PartnerKind } from './partner';
+import { asPartnerKind, isPayerType, type Partner } from './partner';
 
 /**
  * Storage of the partner credentials that rotate on notice: client certificates, API keys and
@@ -53,26 +52,6 @@ const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 export class CredentialsRepository {
   constructor(private readonly db: Executor) {}
 
-  async findCertificate(
-    fingerprint: string,
-    db: Executor = this.db,
-  ): Promise<CertificateRegistration | undefined> {
-    const row = await withEdge(db)
-      .selectFrom('partner_certificates')
-      .select(['id', 'partner_id', 'valid_from', 'valid_until', 'revoked_at'])
-      .where('fingerprint', '=', fingerprint)
-      .executeTakeFirst();
-    return row === undefined
-      ? undefined
-      : {
-          id: row.id,
-          partnerId: row.partner_id,
-          validFrom: row.valid_from,
-          validUntil: row.valid_until,
-          revokedAt: row.revoked_at,
-        };
-  }
-
   /** The registration of a certificate with its partner, in one query (run on every mTLS request). */
   async findCertificateWithPartner(
     fingerprint: string,
@@ -104,10 +83,8 @@ export class CredentialsRepository {
       partner: {
         id: row.partner_id,
         name: row.name,
-        kind: (PARTNER_KINDS as readonly string[]).includes(row.kind) ? (row.kind as PartnerKind) : 'bank',
-        payerTypes: row.payer_types.filter((t): t is PayerType =>
-          (PAYER_TYPES as readonly string[]).includes(t),
-        ),
+        kind: asPartnerKind(row.kind),
+        payerTypes: row.payer_types.filter(isPayerType),
         status: row.status,
       },
     };

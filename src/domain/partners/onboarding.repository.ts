@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db';
-import { PARTNER_KINDS, type PartnerKind } from './partner';
+import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
 import { withEdge } from './edge-tables';
 import {
@@ -86,10 +86,7 @@ export class OnboardingRepository {
       throw new OnboardingError('INVALID', 'partner id must be [A-Za-z0-9._-]{1,64}');
     if (!(PARTNER_KINDS as readonly string[]).includes(p.kind))
       throw new OnboardingError('INVALID', 'unknown kind');
-    if (
-      p.payerTypes.length === 0 ||
-      p.payerTypes.some((t) => !(PAYER_TYPES as readonly string[]).includes(t))
-    ) {
+    if (p.payerTypes.length === 0 || p.payerTypes.some((t) => !isPayerType(t))) {
       throw new OnboardingError('INVALID', `payerTypes must be among ${PAYER_TYPES.join(', ')}`);
     }
     const schedules = parseSchedules(p.schedules);
@@ -185,10 +182,8 @@ export class OnboardingRepository {
     return {
       id: row.id,
       name: row.name,
-      kind: (PARTNER_KINDS as readonly string[]).includes(row.kind) ? (row.kind as PartnerKind) : 'bank',
-      payerTypes: row.payer_types.filter((t): t is PayerType =>
-        (PAYER_TYPES as readonly string[]).includes(t),
-      ),
+      kind: asPartnerKind(row.kind),
+      payerTypes: row.payer_types.filter(isPayerType),
       status,
       schedules: schedulesSchema.safeParse(row.schedules ?? {}).data ?? {},
       noticeHours: row.notice_hours,

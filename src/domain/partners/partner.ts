@@ -1,7 +1,16 @@
-import type { PayerType } from '../reason-codes';
+import { PAYER_TYPES, type PayerType } from '../reason-codes';
 
 export const PARTNER_KINDS = ['bank', 'mfs', 'aggregator', 'card-scheme', 'otc-network'] as const;
 export type PartnerKind = (typeof PARTNER_KINDS)[number];
+
+/** A stored partner kind; one this code does not know reads as 'bank'. */
+export function asPartnerKind(kind: string): PartnerKind {
+  return (PARTNER_KINDS as readonly string[]).includes(kind) ? (kind as PartnerKind) : 'bank';
+}
+
+export function isPayerType(value: string): value is PayerType {
+  return (PAYER_TYPES as readonly string[]).includes(value);
+}
 
 export interface Partner {
   readonly id: string;

@@ -1,6 +1,5 @@
 import type { Db } from '../db';
-import { PARTNER_KINDS, type Partner, type PartnerKind } from './partner';
-import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { asPartnerKind, isPayerType, type Partner } from './partner';
 
 /** Partner records, remembered briefly: they change rarely and are read on every message of a TCP lane. */
 export class PartnersRepository {
@@ -26,12 +25,8 @@ export class PartnersRepository {
         : {
             id: row.id,
             name: row.name,
-            kind: (PARTNER_KINDS as readonly string[]).includes(row.kind)
-              ? (row.kind as PartnerKind)
-              : 'bank',
-            payerTypes: row.payer_types.filter((t): t is PayerType =>
-              (PAYER_TYPES as readonly string[]).includes(t),
-            ),
+            kind: asPartnerKind(row.kind),
+            payerTypes: row.payer_types.filter(isPayerType),
             status: row.status,
           };
     this.cache.set(id, { partner, until: now + this.cacheMs });

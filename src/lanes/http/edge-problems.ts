@@ -37,3 +37,27 @@ export function parseEdgeBody<S extends z.ZodType>(schema: S, body: unknown, wha
   }
   return r.data;
 }
+
+/** The rotation options of a credential request body, without the fields left out. */
+export function rotationRequest(b: {
+  noticeHours?: number | undefined;
+  replaces?: string | undefined;
+  rotate?: boolean | undefined;
+}): { noticeHours?: number; replaces?: string; rotate?: boolean } {
+  return {
+    ...(b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {}),
+    ...(b.replaces !== undefined ? { replaces: b.replaces } : {}),
+    ...(b.rotate !== undefined ? { rotate: b.rotate } : {}),
+  };
+}
+
+/** The certificate (or CSR) of a certificate registration body. */
+export function certificateMaterial(b: { certPem?: string | undefined; csrPem?: string | undefined }): {
+  certPem?: string;
+  csrPem?: string;
+} {
+  return {
+    ...(b.certPem !== undefined ? { certPem: b.certPem } : {}),
+    ...(b.csrPem !== undefined ? { csrPem: b.csrPem } : {}),
+  };
+}

@@ -19,7 +19,7 @@ import { PARTNER_KINDS } from '../../domain/partners/partner';
 import { PAYER_TYPES } from '../../domain/reason-codes';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
-import { edgeMapped, parseEdgeBody } from './edge-problems';
+import { certificateMaterial, edgeMapped, parseEdgeBody, rotationRequest } from './edge-problems';
 
 const createSchema = z.strictObject({
   id: z.string().min(1).max(64),
@@ -159,14 +159,7 @@ export class OpsPartnersController {
     const b = parseEdgeBody(certificateSchema, body, 'certificate');
     await this.partner(id);
     return edgeMapped(() =>
-      this.s.edge.credentials.registerCertificate(
-        id,
-        {
-          ...(b.certPem !== undefined ? { certPem: b.certPem } : {}),
-          ...(b.csrPem !== undefined ? { csrPem: b.csrPem } : {}),
-        },
-        rotation(b),
-      ),
+      this.s.edge.credentials.registerCertificate(id, certificateMaterial(b), rotationRequest(b)),
     );
   }
 
@@ -175,7 +168,7 @@ export class OpsPartnersController {
   async apiKey(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
     await this.partner(id);
-    return edgeMapped(() => this.s.edge.credentials.rotateApiKey(id, rotation(b)));
+    return edgeMapped(() => this.s.edge.credentials.rotateApiKey(id, rotationRequest(b)));
   }
 
   @Post('partners/:id/webhook-secrets')
@@ -185,7 +178,7 @@ export class OpsPartnersController {
   async webhookSecret(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
     await this.partner(id);
-    return edgeMapped(() => this.s.edge.credentials.rotateWebhookSecret(id, rotation(b)));
+    return edgeMapped(() => this.s.edge.credentials.rotateWebhookSecret(id, rotationRequest(b)));
   }
 
   @Post('partners/:id/credentials/:credentialId/revoke')
@@ -241,16 +234,4 @@ export class OpsPartnersController {
     const r = await edgeMapped(() => this.s.edge.tokens.revoke(kid));
     return { ...r, keys: this.s.edge.tokens.keys() };
   }
-}
-
-function rotation(b: {
-  noticeHours?: number | undefined;
-  replaces?: string | undefined;
-  rotate?: boolean | undefined;
-}) {
-  return {
-    ...(b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {}),
-    ...(b.replaces !== undefined ? { replaces: b.replaces } : {}),
-    ...(b.rotate !== undefined ? { rotate: b.rotate } : {}),
-  };
 }

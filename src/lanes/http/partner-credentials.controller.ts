@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
-import { edgeMapped, parseEdgeBody } from './edge-problems';
+import { certificateMaterial, edgeMapped, parseEdgeBody, rotationRequest } from './edge-problems';
 
 const rotationSchema = z.strictObject({ noticeHours: z.number().int().min(0).max(2160).optional() });
 const certificateSchema = rotationSchema
@@ -36,11 +36,8 @@ export class PartnerCredentialsController {
     return edgeMapped(() =>
       this.s.edge.credentials.registerCertificate(
         partnerOf(req).id,
-        {
-          ...(b.certPem !== undefined ? { certPem: b.certPem } : {}),
-          ...(b.csrPem !== undefined ? { csrPem: b.csrPem } : {}),
-        },
-        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
+        certificateMaterial(b),
+        rotationRequest(b),
       ),
     );
   }
@@ -48,22 +45,14 @@ export class PartnerCredentialsController {
   @Post('api-keys')
   rotateApiKey(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
-    return edgeMapped(() =>
-      this.s.edge.credentials.rotateApiKey(
-        partnerOf(req).id,
-        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
-      ),
-    );
+    return edgeMapped(() => this.s.edge.credentials.rotateApiKey(partnerOf(req).id, rotationRequest(b)));
   }
 
   @Post('webhook-secrets')
   rotateWebhookSecret(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
     return edgeMapped(() =>
-      this.s.edge.credentials.rotateWebhookSecret(
-        partnerOf(req).id,
-        b.noticeHours !== undefined ? { noticeHours: b.noticeHours } : {},
-      ),
+      this.s.edge.credentials.rotateWebhookSecret(partnerOf(req).id, rotationRequest(b)),
     );
   }
 

@@ -67,7 +67,10 @@ function earlier(a: Date, b: Date | undefined): Date {
   return b !== undefined && b.getTime() < a.getTime() ? b : a;
 }
 
-export function credentialStatus(cred: Credential, now: Date): CredentialStatus {
+export function credentialStatus(
+  cred: Pick<Credential, 'validFrom' | 'validUntil' | 'revokedAt'>,
+  now: Date,
+): CredentialStatus {
   const t = now.getTime();
   if (cred.revokedAt !== undefined && cred.revokedAt.getTime() <= t) return 'REVOKED';
   if (t < cred.validFrom.getTime()) return 'NOT_YET_VALID';

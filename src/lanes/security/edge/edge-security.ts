@@ -5,6 +5,7 @@ import type { Partner } from '../../../domain/partners/partner';
 import { type PartnersRepository } from '../../../domain/partners/partners.repository';
 import type { Clock } from '../clock';
 import type { CredentialService } from '../credentials/credential-service';
+import { credentialStatus } from '../credentials/credential';
 import { fingerprintSha256 } from '../pki/fingerprint';
 import { type TrustStore, verifyClientCertificate, type ClientCertificateRefusal } from '../pki/verify';
 import type { TokenAuthority } from '../tokens/token-authority';
@@ -64,14 +65,23 @@ export async function checkClientCertificate(
   const fingerprint = peerFingerprint(cert);
   const now = deps.clock.now();
   const reg = await deps.credentialStore.findCertificateWithPartner(fingerprint);
-  const t = now.getTime();
-  const rotatedOut =
-    reg !== undefined &&
-    (t < reg.validFrom.getTime() || (reg.validUntil !== null && t >= reg.validUntil.getTime()));
+  // The registry's validity, judged by the same rule as every other rotating credential.
+  const status =
+    reg === undefined
+      ? undefined
+      : credentialStatus(
+          {
+            validFrom: reg.validFrom,
+            ...(reg.validUntil !== null ? { validUntil: reg.validUntil } : {}),
+            ...(reg.revokedAt !== null ? { revokedAt: reg.revokedAt } : {}),
+          },
+          now,
+        );
+  const rotatedOut = status === 'NOT_YET_VALID' || status === 'EXPIRED';
   const result = await verifyClientCertificate(cert, {
     trustedCas: trust,
     now,
-    isRevoked: () => reg?.revokedAt !== null && reg?.revokedAt !== undefined && reg.revokedAt.getTime() <= t,
+    isRevoked: () => status === 'REVOKED',
     partnerForFingerprint: () => (reg === undefined || rotatedOut ? undefined : reg.partner.id),
   });
   if (!result.ok) {
