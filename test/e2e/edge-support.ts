@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { ManualClock } from '../../src/lanes/security/clock';
 import { startTestGateway, type TestGateway } from '../support/gateway';
-import type { HttpAnswer } from '../support/http';
+import { call, type HttpAnswer } from '../support/http';
 import { payBody } from '../support/payments';
 
 export interface Pem {
@@ -63,38 +63,27 @@ export function mtlsAgent(caPem: string, client?: Pem, localAddress?: string): A
   });
 }
 
-export async function send<T = Record<string, unknown>>(
+/** A partner's call over its own connection pool (client certificate, source address). */
+export function send<T = Record<string, unknown>>(
   agent: Agent | undefined,
   url: string,
   method: 'GET' | 'POST' | 'PUT',
   path: string,
   options: { bearer?: string; body?: unknown; form?: Record<string, string>; idempotencyKey?: string } = {},
 ): Promise<HttpAnswer<T>> {
-  const headers: Record<string, string> = {};
-  if (options.bearer !== undefined) headers.authorization = `Bearer ${options.bearer}`;
-  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-  let body: string | undefined;
-  if (options.form !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(options.form).toString();
-  } else if (options.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
-  }
-  const res = await request(url + path, {
-    method,
-    headers,
-    body,
+  return call<T>(url, method, path, {
+    ...(options.bearer !== undefined ? { key: options.bearer } : {}),
+    ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+    ...(options.form !== undefined
+      ? {
+          rawBody: new URLSearchParams(options.form).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }
+      : options.body !== undefined
+        ? { body: options.body }
+        : {}),
     ...(agent !== undefined ? { dispatcher: agent } : {}),
   });
-  const text = await res.body.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text.length > 0 ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.statusCode, headers: res.headers, body: parsed as T, text };
 }
 
 export async function token(agent: Agent, url: string): Promise<string> {

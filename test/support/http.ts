@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 
 export interface HttpAnswer<T = unknown> {
   readonly status: number;
@@ -18,6 +18,8 @@ export async function call<T = Record<string, unknown>>(
     body?: unknown;
     rawBody?: string;
     headers?: Record<string, string>;
+    /** A connection pool of the caller's own (a client certificate, a source address). */
+    dispatcher?: Dispatcher;
   } = {},
 ): Promise<HttpAnswer<T>> {
   const headers: Record<string, string> = { ...options.headers };
@@ -28,7 +30,12 @@ export async function call<T = Record<string, unknown>>(
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined && headers['content-type'] === undefined)
     headers['content-type'] = 'application/json';
-  const res = await request(baseUrl + path, { method, headers, body });
+  const res = await request(baseUrl + path, {
+    method,
+    headers,
+    body,
+    ...(options.dispatcher !== undefined ? { dispatcher: options.dispatcher } : {}),
+  });
   const text = await res.body.text();
   let parsed: unknown = text;
   try {
