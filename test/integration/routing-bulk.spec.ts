@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import type { TestGateway } from '../support/gateway';
 import {
   addAlternative,
   ops,
@@ -8,7 +8,7 @@ import {
   ruleFor,
   type PaymentAnswer,
   type RuleBody,
-  EPHEMERAL_PORTS,
+  startRoutingGateway,
 } from './routing-support';
 
 async function auditCount(gw: TestGateway): Promise<number> {
@@ -24,8 +24,7 @@ describe('routing in bulk and over time', () => {
   let alt: { biller: string; account: string };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ...EPHEMERAL_PORTS });
-    alt = await addAlternative(gw, 'power');
+    ({ gw, alt } = await startRoutingGateway('power'));
   });
   afterAll(async () => {
     await gw.stop();

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { auditVerifyCommand } from '../../src/domain/routing/audit-cli';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import type { TestGateway } from '../support/gateway';
 import { call } from '../support/http';
 import {
   addAlternative,
@@ -9,7 +9,7 @@ import {
   paymentRoute,
   ruleFor,
   type RuleBody,
-  EPHEMERAL_PORTS,
+  startRoutingGateway,
 } from './routing-support';
 
 /** The routing table as ops drive it over the API: validation, flips, audit, the trigger, CSV, scheduling. */
@@ -18,8 +18,7 @@ describe('routing rules over the ops API', () => {
   let alt: { biller: string; account: string };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ ...EPHEMERAL_PORTS });
-    alt = await addAlternative(gw, 'power');
+    ({ gw, alt } = await startRoutingGateway('power'));
   });
   afterAll(async () => {
     await gw.stop();
@@ -44,6 +43,25 @@ describe('routing rules over the ops API', () => {
     expect(
       audit.body.items.filter((e) => e.actor === 'system:demo-seed' && e.action === 'create'),
     ).toHaveLength(seeded);
+  });
+
+  it('pages the audit log: nextAfterSeq leads to the next page, the last page has none', async () => {
+    type Page = {
+      items: { seq: number; at: string; prevHash: string; hash: string }[];
+      nextAfterSeq: number | null;
+    };
+    const all = (await ops<Page>(gw, 'GET', '/ops/audit?limit=1000')).body.items.map((e) => e.seq);
+    expect(all.length).toBeGreaterThan(4);
+    const first = await ops<Page>(gw, 'GET', '/ops/audit?limit=2');
+    expect(first.body.items.map((e) => e.seq)).toEqual(all.slice(0, 2));
+    expect(first.body.nextAfterSeq).toBe(all[1]);
+    expect(first.body.items[0]).toMatchObject({ at: expect.stringMatching(/Z$/), hash: expect.any(String) });
+    expect(first.body.items[1]?.prevHash).toBe(first.body.items[0]?.hash);
+    const second = await ops<Page>(gw, 'GET', `/ops/audit?limit=2&afterSeq=${first.body.nextAfterSeq}`);
+    expect(second.body.items.map((e) => e.seq)).toEqual(all.slice(2, 4));
+    const last = await ops<Page>(gw, 'GET', `/ops/audit?afterSeq=${all.at(-2)}`);
+    expect(last.body.items.map((e) => e.seq)).toEqual(all.slice(-1));
+    expect(last.body.nextAfterSeq).toBeNull();
   });
 
   it('refuses a write without a reason, naming the field', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 import { call, type HttpAnswer } from '../support/http';
 
 /** Shared by the routing specs: ops calls, payments, and extra billers/accounts to re-point rules at. */
@@ -98,4 +98,17 @@ export async function ruleFor(
   const rule = res.body.items.find((r) => r.payerType === payerType && r.enabled);
   if (rule === undefined) throw new Error(`no enabled rule for ${billType}/${payerType}/${partnerId}`);
   return rule;
+}
+
+/** A gateway on ephemeral ports with an alternative biller endpoint and settlement account to re-point rules at. */
+export async function startRoutingGateway(
+  alternative: string,
+): Promise<{ gw: TestGateway; alt: { biller: string; account: string } }> {
+  const gw = await startTestGateway({ ...EPHEMERAL_PORTS });
+  try {
+    return { gw, alt: await addAlternative(gw, alternative) };
+  } catch (error) {
+    await gw.stop();
+    throw error;
+  }
 }

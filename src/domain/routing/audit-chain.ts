@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RuleAction } from './routing-rule';
 
 /*
  * The routing audit log is a hash chain: entry n carries the hash of entry n-1, and its own hash is
@@ -13,7 +14,7 @@ export interface AuditEntryContent {
   readonly seq: bigint;
   readonly at: Date;
   readonly actor: string;
-  readonly action: 'create' | 'update' | 'delete';
+  readonly action: RuleAction;
   readonly ruleId: string;
   readonly reason: string;
   readonly before: unknown;

@@ -1,5 +1,5 @@
 import type { Executor } from '../db';
-import { verifyAuditChain } from './routing-admin';
+import { verifyAuditChain } from './audit-log';
 
 /**
  * `billgate audit verify`: checks the routing audit chain and prints the verdict as one JSON line

@@ -9,6 +9,7 @@ import {
   tupleOf,
   type ChangeContext,
   type NewRule,
+  type RuleAction,
   type RoutingRule,
   type RulePatch,
 } from './routing-rule';
@@ -16,7 +17,7 @@ import { withRouting, type RoutingDb } from './routing-tables';
 
 /** One rule change as it was written: the rule before and after, and the audit entry that records it. */
 export interface RuleChange {
-  readonly action: 'create' | 'update' | 'delete';
+  readonly action: RuleAction;
   readonly before: RoutingRule | null;
   readonly after: RoutingRule | null;
   readonly auditSeq: bigint;
@@ -47,7 +48,7 @@ type RuleRow = {
   version: number;
 };
 
-export function ruleOfRow(row: RuleRow): RoutingRule {
+function ruleOfRow(row: RuleRow): RoutingRule {
   return {
     id: row.id,
     billType: row.bill_type,
@@ -60,7 +61,7 @@ export function ruleOfRow(row: RuleRow): RoutingRule {
   };
 }
 
-export const RULE_COLUMNS = [
+const RULE_COLUMNS = [
   'id',
   'bill_type',
   'payer_type',
@@ -84,11 +85,7 @@ export class AuditedRoutingRules {
 
   async run<T>(ctx: ChangeContext, fn: (writer: RuleWriter) => Promise<T>, within?: Tx): Promise<T> {
     if (ctx.actor.trim() === '') throw new RoutingError('validation', 'an actor is required');
-    if (ctx.reason.trim() === '') {
-      throw new RoutingError('validation', 'a reason is required', {
-        errors: [{ field: 'reason', message: 'is required: say why the routing table changes' }],
-      });
-    }
+    requireReason(ctx);
     const body = async (tx: Tx): Promise<T> => {
       await sql`select set_config('billgate.audit_actor', ${ctx.actor}, true)`.execute(tx);
       const head = await withRouting(tx)
@@ -296,6 +293,15 @@ function conflict(
     `enabled rule ${clashId} already routes ${tupleOf(rule)}; disable it first or change that rule`,
     { conflictingRuleId: clashId },
   );
+}
+
+/** Every routing change, applied now or scheduled, must say why. */
+export function requireReason(ctx: Pick<ChangeContext, 'reason'>): void {
+  if (ctx.reason.trim() === '') {
+    throw new RoutingError('validation', 'a reason is required', {
+      errors: [{ field: 'reason', message: 'is required: say why the routing table changes' }],
+    });
+  }
 }
 
 /** Reads for the ops side (outside any write). */

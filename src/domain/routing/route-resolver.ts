@@ -5,7 +5,7 @@ import type { Metrics } from '../../infrastructure/metrics/metrics';
 import { routeCacheKey, type Route, type RouteKey } from './route';
 import type { RoutingRulesReader } from './routing-rules.repository';
 
-export const ROUTE_INVALIDATION_CHANNEL = 'routing:invalidate';
+const ROUTE_INVALIDATION_CHANNEL = 'routing:invalidate';
 
 export interface RouteResolverOptions {
   readonly ttlMs: number;

@@ -1,12 +1,14 @@
 import type { Logger } from '../../infrastructure/logging/logger';
 import type { Metrics } from '../../infrastructure/metrics/metrics';
-import type { Db, Executor, Tx } from '../db';
+import type { Db } from '../db';
 import { uuidv7 } from '../ids';
-import { ChainVerifier, type ChainVerdict } from './audit-chain';
+import type { ChainVerdict } from './audit-chain';
+import { listAuditEntries, verifyAuditChain, type AuditListEntry } from './audit-log';
 import {
   AuditedRoutingRules,
   findRule,
   listRules,
+  requireReason,
   type RuleChange,
   type RuleWriter,
 } from './audited-routing-rules';
@@ -29,6 +31,7 @@ import {
   type ChangeContext,
   type NewRule,
   type RoutingRule,
+  type RuleAction,
   type RulePatch,
 } from './routing-rule';
 import { parseRulesCsv, rulesToCsv, type CsvRowError } from './rules-csv';
@@ -36,7 +39,7 @@ import { withRouting } from './routing-tables';
 
 export interface ScheduledChange {
   readonly id: string;
-  readonly action: 'create' | 'update' | 'delete';
+  readonly action: RuleAction;
   readonly ruleId: string | null;
   readonly change: unknown;
   readonly effectiveAt: string;
@@ -58,20 +61,6 @@ export interface ImportReport {
   readonly created: number;
   readonly updated: number;
   readonly unchanged: number;
-}
-
-export interface AuditListEntry {
-  readonly seq: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly ruleId: string;
-  readonly reason: string;
-  readonly before: unknown;
-  readonly after: unknown;
-  readonly scheduledChangeId: string | null;
-  readonly prevHash: string;
-  readonly hash: string;
 }
 
 export interface DryRunAnswer {
@@ -350,7 +339,6 @@ export class RoutingAdmin {
   async dryRun(change: ProposedChange, days = 7, now = new Date(), limit = 1000): Promise<DryRunAnswer> {
     const current = await this.list();
     if (change.action !== 'delete') {
-      const reference = await RoutingReferenceData.load(this.db);
       const candidate =
         change.action === 'create'
           ? change.rule
@@ -359,31 +347,21 @@ export class RoutingAdmin {
               if (rule === undefined) throw new RoutingError('not-found', `no routing rule ${change.id}`);
               return { ...rule, ...change.patch };
             })();
-      const errors = reference.validate(candidate);
-      if (errors.length > 0)
-        throw new RoutingError('validation', 'the routing rule is not valid', { errors });
+      await this.checkReference(candidate);
     }
     const applied = applyInMemory(current, change);
     if (applied === undefined) {
       throw new RoutingError('not-found', `no routing rule ${change.action === 'create' ? '' : change.id}`);
     }
     const touched = applied.touched;
-    if (
-      change.action !== 'delete' &&
-      applied.rules.some(
-        (r) => r.enabled && r.id !== touched.id && touched.enabled && tupleOf(r) === tupleOf(touched),
-      )
-    ) {
-      const clash = applied.rules.find(
-        (r) => r.enabled && r.id !== touched.id && tupleOf(r) === tupleOf(touched),
-      );
-      throw new RoutingError(
-        'conflict',
-        `enabled rule ${clash?.id ?? ''} already routes ${tupleOf(touched)}`,
-        {
-          ...(clash !== undefined ? { conflictingRuleId: clash.id } : {}),
-        },
-      );
+    const clash =
+      change.action !== 'delete' && touched.enabled
+        ? applied.rules.find((r) => r.enabled && r.id !== touched.id && tupleOf(r) === tupleOf(touched))
+        : undefined;
+    if (clash !== undefined) {
+      throw new RoutingError('conflict', `enabled rule ${clash.id} already routes ${tupleOf(touched)}`, {
+        conflictingRuleId: clash.id,
+      });
     }
 
     const since = new Date(now.getTime() - days * 86_400_000);
@@ -590,34 +568,11 @@ export class RoutingAdmin {
 
   // ---- audit ----------------------------------------------------------------------------------
 
-  async listAudit(opts: { afterSeq?: number; limit?: number; ruleId?: string } = {}): Promise<{
+  listAudit(opts: { afterSeq?: number; limit?: number; ruleId?: string } = {}): Promise<{
     items: AuditListEntry[];
     nextAfterSeq: number | null;
   }> {
-    const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
-    let q = withRouting(this.db)
-      .selectFrom('routing_audit')
-      .selectAll()
-      .where('seq', '>', BigInt(opts.afterSeq ?? 0));
-    if (opts.ruleId !== undefined) q = q.where('rule_id', '=', opts.ruleId);
-    const rows = await q
-      .orderBy('seq')
-      .limit(limit + 1)
-      .execute();
-    const items = rows.slice(0, limit).map((r) => ({
-      seq: Number(r.seq),
-      at: r.at.toISOString(),
-      actor: r.actor,
-      action: r.action,
-      ruleId: r.rule_id,
-      reason: r.reason,
-      before: r.before,
-      after: r.after,
-      scheduledChangeId: r.scheduled_change_id,
-      prevHash: r.prev_hash,
-      hash: r.hash,
-    }));
-    return { items, nextAfterSeq: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
+    return listAuditEntries(this.db, opts);
   }
 
   verifyAudit(): Promise<ChainVerdict> {
@@ -651,11 +606,7 @@ export class RoutingAdmin {
     effectiveAt: Date,
     ctx: ChangeContext,
   ): Promise<WriteOutcome> {
-    if (ctx.reason.trim() === '') {
-      throw new RoutingError('validation', 'a reason is required', {
-        errors: [{ field: 'reason', message: 'is required: say why the routing table changes' }],
-      });
-    }
+    requireReason(ctx);
     if (effectiveAt.getTime() <= Date.now()) {
       throw new RoutingError('validation', 'effectiveAt must be in the future', {
         errors: [{ field: 'effectiveAt', message: 'must be in the future (omit it to change now)' }],
@@ -755,56 +706,4 @@ function scheduledOfRow(row: {
     auditSeq: row.audit_seq === null ? null : Number(row.audit_seq),
     error: row.error,
   };
-}
-
-/** Walks the whole audit chain in sequence order (in pages) and checks it against the chain head. */
-export async function verifyAuditChain(executor: Executor | Tx): Promise<ChainVerdict> {
-  const db = withRouting(executor);
-  const verifier = new ChainVerifier();
-  let after = 0n;
-  for (;;) {
-    const rows = await db
-      .selectFrom('routing_audit')
-      .select([
-        'seq',
-        'at',
-        'actor',
-        'action',
-        'rule_id',
-        'reason',
-        'before',
-        'after',
-        'scheduled_change_id',
-        'prev_hash',
-        'hash',
-      ])
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(1000)
-      .execute();
-    for (const r of rows) {
-      verifier.push({
-        seq: BigInt(r.seq),
-        at: r.at,
-        actor: r.actor,
-        action: r.action,
-        ruleId: r.rule_id,
-        reason: r.reason,
-        before: r.before,
-        after: r.after,
-        scheduledChangeId: r.scheduled_change_id,
-        prevHash: r.prev_hash,
-        hash: r.hash,
-      });
-      if (verifier.done) break;
-    }
-    if (verifier.done || rows.length < 1000) break;
-    after = BigInt(rows.at(-1)?.seq ?? after);
-  }
-  const head = await db
-    .selectFrom('routing_audit_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .executeTakeFirst();
-  return verifier.finish({ seq: BigInt(head?.seq ?? 0), hash: head?.hash ?? '' });
 }

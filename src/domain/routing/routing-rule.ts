@@ -24,6 +24,9 @@ export interface NewRule {
   readonly enabled?: boolean;
 }
 
+/** What a change does to a rule (audit entries and scheduled changes say the same). */
+export type RuleAction = 'create' | 'update' | 'delete';
+
 /** What a PATCH may change; the tuple (bill type, payer type, partner) never changes. */
 export interface RulePatch {
   readonly billerEndpoint?: string;

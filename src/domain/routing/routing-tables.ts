@@ -1,6 +1,7 @@
 import type { ColumnType, Kysely } from 'kysely';
 import type { Database } from '../../infrastructure/database/schema';
 import type { Executor } from '../db';
+import type { RuleAction } from './routing-rule';
 
 /*
  * Row types of the tables added by migration 20261123010000-routing-audit. They live beside the
@@ -13,7 +14,7 @@ export interface RoutingAuditTable {
   seq: ColumnType<bigint, bigint | string, never>;
   at: ColumnType<Date, Date | string, never>;
   actor: string;
-  action: 'create' | 'update' | 'delete';
+  action: RuleAction;
   rule_id: string;
   reason: string;
   before: Jsonb<unknown>;
@@ -32,7 +33,7 @@ export interface RoutingAuditHeadTable {
 
 export interface RoutingScheduledChangesTable {
   id: string;
-  action: 'create' | 'update' | 'delete';
+  action: RuleAction;
   rule_id: string | null;
   change: Jsonb<unknown>;
   effective_at: ColumnType<Date, Date | string, Date | string>;
