@@ -80,6 +80,27 @@ describe('group-level checks (the whole message is rejected)', () => {
     ]);
   });
 
+  it('pain.001 and pacs.004: GrpHdr NbOfTxs -> AM19, GrpHdr CtrlSum -> AM10', () => {
+    const pain = variant(
+      'pain001v09-bill-payments.xml',
+      '<NbOfTxs>3</NbOfTxs>\n      <CtrlSum>4105.50',
+      '<NbOfTxs>4</NbOfTxs>\n      <CtrlSum>4105.51',
+    );
+    expect(pain.problems.group.map((p) => [p.code, p.reason, p.message])).toEqual([
+      ['NB_OF_TXS_MISMATCH', 'AM19', 'GrpHdr NbOfTxs is 4 but the message has 3 transactions'],
+      ['CTRL_SUM_MISMATCH', 'AM10', 'GrpHdr CtrlSum is 4105.51 but the amounts add up to 4105.5'],
+    ]);
+    const ret = variant('pacs004-return.xml', '<NbOfTxs>1</NbOfTxs>', '<NbOfTxs>2</NbOfTxs>');
+    expect(ret.problems.group).toEqual([
+      {
+        code: 'NB_OF_TXS_MISMATCH',
+        reason: 'AM19',
+        message: 'GrpHdr NbOfTxs is 2 but the message has 1 transactions',
+        line: 28,
+      },
+    ]);
+  });
+
   it('AppHdr MsgDefIdr that does not match the Document namespace -> FF01', () => {
     const m = variant(
       'pacs008-bill-payments.xml',

@@ -9,7 +9,7 @@ import {
   parseDecimal,
   type ScaledDecimal,
 } from './decimal';
-import type { Amount, Reason } from './readers/common';
+import type { Amount, GroupHeaderCounts, Reason } from './readers/common';
 import type { CreditTransfer, Pacs008, Pain001 } from './readers/credit-transfer';
 import type { Camt056, Pacs004 } from './readers/return-and-cancellation';
 
@@ -203,27 +203,29 @@ function creditTransferProblems(
   });
 }
 
+/** MsgId length, NbOfTxs against the transactions, CtrlSum against their amounts. */
+function groupHeaderProblems(
+  gh: GroupHeaderCounts,
+  amounts: readonly (Amount | undefined)[],
+): BusinessProblem[] {
+  const group: BusinessProblem[] = [...checkIdentifier('MsgId', gh.msgId, 'FF01')];
+  const count = checkCount(gh.nbOfTxs, amounts.length, 'GrpHdr', 'AM19', gh.nbOfTxsLine);
+  if (count !== undefined) group.push(count);
+  const sum = checkSum(gh.ctrlSum, amounts, 'GrpHdr');
+  if (sum !== undefined) group.push(sum);
+  return group;
+}
+
 export function checkPacs008(msg: Pacs008): CheckResult {
   const gh = msg.groupHeader;
   const txs = msg.transactions;
-  const group: BusinessProblem[] = [...checkIdentifier('MsgId', gh.msgId, 'FF01')];
-  const count = checkCount(gh.nbOfTxs, txs.length, 'GrpHdr', 'AM19', gh.nbOfTxsLine);
-  if (count !== undefined) group.push(count);
-  const sum = checkSum(
-    gh.ctrlSum,
-    txs.map((t) => t.amount),
-    'GrpHdr',
-  );
-  if (sum !== undefined) group.push(sum);
+  const amounts = txs.map((t) => t.amount);
+  const group = groupHeaderProblems(gh, amounts);
   const total = gh.totalInterbankSettlementAmount;
   if (total !== undefined) {
     const mismatch =
-      txs.some((t) => t.amount?.currency !== total.currency) ||
-      checkSum(
-        total.value,
-        txs.map((t) => t.amount),
-        'GrpHdr',
-      ) !== undefined;
+      amounts.some((a) => a?.currency !== total.currency) ||
+      checkSum(total.value, amounts, 'GrpHdr') !== undefined;
     if (mismatch) {
       group.push({
         code: 'TOTAL_AMOUNT_MISMATCH',
@@ -239,15 +241,10 @@ export function checkPacs008(msg: Pacs008): CheckResult {
 export function checkPain001(msg: Pain001): CheckResult {
   const gh = msg.groupHeader;
   const all = msg.paymentInformation.flatMap((p) => p.transactions);
-  const group: BusinessProblem[] = [...checkIdentifier('MsgId', gh.msgId, 'FF01')];
-  const count = checkCount(gh.nbOfTxs, all.length, 'GrpHdr', 'AM19', gh.nbOfTxsLine);
-  if (count !== undefined) group.push(count);
-  const sum = checkSum(
-    gh.ctrlSum,
+  const group = groupHeaderProblems(
+    gh,
     all.map((t) => t.amount),
-    'GrpHdr',
   );
-  if (sum !== undefined) group.push(sum);
   for (const pi of msg.paymentInformation) {
     group.push(...checkIdentifier('PmtInfId', pi.pmtInfId, 'FF01', pi.line));
     if (pi.nbOfTxs !== undefined) {
@@ -266,16 +263,10 @@ export function checkPain001(msg: Pain001): CheckResult {
 }
 
 export function checkPacs004(msg: Pacs004, codeSets: CodeSets): CheckResult {
-  const gh = msg.groupHeader;
-  const group: BusinessProblem[] = [...checkIdentifier('MsgId', gh.msgId, 'FF01')];
-  const count = checkCount(gh.nbOfTxs, msg.returns.length, 'GrpHdr', 'AM19', gh.nbOfTxsLine);
-  if (count !== undefined) group.push(count);
-  const sum = checkSum(
-    gh.ctrlSum,
+  const group = groupHeaderProblems(
+    msg.groupHeader,
     msg.returns.map((r) => r.returnedAmount),
-    'GrpHdr',
   );
-  if (sum !== undefined) group.push(sum);
   return {
     group,
     transactions: msg.returns.map((r) => [

@@ -20,11 +20,6 @@ export function parseDecimal(text: string): ScaledDecimal | undefined {
   return { units: m[1] === '-' ? -magnitude : magnitude, scale: fraction.length };
 }
 
-/** Fraction digits as written, trailing zeros included: "2450.10" has 2. */
-export function writtenFractionDigits(text: string): number | undefined {
-  return parseDecimal(text)?.scale;
-}
-
 function rescale(d: ScaledDecimal, scale: number): bigint {
   return d.units * 10n ** BigInt(scale - d.scale);
 }

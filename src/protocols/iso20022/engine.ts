@@ -314,7 +314,7 @@ function fail(failure: ReceiveFailure): ReceiveResult {
 
 const NS_NOISE = /\{urn:[^}]*\}/g;
 
-export function toProblems(
+function toProblems(
   details: readonly { message: string; line: number; col: number }[],
   fallback: string,
 ): XmlProblem[] {

@@ -3,7 +3,7 @@ import type { ReceivedMessage } from './engine';
 import type { PaymentRequestType } from './message-types';
 import { accountIdentifier, opt, partyIdentifier } from './readers/common';
 import type { CreditTransfer, Pacs008, Pain001 } from './readers/credit-transfer';
-import type { Camt056, Pacs004 } from './readers/return-and-cancellation';
+import type { Camt056, OriginalGroup, Pacs004 } from './readers/return-and-cancellation';
 
 /** ISO 20022 ExternalPurpose1Code -> the project's bill type. */
 export const BILL_TYPE_BY_PURPOSE: Readonly<Record<string, string>> = {
@@ -81,11 +81,16 @@ export function billReferenceOf(tx: CreditTransfer): string | undefined {
   return structured ?? tx.remittance?.unstructured[0];
 }
 
+/** The business problems found on transaction `index` of a received message. */
+function problemsOf(received: ReceivedMessage, index: number): readonly BusinessProblem[] {
+  return received.problems.transactions[index] ?? [];
+}
+
 function toInstruction(
   messageType: PaymentRequestType,
   msgId: string,
   tx: CreditTransfer,
-  problems: readonly BusinessProblem[],
+  received: ReceivedMessage,
   lookups: InstructionLookups,
   pmtInfId?: string,
 ): TransactionInstruction {
@@ -117,7 +122,7 @@ function toInstruction(
     ...opt('creditorId', creditorId),
     ...opt('creditorAccount', creditorAccount),
     ...opt('purposeCode', purposeCode),
-    problems,
+    problems: problemsOf(received, tx.index),
   };
 }
 
@@ -131,9 +136,7 @@ function pacs008Instructions(
     messageType: doc.type,
     msgId,
     groupProblems: received.problems.group,
-    instructions: doc.transactions.map((tx) =>
-      toInstruction(doc.type, msgId, tx, received.problems.transactions[tx.index] ?? [], lookups),
-    ),
+    instructions: doc.transactions.map((tx) => toInstruction(doc.type, msgId, tx, received, lookups)),
   };
 }
 
@@ -148,17 +151,21 @@ function pain001Instructions(
     msgId,
     groupProblems: received.problems.group,
     instructions: doc.paymentInformation.flatMap((pi) =>
-      pi.transactions.map((tx) =>
-        toInstruction(
-          doc.type,
-          msgId,
-          tx,
-          received.problems.transactions[tx.index] ?? [],
-          lookups,
-          pi.pmtInfId,
-        ),
-      ),
+      pi.transactions.map((tx) => toInstruction(doc.type, msgId, tx, received, lookups, pi.pmtInfId)),
     ),
+  };
+}
+
+/** What a return or cancellation says about the payment it refers to. */
+function originalReferences(x: {
+  readonly originalGroup?: OriginalGroup;
+  readonly orgnlEndToEndId?: string;
+  readonly orgnlUetr?: string;
+}): Pick<ReturnInstruction, 'originalMsgId' | 'originalEndToEndId' | 'originalUetr'> {
+  return {
+    ...opt('originalMsgId', x.originalGroup?.msgId),
+    ...opt('originalEndToEndId', x.orgnlEndToEndId),
+    ...opt('originalUetr', x.orgnlUetr),
   };
 }
 
@@ -202,15 +209,13 @@ export function toReturnInstructions(doc: Pacs004, received: ReceivedMessage): R
       index: r.index,
       msgId: doc.groupHeader.msgId,
       ...(r.rtrId === undefined ? {} : { rtrId: r.rtrId }),
-      ...(r.originalGroup === undefined ? {} : { originalMsgId: r.originalGroup.msgId }),
-      ...(r.orgnlEndToEndId === undefined ? {} : { originalEndToEndId: r.orgnlEndToEndId }),
-      ...(r.orgnlUetr === undefined ? {} : { originalUetr: r.orgnlUetr }),
+      ...originalReferences(r),
       ...(r.returnedAmount === undefined
         ? {}
         : { amountText: r.returnedAmount.value, currency: r.returnedAmount.currency }),
       ...(minor === undefined ? {} : { amountMinor: minor }),
       ...(reasonCode === undefined ? {} : { reasonCode }),
-      problems: received.problems.transactions[r.index] ?? [],
+      problems: problemsOf(received, r.index),
     };
   });
 }
@@ -239,11 +244,9 @@ export function toCancellationInstructions(
       assignmentId: doc.assignment.id,
       ...(c.caseId === undefined ? {} : { caseId: c.caseId }),
       ...(c.cxlId === undefined ? {} : { cxlId: c.cxlId }),
-      ...(c.originalGroup === undefined ? {} : { originalMsgId: c.originalGroup.msgId }),
-      ...(c.orgnlEndToEndId === undefined ? {} : { originalEndToEndId: c.orgnlEndToEndId }),
-      ...(c.orgnlUetr === undefined ? {} : { originalUetr: c.orgnlUetr }),
+      ...originalReferences(c),
       ...(reasonCode === undefined ? {} : { reasonCode }),
-      problems: received.problems.transactions[c.index] ?? [],
+      problems: problemsOf(received, c.index),
     };
   });
 }

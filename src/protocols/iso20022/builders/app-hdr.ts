@@ -25,7 +25,7 @@ export function partyByBic(bic: string): AppHdrParty {
 }
 
 /** The Party44Choice alternative inside a received Fr/To, ready to be sent back. */
-export function partyOf(frOrTo: XmlNode): AppHdrParty {
+function partyOf(frOrTo: XmlNode): AppHdrParty {
   const choice = frOrTo.children[0];
   if (choice === undefined) throw new Iso20022BuildError(`${frOrTo.name} holds no party`);
   return fromNode(choice);

@@ -22,7 +22,7 @@ import {
  *   OrgnlEndToEndId?, OrgnlTxId?, OrgnlClrSysRef?, OrgnlUETR?, TxCxlSts?, CxlStsRsnInf* (Orgtr?, Rsn
  *   (Cd | Prtry), AddtlInf*).
  */
-export const CAMT029_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:camt.029.001.09';
+const CAMT029_NAMESPACE = 'urn:iso:std:iso:20022:tech:xsd:camt.029.001.09';
 
 /** CancellationIndividualStatus1Code (a closed XSD enumeration). */
 export type CancellationStatus = 'ACCR' | 'RJCR' | 'PDCR';

@@ -68,6 +68,18 @@ function txInfAndSts(tx: TransactionStatusInput, withTxId: boolean, sets: CodeSe
   ]);
 }
 
+function originalGroupAndStatusEl(
+  input: Pick<Pacs002Input, 'original' | 'groupReason'>,
+  groupStatus: GroupStatus,
+  sets: CodeSets,
+): XElement {
+  return el('OrgnlGrpInfAndSts', [
+    ...originalGroupEls(input.original),
+    el('GrpSts', statusCode(sets, groupStatus, true)),
+    statusReasonEl(input.groupReason, sets),
+  ]);
+}
+
 /** FIToFIPmtStsRpt answering a pacs.008 or pacs.004: the Document element, in schema order. */
 export function buildPacs002(
   input: Pacs002Input,
@@ -80,11 +92,7 @@ export function buildPacs002(
     [
       el('FIToFIPmtStsRpt', [
         groupHeaderEl(input.msgId, clock),
-        el('OrgnlGrpInfAndSts', [
-          ...originalGroupEls(input.original),
-          el('GrpSts', statusCode(sets, groupStatus, true)),
-          statusReasonEl(input.groupReason, sets),
-        ]),
+        originalGroupAndStatusEl(input, groupStatus, sets),
         ...input.transactions.map((t) => txInfAndSts(t, true, sets)),
       ]),
     ],
@@ -106,11 +114,7 @@ export function buildPain002(
     [
       el('CstmrPmtStsRpt', [
         groupHeaderEl(input.msgId, clock),
-        el('OrgnlGrpInfAndSts', [
-          ...originalGroupEls(input.original),
-          el('GrpSts', statusCode(sets, groupStatus, true)),
-          statusReasonEl(input.groupReason, sets),
-        ]),
+        originalGroupAndStatusEl(input, groupStatus, sets),
         ...input.paymentInformation.map((p) =>
           el('OrgnlPmtInfAndSts', [
             el('OrgnlPmtInfId', requireMax35('OrgnlPmtInfId', p.originalPmtInfId)),

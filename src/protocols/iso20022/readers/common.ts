@@ -126,6 +126,40 @@ export function readReasons(nodes: readonly XmlNode[]): Reason[] {
   }));
 }
 
+/** The GrpHdr fields pacs.008, pain.001 and pacs.004 share. */
+export interface GroupHeaderCounts {
+  readonly msgId: string;
+  readonly creDtTm: string;
+  readonly nbOfTxs: string;
+  readonly nbOfTxsLine: number;
+  readonly ctrlSum?: string;
+}
+
+export function readGroupHeaderCounts(gh: XmlNode | undefined): GroupHeaderCounts {
+  return {
+    msgId: textAt(gh, 'MsgId') ?? '',
+    creDtTm: textAt(gh, 'CreDtTm') ?? '',
+    nbOfTxs: textAt(gh, 'NbOfTxs') ?? '',
+    nbOfTxsLine: child(gh, 'NbOfTxs')?.line ?? 0,
+    ...opt('ctrlSum', textAt(gh, 'CtrlSum')),
+  };
+}
+
+/** The references to the original transaction a return, cancellation or status report carries. */
+export function readOriginalIds(tx: XmlNode): {
+  readonly orgnlInstrId?: string;
+  readonly orgnlEndToEndId?: string;
+  readonly orgnlTxId?: string;
+  readonly orgnlUetr?: string;
+} {
+  return {
+    ...opt('orgnlInstrId', textAt(tx, 'OrgnlInstrId')),
+    ...opt('orgnlEndToEndId', textAt(tx, 'OrgnlEndToEndId')),
+    ...opt('orgnlTxId', textAt(tx, 'OrgnlTxId')),
+    ...opt('orgnlUetr', textAt(tx, 'OrgnlUETR')),
+  };
+}
+
 /** The account identifier a payer is known by: IBAN, else Othr/Id. */
 export function accountIdentifier(account: Account | undefined): string | undefined {
   return account?.iban ?? account?.other?.id;

@@ -4,6 +4,7 @@ import {
   readAccount,
   readAmount,
   readParty,
+  readGroupHeaderCounts,
   readPurpose,
   readRemittance,
   type Account,
@@ -116,11 +117,7 @@ export function readPacs008(doc: XmlNode): Pacs008 {
   return {
     type: 'pacs.008.001.08',
     groupHeader: {
-      msgId: textAt(gh, 'MsgId') ?? '',
-      creDtTm: textAt(gh, 'CreDtTm') ?? '',
-      nbOfTxs: textAt(gh, 'NbOfTxs') ?? '',
-      nbOfTxsLine: child(gh, 'NbOfTxs')?.line ?? 0,
-      ...opt('ctrlSum', textAt(gh, 'CtrlSum')),
+      ...readGroupHeaderCounts(gh),
       ...opt('totalInterbankSettlementAmount', readAmount(child(gh, 'TtlIntrBkSttlmAmt'))),
       ...opt('interbankSettlementDate', textAt(gh, 'IntrBkSttlmDt')),
       settlement: {
@@ -143,11 +140,7 @@ export function readPain001(doc: XmlNode, type: Pain001['type']): Pain001 {
   return {
     type,
     groupHeader: {
-      msgId: textAt(gh, 'MsgId') ?? '',
-      creDtTm: textAt(gh, 'CreDtTm') ?? '',
-      nbOfTxs: textAt(gh, 'NbOfTxs') ?? '',
-      nbOfTxsLine: child(gh, 'NbOfTxs')?.line ?? 0,
-      ...opt('ctrlSum', textAt(gh, 'CtrlSum')),
+      ...readGroupHeaderCounts(gh),
       ...opt('initiatingPartyName', textAt(gh, 'InitgPty', 'Nm')),
     },
     paymentInformation: childrenNamed(root, 'PmtInf').map((pi) => {

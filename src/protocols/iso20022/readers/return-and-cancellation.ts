@@ -1,5 +1,13 @@
 import { child, childrenNamed, textAt, type XmlNode } from '../xml-tree';
-import { opt, readAmount, readReasons, type Amount, type Reason } from './common';
+import {
+  opt,
+  readAmount,
+  readGroupHeaderCounts,
+  readOriginalIds,
+  readReasons,
+  type Amount,
+  type Reason,
+} from './common';
 
 export interface OriginalGroup {
   readonly msgId: string;
@@ -87,11 +95,7 @@ export function readPacs004(doc: XmlNode): Pacs004 {
   return {
     type: 'pacs.004.001.09',
     groupHeader: {
-      msgId: textAt(gh, 'MsgId') ?? '',
-      creDtTm: textAt(gh, 'CreDtTm') ?? '',
-      nbOfTxs: textAt(gh, 'NbOfTxs') ?? '',
-      nbOfTxsLine: child(gh, 'NbOfTxs')?.line ?? 0,
-      ...opt('ctrlSum', textAt(gh, 'CtrlSum')),
+      ...readGroupHeaderCounts(gh),
       settlementMethod: textAt(gh, 'SttlmInf', 'SttlmMtd') ?? '',
     },
     ...opt('originalGroup', originalGroup),
@@ -102,10 +106,7 @@ export function readPacs004(doc: XmlNode): Pacs004 {
         line: tx.line,
         ...opt('rtrId', textAt(tx, 'RtrId')),
         ...opt('originalGroup', readOriginalGroup(child(tx, 'OrgnlGrpInf')) ?? originalGroup),
-        ...opt('orgnlInstrId', textAt(tx, 'OrgnlInstrId')),
-        ...opt('orgnlEndToEndId', textAt(tx, 'OrgnlEndToEndId')),
-        ...opt('orgnlTxId', textAt(tx, 'OrgnlTxId')),
-        ...opt('orgnlUetr', textAt(tx, 'OrgnlUETR')),
+        ...readOriginalIds(tx),
         ...opt('returnedAmount', readAmount(child(tx, 'RtrdIntrBkSttlmAmt'))),
         reasons: reasons.length > 0 ? reasons : groupReasons,
       };
@@ -133,10 +134,7 @@ export function readCamt056(doc: XmlNode): Camt056 {
         ...opt('cxlId', textAt(tx, 'CxlId')),
         ...opt('caseId', textAt(tx, 'Case', 'Id') ?? caseId),
         ...opt('originalGroup', readOriginalGroup(child(tx, 'OrgnlGrpInf')) ?? group),
-        ...opt('orgnlInstrId', textAt(tx, 'OrgnlInstrId')),
-        ...opt('orgnlEndToEndId', textAt(tx, 'OrgnlEndToEndId')),
-        ...opt('orgnlTxId', textAt(tx, 'OrgnlTxId')),
-        ...opt('orgnlUetr', textAt(tx, 'OrgnlUETR')),
+        ...readOriginalIds(tx),
         ...opt('originalAmount', readAmount(child(tx, 'OrgnlIntrBkSttlmAmt'))),
         reasons: reasons.length > 0 ? reasons : groupReasons,
       });

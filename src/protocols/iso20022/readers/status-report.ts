@@ -1,5 +1,5 @@
 import { child, childrenNamed, textAt, type XmlNode } from '../xml-tree';
-import { opt, readReasons, type Reason } from './common';
+import { opt, readOriginalIds, readReasons, type Reason } from './common';
 
 export interface TransactionStatusReport {
   readonly pmtInfId?: string;
@@ -27,10 +27,7 @@ export interface StatusReport {
 function readTx(tx: XmlNode, pmtInfId: string | undefined): TransactionStatusReport {
   return {
     ...opt('pmtInfId', pmtInfId),
-    ...opt('orgnlInstrId', textAt(tx, 'OrgnlInstrId')),
-    ...opt('orgnlEndToEndId', textAt(tx, 'OrgnlEndToEndId')),
-    ...opt('orgnlTxId', textAt(tx, 'OrgnlTxId')),
-    ...opt('orgnlUetr', textAt(tx, 'OrgnlUETR')),
+    ...readOriginalIds(tx),
     ...opt('status', textAt(tx, 'TxSts')),
     reasons: readReasons(childrenNamed(tx, 'StsRsnInf')),
   };
