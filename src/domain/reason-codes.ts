@@ -42,3 +42,7 @@ export const PAYER_TYPES = [
   'wallet-aggregator',
 ] as const;
 export type PayerType = (typeof PAYER_TYPES)[number];
+
+export function isPayerType(value: unknown): value is PayerType {
+  return typeof value === 'string' && (PAYER_TYPES as readonly string[]).includes(value);
+}

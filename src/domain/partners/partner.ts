@@ -1,4 +1,4 @@
-import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { type PayerType } from '../reason-codes';
 
 export const PARTNER_KINDS = ['bank', 'mfs', 'aggregator', 'card-scheme', 'otc-network'] as const;
 export type PartnerKind = (typeof PARTNER_KINDS)[number];
@@ -8,9 +8,7 @@ export function asPartnerKind(kind: string): PartnerKind {
   return (PARTNER_KINDS as readonly string[]).includes(kind) ? (kind as PartnerKind) : 'bank';
 }
 
-export function isPayerType(value: string): value is PayerType {
-  return (PAYER_TYPES as readonly string[]).includes(value);
-}
+export { isPayerType } from '../reason-codes';
 
 export interface Partner {
   readonly id: string;

@@ -1,4 +1,4 @@
-import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { type PayerType } from '../reason-codes';
 import { WILDCARD_PARTNER, type RouteKey } from './route';
 
 /** A routing rule as ops see it (API, CSV, audit before/after). */
@@ -64,10 +64,6 @@ export class RoutingError extends Error {
     super(message);
     this.name = 'RoutingError';
   }
-}
-
-export function isPayerType(value: unknown): value is PayerType {
-  return typeof value === 'string' && (PAYER_TYPES as readonly string[]).includes(value);
 }
 
 export function keyOfRule(rule: Pick<RoutingRule, 'billType' | 'payerType' | 'partnerId'>): RouteKey {

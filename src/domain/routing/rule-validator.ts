@@ -1,6 +1,7 @@
 import type { Executor } from '../db';
 import { WILDCARD_PARTNER } from './route';
-import { isPayerType, type FieldError, type NewRule } from './routing-rule';
+import { isPayerType } from '../reason-codes';
+import { type FieldError, type NewRule } from './routing-rule';
 import { withRouting } from './routing-tables';
 
 /** What a rule may point at, loaded once per change (the tables hold hundreds of rows at most). */

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
-import { UUID_PATTERN, isPayerType, type RoutingRule } from './routing-rule';
+import { isPayerType } from '../reason-codes';
+import { UUID_PATTERN, type RoutingRule } from './routing-rule';
 
 /** The CSV form of the routing table, one rule per line; export and import use the same columns. */
 export const CSV_COLUMNS = [
