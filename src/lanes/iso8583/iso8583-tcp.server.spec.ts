@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type Server as NetServer, type Socket } from 'node:net';
 import { createLogger } from '../../infrastructure/logging/logger';
 import { encodeFrame, FrameDecoder, type Frame, type LengthHeader, type Tpdu } from '../../protocols/iso8583';
 import { Iso8583TcpServer, type FrameHandler, type Iso8583TcpOptions } from './iso8583-tcp.server';
@@ -362,6 +362,35 @@ describe('many requests on one connection', () => {
     await peer.until(() => peer.answers.length === 2, 'the slow answer');
     expect(peer.texts()).toEqual(['ANS ECHO second', 'ANS HOLD first']);
     expect(peer.closed).toBe(false);
+  });
+
+  it('answers that become ready in the same turn leave in one system call', async () => {
+    const server = await start();
+    // Count how the server's side of the connection writes: one writev for several answers, or one
+    // write each.
+    const writes: number[] = [];
+    server.unwrap<NetServer>().on('connection', (socket: Socket) => {
+      const inner = socket as unknown as {
+        _writev: (chunks: unknown[], cb: (e?: Error) => void) => void;
+        _write: (chunk: unknown, enc: string, cb: (e?: Error) => void) => void;
+      };
+      const writev = inner._writev.bind(socket);
+      const write = inner._write.bind(socket);
+      inner._writev = (chunks, cb) => {
+        writes.push(chunks.length);
+        writev(chunks, cb);
+      };
+      inner._write = (chunk, enc, cb) => {
+        writes.push(1);
+        write(chunk, enc, cb);
+      };
+    });
+    const peer = await Peer.open(server.port);
+    peer.socket.write(Buffer.concat([frame('HOLD a'), frame('HOLD b'), frame('HOLD c')]));
+    await eventually(() => stub.seen.length === 3, 'three requests in flight');
+    stub.releaseAll();
+    await peer.until(() => peer.answers.length === 3, 'three answers');
+    expect(writes).toEqual([3]);
   });
 });
 
