@@ -11,7 +11,7 @@ import type { StatusReport } from './readers/status-report';
 import { serialize } from './xml-writer';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
-const SAMPLES = path.resolve(__dirname, '../../../../shared/iso20022/samples');
+const SAMPLES = path.resolve(__dirname, '../../../test/fixtures/iso20022/samples');
 const fixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTURES, name));
 const clock = { now: (): Date => new Date('2026-05-14T03:31:00.000Z') };
 

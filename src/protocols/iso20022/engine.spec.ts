@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -99,11 +100,25 @@ describe('schema folder resolution', () => {
     expect(() => resolveSchemaDir(os.tmpdir())).toThrow(/does not contain/);
   });
 
-  it('carries the XSDs unmodified', () => {
-    const shared = path.resolve(__dirname, '../../../../shared/iso20022/xsd');
+  it('carries the XSDs and code sets unmodified: each file hashes to the SHA-256 its PROVENANCE.md records', () => {
     const dir = resolveSchemaDir();
-    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.xsd'))) {
-      expect(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(shared, f)))).toBe(true);
+    // The table rows of PROVENANCE.md: | file | sha256 | why |, recorded from the official publications.
+    const recorded = new Map(
+      [
+        ...fs
+          .readFileSync(path.join(dir, 'PROVENANCE.md'), 'utf8')
+          .matchAll(/^\| (\S+\.(?:xsd|json)) \| ([0-9a-f]{64}) \|/gm),
+      ].map((m) => [m[1], m[2]]),
+    );
+    const carried = fs.readdirSync(dir).filter((n) => n.endsWith('.xsd') || n.endsWith('.json'));
+    expect(carried.length).toBeGreaterThan(0);
+    expect([...recorded.keys()].sort()).toEqual([...carried].sort());
+    for (const f of carried) {
+      const digest = crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, f)))
+        .digest('hex');
+      expect([f, digest]).toEqual([f, recorded.get(f)]);
     }
   });
 });

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 
 import { Iso20022Engine, type ReceiveResult } from './engine';
 
-/** Public interop samples, read from the shared reference folder at test time (see its PROVENANCE.md). */
-const SAMPLES = path.resolve(__dirname, '../../../../shared/iso20022/samples');
+/** Public interop samples, vendored byte for byte (test/fixtures/iso20022/PROVENANCE.md). */
+const SAMPLES = path.resolve(__dirname, '../../../test/fixtures/iso20022/samples');
 
 let engine: Iso20022Engine;
 beforeAll(async () => {
@@ -91,7 +91,7 @@ describe('known-invalid public samples fail for the stated reason', () => {
     );
   });
 
-  // Not listed as invalid in shared/iso20022/PROVENANCE.md, but they are:
+  // Not listed as invalid by their source, but they are:
   it('goldman_sachs pain.002 (v03): OrgnlMsgNmId is missing from OrgnlGrpInfAndSts', () => {
     const e = firstError('iso20022js-banks/goldman_sachs__pain_002_v3_accepted.xml');
     expect(e.type).toBe('pain.002.001.03');

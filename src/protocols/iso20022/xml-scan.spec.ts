@@ -8,7 +8,7 @@ import { scanTree } from './xml-scan';
 import { copyTree, type XmlNode } from './xml-tree';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
-const SAMPLES = path.resolve(__dirname, '../../../../shared/iso20022/samples');
+const SAMPLES = path.resolve(__dirname, '../../../test/fixtures/iso20022/samples');
 
 let lib: Libxml2;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { Iso20022Engine } from '../engine';
 import { inspectCommand, validateCommand } from './iso20022-cli';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
-const SAMPLES = path.resolve(__dirname, '../../../../../shared/iso20022/samples');
+const SAMPLES = path.resolve(__dirname, '../../../../test/fixtures/iso20022/samples');
 
 let engine: Iso20022Engine;
 let tmp: string;
