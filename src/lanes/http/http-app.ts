@@ -7,11 +7,37 @@ import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
 import type { LaneDefinition } from '../lane-config';
 import { installEdgeGuard } from './edge-guard';
-import { ProblemFilter } from './problem.filter';
+import { ProblemFilter, sendProblem } from './problem.filter';
+import { problem } from '../../protocols/rest/problem';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
 const JSON_BODY_LIMIT = 16 * 1024;
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * ISO 20022 endpoints take XML only. Refused before any body parser runs: otherwise Fastify's JSON
+ * parser answers an unparsable application/json body 400 before the controller could say 415.
+ */
+const XML_MEDIA_TYPES = new Set(['application/xml', 'text/xml']);
+function xmlOnly(req: FastifyRequest, reply: FastifyReply, _payload: unknown, done: (e: null) => void): void {
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (req.method === 'POST' && !XML_MEDIA_TYPES.has(mediaType)) {
+    void sendProblem(
+      reply,
+      problem(415, 'unsupported-media-type', 'Unsupported content type', {
+        detail: 'send the ISO 20022 message as application/xml',
+      }).problem,
+    );
+    return;
+  }
+  done(null);
+}
+
+function hooksOf<T>(hooks: T | readonly T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? [...(hooks as readonly T[])] : [hooks as T];
+}
 
 class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Logger) {}
@@ -61,6 +87,7 @@ export async function createHttpApp(
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
+    if (route.url.startsWith('/iso20022/')) route.preParsing = [...hooksOf(route.preParsing), xmlOnly];
   });
   // Routing rules CSV import (POST /ops/routing/rules.csv): the body arrives as a string.
   fastify.addContentTypeParser(

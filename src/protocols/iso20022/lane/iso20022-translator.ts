@@ -316,11 +316,21 @@ export class Iso20022Translator {
       case 'replayed':
         switch (outcome.result.status) {
           case 'REVERSED':
-          case 'ALREADY_REVERSED':
             return { status: 'ACSC' };
+          case 'ALREADY_REVERSED':
+            // A second return moves nothing; ACSC would tell the sender it settled. Its own duplicate
+            // (same RtrId) replays the first answer from the idempotency record, so stays ACSC.
+            return {
+              status: 'RJCT',
+              reason: {
+                code: 'FF12',
+                additionalInfo: `Original payment already returned or cancelled: ${original.name}`,
+              },
+            };
           case 'NOTHING_TO_REVERSE':
             return narr('RJCT', `Original payment was declined, nothing to return: ${original.name}`);
           case 'ORIGINAL_NOT_FOUND':
+          case 'AWAITING_ORIGINAL': // only advices are kept for a later original; a return is not one
             return narr('RJCT', `Original payment not found: ${original.name}`);
           case 'ORIGINAL_IN_FLIGHT':
             return STILL_IN_FLIGHT;
