@@ -37,6 +37,8 @@ import type { Iso8583TcpServer } from '../lanes/iso8583/iso8583-tcp.server';
 import type { LaneDefinition } from '../lanes/lane-config';
 import { PartnersRepository } from '../domain/partners/partners.repository';
 import { ReversalService } from '../pipeline/reversal.service';
+import { EarlyReversals } from '../pipeline/early-reversals';
+import { EarlyReversalsRepository } from '../domain/payments/early-reversals.repository';
 import { Iso20022Engine } from '../protocols/iso20022/engine';
 import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import { Housekeeping } from '../pipeline/housekeeping';
@@ -163,6 +165,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       maxInFlight: 2,
       observe: batchObserver(writer),
     });
+    const earlyReversals = new EarlyReversals({
+      db: database.db,
+      idempotency,
+      payments,
+      earlyReversals: new EarlyReversalsRepository(),
+      log,
+    });
     const pipeline = new BillPayPipeline({
       db: database.db,
       routes,
@@ -182,6 +191,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       refunds,
       metrics,
       log,
+      earlyReversals,
     });
     const reversals = new ReversalService({
       db: database.db,
@@ -192,6 +202,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billerDirectory,
       metrics,
       log,
+      earlyReversals,
       ...engines,
     });
     const partners = new PartnersRepository(database.db);

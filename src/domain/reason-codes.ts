@@ -21,6 +21,7 @@ export const REASON_CODES = {
   PROCESSING_INTERRUPTED: 'Processing was interrupted; the payment is pending until recovered',
   PAYER_TYPE_NOT_ALLOWED: 'The partner may not send this payer type',
   DUPLICATE_CONFLICT: 'The idempotency key was already used for a different request',
+  REVERSED_BEFORE_ARRIVAL: 'The partner reversed this payment before it arrived; it was not made',
   FORMAT_ERROR: 'The request is malformed',
   SYSTEM_ERROR: 'Internal error',
 } as const;

@@ -26,6 +26,7 @@ import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-command';
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
+import type { EarlyReversals } from './early-reversals';
 import { reversePostingInTx } from './posting-reversal';
 
 export interface PipelineDeps {
@@ -48,6 +49,8 @@ export interface PipelineDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** Reversals that overtook their original: such an original is declined, never posted. */
+  readonly earlyReversals?: EarlyReversals;
 }
 
 type Begun =
@@ -101,7 +104,14 @@ export class BillPayPipeline {
     });
 
     const begun = await this.begin(cmd, idem, key, route);
-    if (begun.kind === 'outcome') return begun.outcome;
+    if (begun.kind === 'outcome') {
+      if (begun.outcome.kind !== 'conflict' || this.d.earlyReversals === undefined) return begun.outcome;
+      const declined = newPayment(cmd, route, 'DECLINED', 'REVERSED_BEFORE_ARRIVAL');
+      return (
+        (await this.d.earlyReversals.declineLateOriginal(key, idem.fingerprint, declined, this.now())) ??
+        begun.outcome
+      );
+    }
 
     let payment = begun.payment;
     const req = postingRequest(cmd, begun.route);

@@ -8,6 +8,7 @@ import type { Logger } from '../infrastructure/logging/logger';
 import { refundOrderOf } from '../domain/posting/core-banking-engine';
 import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { Metrics } from '../infrastructure/metrics/metrics';
+import { RESERVED_BY_EARLY_REVERSAL, type EarlyReversals } from './early-reversals';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
 
 export interface ReversalRequest {
@@ -22,6 +23,16 @@ export interface ReversalRequest {
   readonly amountMinor?: bigint;
   /** The stated amount's currency, when the protocol gives one: it must be the original's. */
   readonly currency?: string;
+  /**
+   * An advice: the partner has reversed on its side already and only informs us. An original not
+   * seen yet is then kept as reversed (EarlyReversals) instead of not found.
+   */
+  readonly advice?: boolean;
+  /**
+   * What else the original must have been received with, judged by the protocol on the payment's
+   * origin (which the pipeline carries opaquely): a reversal naming other data finds no original.
+   */
+  readonly originalMatches?: (origin: Readonly<Record<string, string>>) => boolean;
 }
 
 export type ReversalStatus =
@@ -30,7 +41,9 @@ export type ReversalStatus =
   | 'NOTHING_TO_REVERSE'
   | 'ORIGINAL_NOT_FOUND'
   | 'ORIGINAL_IN_FLIGHT'
-  | 'AMOUNT_MISMATCH';
+  | 'AMOUNT_MISMATCH'
+  /** An advice whose original has not arrived: kept, the original will be declined. */
+  | 'AWAITING_ORIGINAL';
 
 export interface ReversalResult {
   readonly status: ReversalStatus;
@@ -56,6 +69,8 @@ export interface ReversalDeps extends Engines {
   readonly log: Logger;
   /** How long to wait for an original that is still being processed. */
   readonly originalWaitMs?: number;
+  /** Keeps advices that overtook their original. */
+  readonly earlyReversals?: EarlyReversals;
 }
 
 /**
@@ -113,8 +128,26 @@ export class ReversalService {
 
   private async process(
     req: ReversalRequest,
+    mayKeep = true,
   ): Promise<{ result: ReversalResult; tx?: (tx: Tx) => Promise<void> }> {
-    const original = await this.findOriginal(req);
+    const found = await this.findOriginal(req);
+    if (found === 'reserved') {
+      return {
+        result: { status: 'ALREADY_REVERSED', originalPaymentId: null, billerReversal: 'not-needed' },
+      };
+    }
+    if (found === undefined && req.advice === true && mayKeep && this.d.earlyReversals !== undefined) {
+      if ((await this.d.earlyReversals.remember(req)) === 'remembered') {
+        return {
+          result: { status: 'AWAITING_ORIGINAL', originalPaymentId: null, billerReversal: 'not-needed' },
+        };
+      }
+      return this.process(req, false); // the original claimed its key meanwhile: decide against it
+    }
+    const original =
+      found !== undefined && found !== 'in-flight' && req.originalMatches?.(found.origin) === false
+        ? undefined
+        : found;
     if (original === 'in-flight') {
       return {
         result: { status: 'ORIGINAL_IN_FLIGHT', originalPaymentId: null, billerReversal: 'not-needed' },
@@ -197,16 +230,18 @@ export class ReversalService {
   }
 
   /** The original payment, waiting a little if it is still being processed. */
-  private async findOriginal(req: ReversalRequest): Promise<Payment | 'in-flight' | undefined> {
+  private async findOriginal(req: ReversalRequest): Promise<Payment | 'in-flight' | 'reserved' | undefined> {
     const deadline = Date.now() + (this.d.originalWaitMs ?? 5_000);
     for (;;) {
       const row = await this.d.db
         .selectFrom('idempotency_keys')
-        .select(['payment_id', 'state'])
+        .select(['payment_id', 'state', 'fingerprint'])
         .where('partner_id', '=', req.partnerId)
         .where('scope', '=', req.original.scope)
         .where('key', '=', req.original.key)
         .executeTakeFirst();
+      // Kept by an earlier reversal that overtook the original: that one already reversed it.
+      if (row?.fingerprint === RESERVED_BY_EARLY_REVERSAL && row.payment_id === null) return 'reserved';
       if (row?.payment_id == null) return undefined;
       if (row.state === 'completed') return this.d.payments.findById(this.d.db, row.payment_id);
       if (Date.now() > deadline) return 'in-flight';

@@ -96,6 +96,63 @@ export class IdempotencyRepository {
       .execute();
   }
 
+  /**
+   * Claims a key that no request has used yet, completed at once with a placeholder result, for a
+   * request that may never come (a reversal reserving its original's key). False if the key exists:
+   * the insert is the same primary-key race the request itself would run, so exactly one side wins.
+   */
+  async reserve(
+    tx: Executor,
+    id: IdempotencyScope,
+    placeholder: string,
+    result: unknown,
+    now: Date,
+  ): Promise<boolean> {
+    const inserted = await tx
+      .insertInto('idempotency_keys')
+      .values({
+        partner_id: id.partnerId,
+        scope: id.scope,
+        key: id.key,
+        fingerprint: placeholder,
+        state: 'completed',
+        payment_id: null,
+        result: JSON.stringify(result),
+        created_at: now,
+        updated_at: now,
+        expires_at: this.expiryFrom(now),
+      })
+      .onConflict((oc) => oc.columns(['partner_id', 'scope', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  /** Hands a reserved key to the request that arrived for it: its fingerprint, payment and answer. */
+  async adopt(
+    tx: Executor,
+    id: IdempotencyScope,
+    placeholder: string,
+    claim: { readonly fingerprint: string; readonly paymentId: string; readonly result: unknown },
+    now: Date,
+  ): Promise<boolean> {
+    const updated = await tx
+      .updateTable('idempotency_keys')
+      .set({
+        fingerprint: claim.fingerprint,
+        payment_id: claim.paymentId,
+        result: JSON.stringify(claim.result),
+        updated_at: now,
+      })
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .where('fingerprint', '=', placeholder)
+      .where('payment_id', 'is', null)
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
+  }
+
   /** Requests still in flight long after they should have finished (a node died mid-payment). */
   async findStale(
     db: Executor,

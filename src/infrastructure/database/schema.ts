@@ -141,6 +141,21 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
+/** Reversals that arrived before their original (migration 20261202130000). */
+export interface EarlyReversalsTable {
+  partner_id: string;
+  original_scope: string;
+  original_key: string;
+  reversal_scope: string;
+  reversal_key: string;
+  amount: ColumnType<bigint | null, bigint | string | null | undefined, bigint | string | null>;
+  currency: string | null;
+  reason: string;
+  received_at: Timestamp;
+  payment_id: string | null;
+  matched_at: Timestamp | null;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -154,4 +169,5 @@ export interface Database {
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;
   idempotency_keys: IdempotencyKeysTable;
+  early_reversals: EarlyReversalsTable;
 }

@@ -50,6 +50,7 @@ export const ISO_STATUS_BY_REASON: Readonly<Record<ReasonCode, IsoStatus>> = {
   PROCESSING_INTERRUPTED: { status: 'ACSP', reason: narr('PROCESSING_INTERRUPTED') },
   PAYER_TYPE_NOT_ALLOWED: { status: 'RJCT', reason: narr('PAYER_TYPE_NOT_ALLOWED') },
   DUPLICATE_CONFLICT: { status: 'RJCT', reason: coded('DUPL', 'DUPLICATE_CONFLICT') },
+  REVERSED_BEFORE_ARRIVAL: { status: 'RJCT', reason: narr('REVERSED_BEFORE_ARRIVAL') },
   FORMAT_ERROR: { status: 'RJCT', reason: coded('FF01', 'FORMAT_ERROR') },
   SYSTEM_ERROR: { status: 'RJCT', reason: coded('FF10', 'SYSTEM_ERROR') },
 };

@@ -77,6 +77,11 @@ export const REST_REASONS: Record<ReasonCode, RestReason> = {
     problemSlug: 'payer-type-not-allowed',
     message: 'Payer type not allowed for this partner',
   },
+  REVERSED_BEFORE_ARRIVAL: {
+    httpStatus: 201,
+    problemSlug: 'reversed-before-arrival',
+    message: 'Reversed by the partner before it arrived; not paid',
+  },
   DUPLICATE_CONFLICT: {
     httpStatus: 422,
     problemSlug: 'idempotency-key-reused',

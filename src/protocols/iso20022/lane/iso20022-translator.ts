@@ -390,6 +390,7 @@ export class Iso20022Translator {
           case 'NOTHING_TO_REVERSE':
             return rejected('NOOR', `Original payment was declined, nothing to cancel: ${original.name}`);
           case 'ORIGINAL_NOT_FOUND':
+          case 'AWAITING_ORIGINAL':
             return rejected('NOOR', `Original payment not found: ${original.name}`);
           case 'ORIGINAL_IN_FLIGHT':
             return { status: 'PDCR' };

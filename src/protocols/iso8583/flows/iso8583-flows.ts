@@ -227,6 +227,8 @@ export class Iso8583Flows {
         // Where the payment was taken: ops and reconciliation trace a disputed payment to a till.
         ...optional('terminal', text(request, 41)?.trim()),
         ...optional('acceptor', text(request, 42)?.trim()),
+        // Field 33, so that a reversal's field 90 can be held to it.
+        ...optional('forwarder', normaliseInstitution(text(request, 33) ?? '')),
       },
     };
     const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
@@ -254,9 +256,13 @@ export class Iso8583Flows {
     const acquirer = normaliseAcquirer(required(request, 32));
     const original = required(request, 90);
     if (!/^\d{42}$/.test(original)) throw new Refusal(FORMAT_ERROR, 'field 90 must be 42 digits');
+    // Field 90: original MTI, STAN, transmission time (7), acquirer (32) and forwarder (33). STAN,
+    // time and acquirer make the original's key; MTI and forwarder are checked against what it carried.
+    const originalMti = original.slice(0, 4);
     const originalStan = original.slice(4, 10);
     const originalTransmission = original.slice(10, 20);
     const originalAcquirer = normaliseAcquirer(original.slice(20, 31));
+    const originalForwarder = normaliseInstitution(original.slice(31, 42));
     const partner = await this.d.resolvePartner(peer, acquirer);
     if (partner === undefined)
       throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
@@ -276,6 +282,11 @@ export class Iso8583Flows {
         },
         fingerprint: digest({ 90: original, 4: amount, 3: text(request, 3) }),
         reason: `${request.mti} reversal`,
+        advice,
+        originalMatches: (origin) =>
+          origin.mti !== undefined &&
+          requestClass(origin.mti) === requestClass(originalMti) &&
+          (origin.forwarder ?? '') === originalForwarder,
         ...(amount !== undefined ? { amountMinor: BigInt(amount) } : {}),
       }),
     );
@@ -294,6 +305,7 @@ export class Iso8583Flows {
           case 'REVERSED':
           case 'ALREADY_REVERSED':
           case 'NOTHING_TO_REVERSE':
+          case 'AWAITING_ORIGINAL': // an advice acknowledged and kept: no 0421 repeats for it
             return APPROVED;
           case 'ORIGINAL_NOT_FOUND':
             return this.d.dialect.conventions.reversalUnknownOriginal;
@@ -381,6 +393,18 @@ function required(message: UnpackedMessage, n: number): string {
 /** Field 32 arrives as sent (n..11) but inside field 90 zero-padded to 11: compare without leading zeros. */
 function normaliseAcquirer(value: string): string {
   return value.replace(/^0+(?=.)/, '');
+}
+
+/** An institution id (32, 33) without leading zeros; all zeros (field 90's "none") is empty. */
+function normaliseInstitution(value: string): string {
+  return value.replace(/^0+/, '');
+}
+
+/** An MTI with its repeat digit cleared: an original sent as 0201 is the 0200 its reversal names. */
+function requestClass(mti: string): string {
+  return /^\d{4}$/.test(mti)
+    ? `${mti.slice(0, 3)}${Number(mti[3]) % 2 === 1 ? Number(mti[3]) - 1 : mti[3]}`
+    : mti;
 }
 
 function digest(value: unknown): string {
