@@ -221,6 +221,8 @@ export class Iso8583TcpServer extends Server implements CustomTransportStrategy 
           },
           'iso8583 framing error; closing the connection',
         );
+        // Frames completed before the fault are answered first; retire() waits for their answers.
+        for (const frame of conn.decoder.takeFramesBeforeFailure()) this.dispatch(conn, frame);
         this.retire(conn);
         return;
       }

@@ -35,6 +35,13 @@ export interface Iso8583ErrorDetails {
   readonly offset?: number | undefined;
   /** Sub-element tag, for errors inside a TLV field. */
   readonly subfield?: string | undefined;
+  /**
+   * Where the failing field ends, when its length was known (fixed, or a readable prefix) and only
+   * its content was wrong: a reader can step past it to the fields after it.
+   */
+  readonly fieldEnd?: number | undefined;
+  /** The failing field's bytes as received (moov-io/iso8583's UnpackError keeps them too). May hold a PAN: never log unmasked. */
+  readonly raw?: Buffer | undefined;
 }
 
 export class Iso8583Error extends Error {
@@ -43,6 +50,8 @@ export class Iso8583Error extends Error {
   readonly fieldName: string | undefined;
   readonly offset: number | undefined;
   readonly subfield: string | undefined;
+  readonly fieldEnd: number | undefined;
+  readonly raw: Buffer | undefined;
   /** The problem without the location prefix, for callers that format their own message. */
   readonly detail: string;
 
@@ -55,6 +64,21 @@ export class Iso8583Error extends Error {
     this.fieldName = where.fieldName;
     this.offset = where.offset;
     this.subfield = where.subfield;
+    this.fieldEnd = where.fieldEnd;
+    this.raw = where.raw;
+  }
+
+  /** The same error, with the failing field's extent and bytes once the caller knows them. */
+  withExtent(fieldEnd: number, raw: Buffer): Iso8583Error {
+    if (this.fieldEnd !== undefined) return this;
+    return new Iso8583Error(this.kind, this.detail, {
+      field: this.field,
+      fieldName: this.fieldName,
+      offset: this.offset,
+      subfield: this.subfield,
+      fieldEnd,
+      raw,
+    });
   }
 }
 

@@ -183,6 +183,17 @@ class TextField implements CompiledField {
     }
     const bytes = this.codec.bytes(n);
     if (end - p < bytes) fail('TRUNCATED', this, `needs ${bytes} bytes, ${end - p} left`, p);
+    try {
+      return this.readContent(buf, p, n, bytes, cursor);
+    } catch (error) {
+      // The length was readable, only the content is wrong: say where the field ends.
+      if (error instanceof Iso8583Error)
+        throw error.withExtent(p + bytes, Buffer.from(buf.subarray(off, p + bytes)));
+      throw error;
+    }
+  }
+
+  private readContent(buf: Buffer, p: number, n: number, bytes: number, cursor: ReadCursor): FieldValue {
     const s = this.codec.read(buf, p, n, this.table);
     if (s === undefined) {
       fail(

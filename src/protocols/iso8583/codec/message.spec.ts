@@ -19,7 +19,7 @@ const golden = pack(spec, BILL_PAYMENT_0200);
 // Byte layout of the ascii87 golden 0200 (see dialects.spec.ts): MTI 0-3, bitmaps 4-19, field 2 prefix
 // 20-21 data 22-37, 3 @38, 4 @44, 7 @56, 11 @66, 12 @72, 13 @78, 32 prefix 82 data 84, 37 @89, 41 @101,
 // 42 @109, 48 prefix 124 data 127-159, 49 @160, 102 prefix 163 data 165-177.
-const AT = { f2: 20, f3: 38, f37: 89, f41: 101, f48data: 127, f102: 163, end: 178 };
+const AT = { f2: 20, f3: 38, f4: 44, f37: 89, f41: 101, f48data: 127, f102: 163, end: 178 };
 
 function mutate(edit: (b: Buffer) => void, from: Buffer = golden): Buffer {
   const b = Buffer.from(from);
@@ -435,6 +435,19 @@ describe('unpackPartial (what a refused message said before its fault)', () => {
     expect(partial?.error).toMatchObject({ kind: 'UNKNOWN_FIELD', field: 5 });
     expect(partial?.mti).toBe('0200');
     expect([...(partial?.fields.keys() ?? [])]).toEqual([2, 3, 4]);
+  });
+
+  it('steps over a field whose length is known but whose content is bad, and reads the fields after it', () => {
+    const bad = mutate((b) => b.write('00000012AB50', AT.f4, 'latin1'));
+    const partial = unpackPartial(spec, bad);
+    // Like moov-io/iso8583's UnpackError: the field is named and its bytes kept.
+    expect(partial?.error).toMatchObject({ kind: 'BAD_CONTENT', field: 4, fieldEnd: AT.f4 + 12 });
+    expect(partial?.error.raw?.toString('latin1')).toBe('00000012AB50');
+    expect(partial?.fields.has(4)).toBe(false);
+    expect(partial?.fields.get(11)).toBe(unpack(spec, golden).fields.get(11));
+    expect(partial?.fields.get(102)).toBe(unpack(spec, golden).fields.get(102));
+    // unpack itself still refuses the message with the same error.
+    expect(caught(() => unpack(spec, bad))).toMatchObject({ kind: 'BAD_CONTENT', field: 4 });
   });
 
   it('has no MTI when the MTI itself is unreadable', () => {

@@ -325,13 +325,31 @@ export function unpackInto(
 
   const fields = partial?.fields ?? new Map<number, FieldValue>();
   const cursor = spec.cursor;
-  for (let i = 0; i < count; i++) {
-    const n = nums[i]!;
-    const start = off;
-    fields.set(n, compiled[n]!.read(buf, off, end, cursor));
-    off = cursor.pos;
-    if (spans !== undefined)
-      spans.push({ field: n, start, dataStart: start + compiled[n]!.prefixSize, end: off });
+  if (partial === undefined) {
+    for (let i = 0; i < count; i++) {
+      const n = nums[i]!;
+      const start = off;
+      fields.set(n, compiled[n]!.read(buf, off, end, cursor));
+      off = cursor.pos;
+      if (spans !== undefined)
+        spans.push({ field: n, start, dataStart: start + compiled[n]!.prefixSize, end: off });
+    }
+  } else {
+    // Partial: a field whose length is known but whose content is bad is stepped over, so the fields
+    // after it (the STAN, say) can still be read for the answer; the first fault is still the error.
+    let first: Iso8583Error | undefined;
+    for (let i = 0; i < count; i++) {
+      const n = nums[i]!;
+      try {
+        fields.set(n, compiled[n]!.read(buf, off, end, cursor));
+        off = cursor.pos;
+      } catch (error) {
+        if (!(error instanceof Iso8583Error) || error.fieldEnd === undefined) throw first ?? error;
+        first ??= error;
+        off = error.fieldEnd;
+      }
+    }
+    if (first !== undefined) throw first;
   }
   if (unknown !== undefined) throw unknown;
   if (off !== end) {

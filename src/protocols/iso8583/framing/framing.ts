@@ -104,6 +104,7 @@ export class FrameDecoder {
   private consumed = 0;
   private frameStart = 0;
   private failure: FramingError | undefined;
+  private salvaged: Frame[] = [];
 
   constructor(options: FrameDecoderOptions) {
     if (!Number.isInteger(options.maxFrameSize) || options.maxFrameSize < 1) {
@@ -130,6 +131,17 @@ export class FrameDecoder {
     return this.failure !== undefined;
   }
 
+  /**
+   * Frames the failing push completed before its fault (a frame whose header undercounted it is
+   * complete, only the bytes after it are not): they can still be answered before the connection
+   * closes. Handed out once.
+   */
+  takeFramesBeforeFailure(): Frame[] {
+    const frames = this.salvaged;
+    this.salvaged = [];
+    return frames;
+  }
+
   /** Feeds bytes; returns the frames they complete, in order (often none, sometimes several). */
   push(chunk: Uint8Array): Frame[] {
     if (this.failure !== undefined) {
@@ -139,16 +151,19 @@ export class FrameDecoder {
         this.consumed,
       );
     }
+    const frames: Frame[] = [];
     try {
-      return this.consume(chunk);
+      return this.consume(chunk, frames);
     } catch (err: unknown) {
-      if (err instanceof FramingError) this.failure = err;
+      if (err instanceof FramingError) {
+        this.failure = err;
+        this.salvaged = frames;
+      }
       throw err;
     }
   }
 
-  private consume(chunk: Uint8Array): Frame[] {
-    const frames: Frame[] = [];
+  private consume(chunk: Uint8Array, frames: Frame[]): Frame[] {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
