@@ -137,5 +137,29 @@ lanes:
         expect.stringMatching(/unknown ISO 8583 dialect 'nonesuch'/),
       ]);
     });
+
+    it('is the one source of its framing: the lane takes it, and a lane contradicting it stops start-up', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'billgate-dialect-'));
+      const framing = { lengthHeader: 'ascii4', tpdu: true };
+      writeFileSync(
+        join(dir, 'pos.json'),
+        JSON.stringify({ ...ascii87, name: 'pos', conventions: { ...ascii87.conventions, framing } }),
+      );
+      expect(parseLaneConfig(lane('pos.json'), {}, dir)[0]?.iso8583).toMatchObject(framing);
+      const saying = (own: string) =>
+        lane('pos.json').replace('{ dialect: pos.json }', `{ dialect: pos.json, ${own} }`);
+      expect(parseLaneConfig(saying('tpdu: true, lengthHeader: ascii4'), {}, dir)[0]?.iso8583).toMatchObject(
+        framing,
+      );
+      expect(() => parseLaneConfig(saying('tpdu: false'), {}, dir)).toThrow(
+        /lanes\.0\.iso8583\.tpdu: false, but dialect file .*pos\.json has conventions\.framing\.tpdu: true/,
+      );
+      // A built-in dialect's framing is a default a lane may change.
+      expect(
+        parseLaneConfig(
+          lane('ascii87').replace('{ dialect: ascii87 }', '{ dialect: ascii87, tpdu: true }'),
+        )[0]?.iso8583,
+      ).toMatchObject({ tpdu: true, lengthHeader: 'binary2' });
+    });
   });
 });

@@ -76,8 +76,9 @@ const laneSchema = z.strictObject({
   iso8583: z
     .strictObject({
       dialect: z.string().min(1).default('ascii87'),
-      lengthHeader: z.enum(['binary2', 'ascii4']).default('binary2'),
-      tpdu: z.boolean().default(false),
+      // Unset: the dialect's conventions.framing (see parseLaneConfig).
+      lengthHeader: z.enum(['binary2', 'ascii4']).optional(),
+      tpdu: z.boolean().optional(),
       maxFrameSize: z.number().int().min(64).max(65535).default(8192),
       incompleteFrameTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
     })
@@ -180,19 +181,35 @@ export function parseLaneConfig(
   // A dialect is a built-in name or a partner's file: resolve files from the config's directory and
   // load every dialect now, so a bad one stops the gateway at start-up with its file named.
   const dialectProblems: string[] = [];
+  const framings = new Map<number, { lengthHeader: 'binary2' | 'ascii4'; tpdu: boolean }>();
   parsed.data.lanes.forEach((lane, i) => {
     if (lane.iso8583 === undefined) return;
     const ref = lane.iso8583.dialect;
     if (isDialectFile(ref)) lane.iso8583.dialect = resolvePath(baseDir, ref);
     try {
-      resolveDialect(lane.iso8583.dialect);
+      const dialect = resolveDialect(lane.iso8583.dialect);
+      const framing = dialect.conventions.framing;
+      // A partner's dialect file describes its link: the lane may repeat its framing, not contradict it.
+      for (const key of ['lengthHeader', 'tpdu'] as const) {
+        const own = lane.iso8583[key];
+        if (dialect.fromFile && own !== undefined && own !== framing[key]) {
+          dialectProblems.push(
+            `lanes.${i}.iso8583.${key}: ${String(own)}, but dialect file ${lane.iso8583.dialect} has ` +
+              `conventions.framing.${key}: ${String(framing[key])}; set it in one place`,
+          );
+        }
+      }
+      framings.set(i, {
+        lengthHeader: lane.iso8583.lengthHeader ?? framing.lengthHeader,
+        tpdu: lane.iso8583.tpdu ?? framing.tpdu,
+      });
     } catch (e: unknown) {
       const detail = e instanceof Iso8583SpecError ? e.message : String(e);
       dialectProblems.push(`lanes.${i}.iso8583.dialect: ${detail}`);
     }
   });
   if (dialectProblems.length > 0) throw new LaneConfigError(dialectProblems);
-  return parsed.data.lanes.map((lane): LaneDefinition => ({
+  return parsed.data.lanes.map((lane, i): LaneDefinition => ({
     id: lane.id,
     kind: lane.kind,
     protocol: lane.protocol,
@@ -208,7 +225,7 @@ export function parseLaneConfig(
     ...(lane.payerTypes !== undefined ? { payerTypes: lane.payerTypes } : {}),
     ...(lane.protocol === 'iso8583'
       ? {
-          iso8583: lane.iso8583 ?? {
+          iso8583: (lane.iso8583 !== undefined ? { ...lane.iso8583, ...framings.get(i)! } : undefined) ?? {
             dialect: 'ascii87',
             lengthHeader: 'binary2',
             tpdu: false,

@@ -1,5 +1,8 @@
+import { encodeFrame, loadDialect, pack } from '../../src/protocols/iso8583';
 import { startTestGateway, usingRealServers, type TestGateway } from '../support/gateway';
-import { billPayment, Iso8583TestClient } from '../support/iso8583-client';
+import { billPayment, Iso8583TestClient, nextStan, transmissionTime } from '../support/iso8583-client';
+
+const spec = loadDialect('ascii87').spec;
 
 /*
  * What a scheme's certification checks of the ISO 8583 lane (issue 17), over the real socket: the
@@ -116,6 +119,58 @@ describe('field 90: every original data element must match', () => {
     const right = await c.request('0400', { ...billPayment({ 4: req[4]! }), 90: original90(req) });
     expect(right.fields.get(39)).toBe('00');
     expect(await floatBalance()).toBe(debited + 125050n);
+  });
+});
+
+describe('decline codes for account payers', () => {
+  it.each([
+    ['1001000000077', '42'], // unknown account: no universal account, not 14 (invalid card number)
+    ['1001000000003', '05'], // blocked account: do not honour, not 62 (restricted card)
+  ])('account %s is answered 39 = %s on the demo dialect', async (account, code) => {
+    const c = await client();
+    const res = await c.request('0200', billPayment({ 32: '470003', 102: account }));
+    expect(res.fields.get(39)).toBe(code);
+  });
+});
+
+describe('malformed frames: what can be answered is answered', () => {
+  const echo = () => ({ 7: transmissionTime(), 11: nextStan(), 70: '301' });
+
+  it('field 4 = 00000012AB50 in an otherwise complete frame: 0210 / 30 with the STAN, the connection kept', async () => {
+    const c = await client();
+    const before = await floatBalance();
+    const req = billPayment();
+    const good = pack(spec, { mti: '0200', fields: req });
+    const at = good.indexOf('000000125050');
+    expect(at).toBeGreaterThan(0);
+    const bad = Buffer.from(good);
+    bad.write('00000012AB50', at, 'latin1');
+    const answer = c.awaitAnswer('0210', req[11] as string);
+    c.writeRaw(encodeFrame(bad, { header: 'binary2' }));
+    const res = await answer;
+    expect(res.fields.get(39)).toBe('30');
+    expect(res.fields.get(37)).toBe(req[37]);
+    expect(res.fields.has(4)).toBe(false);
+    // Another request on the same connection is still served; nothing was posted.
+    expect((await c.request('0800', echo())).fields.get(39)).toBe('00');
+    expect(c.closed).toBe(false);
+    expect(await floatBalance()).toBe(before);
+  });
+
+  it('a length header a few bytes short: the readable STAN gets its 0210 / 30 before the connection closes', async () => {
+    const c = await client();
+    const before = await floatBalance();
+    const req = billPayment();
+    const message = pack(spec, { mti: '0200', fields: req });
+    const framed = encodeFrame(message, { header: 'binary2' });
+    framed.writeUInt16BE(message.length - 3, 0); // the last 3 bytes then read as the next header
+    const answer = c.awaitAnswer('0210', req[11] as string);
+    c.writeRaw(framed);
+    const res = await answer;
+    expect(res.fields.get(39)).toBe('30');
+    expect(res.fields.get(11)).toBe(req[11]);
+    expect(await c.waitClosed()).toBe(true);
+    expect(await floatBalance()).toBe(before);
   });
 });
 

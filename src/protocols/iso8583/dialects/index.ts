@@ -3,7 +3,9 @@ import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { REASON_CODES, type ReasonCode } from '../../../domain/reason-codes';
 import { MessageSpec } from '../codec/message';
+import { FIELD_39 } from '../flows/response-codes';
 import { formatZodIssues, semanticIssues, specDefinitionSchema } from '../codec/spec';
 import { Iso8583SpecError } from '../errors';
 // Imported (not read from disk) so tsc copies them into dist/ and a built CLI finds them.
@@ -24,8 +26,22 @@ const conventionsSchema = z.strictObject({
   }),
   /** Field 39 answered to a reversal whose original the gateway never saw: '25' or '00', per partner. */
   reversalUnknownOriginal: z.string().regex(/^[0-9A-Za-z]{2}$/),
-  /** The framing this partner usually uses; a lane's own configuration may still override it. */
+  /**
+   * The framing this partner uses. A partner's dialect file is the one source of truth for its link:
+   * a lane that says otherwise stops the gateway at start-up. A built-in dialect's framing is only
+   * the default, which a lane may change (the same layout runs over several framings).
+   */
   framing: z.strictObject({ lengthHeader: z.enum(['binary2', 'ascii4']), tpdu: z.boolean() }),
+  /**
+   * Field 39 per internal reason code where this partner's table differs from the gateway's
+   * (FIELD_39): a partner's spec names its own decline codes.
+   */
+  responseCodes: z
+    .partialRecord(
+      z.enum(Object.keys(REASON_CODES) as [ReasonCode, ...ReasonCode[]]),
+      z.string().regex(/^[0-9A-Za-z]{2}$/),
+    )
+    .optional(),
 });
 
 const dialectFileSchema = specDefinitionSchema.extend({ conventions: conventionsSchema });
@@ -36,20 +52,30 @@ export interface Dialect {
   readonly name: string;
   readonly spec: MessageSpec;
   readonly conventions: DialectConventions;
+  /** Field 39 for every reason code: the gateway's table with the dialect's own codes over it. */
+  readonly responseCodes: Readonly<Record<ReasonCode, string>>;
+  /** A partner's file (its framing is binding), not one of the built-in layouts. */
+  readonly fromFile: boolean;
 }
 
 const SOURCES: Readonly<Record<string, unknown>> = { ascii87, iso87binary, ebcdic87 };
 const cache = new Map<string, Dialect>();
 
 /** Validates a dialect file's content (spec + conventions); exported for partner-specific files. */
-export function parseDialect(data: unknown, source = 'dialect'): Dialect {
+export function parseDialect(data: unknown, source = 'dialect', fromFile = false): Dialect {
   const parsed = dialectFileSchema.safeParse(data);
   if (!parsed.success) throw new Iso8583SpecError(`invalid ${source}`, formatZodIssues(parsed.error));
   const { conventions, ...definition } = parsed.data;
   // Checked here too (MessageSpec's constructor checks again) so the error names the file.
   const issues = semanticIssues(definition);
   if (issues.length > 0) throw new Iso8583SpecError(`invalid ${source}`, issues);
-  return { name: definition.name, spec: new MessageSpec(definition), conventions };
+  return {
+    name: definition.name,
+    spec: new MessageSpec(definition),
+    conventions,
+    responseCodes: { ...FIELD_39, ...conventions.responseCodes },
+    fromFile,
+  };
 }
 
 export function listDialects(): string[] {
@@ -89,7 +115,7 @@ export function loadDialectFile(path: string): Dialect {
       `cannot read dialect file ${absolute}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const dialect = parseDialect(data, `dialect file ${absolute}`);
+  const dialect = parseDialect(data, `dialect file ${absolute}`, true);
   fileCache.set(absolute, dialect);
   return dialect;
 }

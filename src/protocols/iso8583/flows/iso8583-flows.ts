@@ -16,7 +16,6 @@ import { assertRequiredFields, pack, unpack, unpackPartial, type UnpackedMessage
 import type { FieldValue } from '../codec/field';
 import {
   APPROVED,
-  FIELD_39,
   FORMAT_ERROR,
   INVALID_AMOUNT,
   INVALID_TRANSACTION,
@@ -133,6 +132,12 @@ export class Iso8583Flows {
         lane: this.d.lane.id,
         peer: peer.remoteAddress,
         error: error.message,
+        // The failing field and its bytes, as moov-io/iso8583's UnpackError names them; hex only for
+        // fields not tagged sensitive (a PAN with bad content is still a PAN).
+        ...(error.field !== undefined ? { field: error.field } : {}),
+        ...(error.raw !== undefined && this.d.dialect.spec.field(error.field ?? 0)?.sensitive === undefined
+          ? { fieldBytes: error.raw.toString('hex') }
+          : {}),
         frame: describeForLog(this.d.dialect.spec, payload),
       },
       answerable
@@ -191,7 +196,8 @@ export class Iso8583Flows {
       throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
     const payer = this.payerOf(request, partner);
     const classified = classifyPayer(partner, this.d.lane, payer);
-    if (!classified.ok) throw new Refusal(FIELD_39.PAYER_TYPE_NOT_ALLOWED, classified.detail);
+    if (!classified.ok)
+      throw new Refusal(this.d.dialect.responseCodes.PAYER_TYPE_NOT_ALLOWED, classified.detail);
 
     const fingerprint = digest({
       3: processingCode,
@@ -239,7 +245,12 @@ export class Iso8583Flows {
       case 'replayed':
         return this.answerPayment(request, responseMti, outcome.result);
       case 'conflict':
-        return this.answer(request, responseMti, ECHO_FINANCIAL, FIELD_39.DUPLICATE_CONFLICT);
+        return this.answer(
+          request,
+          responseMti,
+          ECHO_FINANCIAL,
+          this.d.dialect.responseCodes.DUPLICATE_CONFLICT,
+        );
       case 'in-flight':
         // The original is still being worked on: stay silent, the acquirer repeats (0201).
         return undefined;
@@ -296,7 +307,7 @@ export class Iso8583Flows {
   private reversalCode(outcome: ReversalOutcome): string {
     switch (outcome.kind) {
       case 'conflict':
-        return FIELD_39.DUPLICATE_CONFLICT;
+        return this.d.dialect.responseCodes.DUPLICATE_CONFLICT;
       case 'in-flight':
         return SYSTEM_MALFUNCTION;
       case 'processed':
@@ -325,7 +336,7 @@ export class Iso8583Flows {
   }
 
   private answerPayment(request: UnpackedMessage, responseMti: string, result: BillPayResult): Iso8583Answer {
-    const code = FIELD_39[result.reasonCode];
+    const code = this.d.dialect.responseCodes[result.reasonCode];
     const extra = new Map<number, FieldValue>();
     if (result.status === 'APPROVED') extra.set(38, approvalCode(result.paymentId));
     return this.answer(request, responseMti, ECHO_FINANCIAL, code, extra);
