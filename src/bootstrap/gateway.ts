@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { sql } from 'kysely';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
 import { BillerClient } from '../domain/billers/biller-client';
@@ -24,6 +25,7 @@ import type { KeyValueCache } from '../infrastructure/cache/cache';
 import { MemoryCache } from '../infrastructure/cache/memory-cache';
 import { RedisCache } from '../infrastructure/cache/redis-cache';
 import { openDatabase, type DatabaseHandle } from '../infrastructure/database/database';
+import { DatabaseHealth } from '../infrastructure/database/database-health';
 import { migrateToLatest } from '../infrastructure/database/migrator';
 import { JsonHttpClient } from '../infrastructure/http/http-client';
 import { createLogger, type Logger } from '../infrastructure/logging/logger';
@@ -80,14 +82,25 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
-      onIdleError: (error) =>
-        log.warn({ err: error.message }, 'idle database connection lost; the pool replaces it'),
+      onConnectionError: (error) =>
+        log.warn({ err: error.message }, 'database connection lost; the pool replaces it'),
     });
     closers.push(() => database.close());
     const applied = await migrateToLatest(database.db as never);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
     const metrics = new Metrics();
+    const databaseHealth = new DatabaseHealth({
+      probe: () => sql`select 1`.execute(database.db),
+      onChange: (up, error) => {
+        metrics.databaseUp.set(up ? 1 : 0);
+        if (up) log.warn('database reachable again; node ready');
+        else log.error({ err: error?.message }, 'database unreachable; node not ready, reconnecting');
+      },
+    });
+    metrics.databaseUp.set(1);
+    databaseHealth.start();
+    closers.push(() => Promise.resolve(databaseHealth.stop()));
     const cache: KeyValueCache =
       config.redisUrl !== undefined
         ? new RedisCache({
@@ -228,6 +241,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const services: GatewayServices = {
       config,
       database,
+      databaseHealth,
       cache,
       metrics,
       log,
