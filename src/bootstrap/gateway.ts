@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sql } from 'kysely';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
+import { GatewayNodesRepository } from '../domain/cluster/gateway-nodes.repository';
+import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
@@ -78,7 +82,11 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
   };
 
   try {
+    // Names this process in gateway_nodes and on every in-flight key it claims; a restarted node is a
+    // new node, so what the dead one left is recovered by lease, never mistaken for its own.
+    const nodeId = `node-${randomBytes(6).toString('hex')}`;
     const database: DatabaseHandle = await openDatabase({
+      nodeId,
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
@@ -101,6 +109,27 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     metrics.databaseUp.set(1);
     databaseHealth.start();
     closers.push(() => Promise.resolve(databaseHealth.stop()));
+
+    const lease = new NodeLease(database.db, new GatewayNodesRepository(), nodeId, {
+      leaseMs: config.nodeLeaseMs,
+      heartbeatMs: config.nodeHeartbeatMs,
+      host: hostname(),
+      pid: process.pid,
+      onLapsed: (error) => {
+        metrics.nodeLeaseHeld.set(0);
+        log.error(
+          { err: error?.message, nodeId },
+          'node lease lapsed: other nodes may answer its in-flight keys',
+        );
+      },
+      onRegained: () => {
+        metrics.nodeLeaseHeld.set(1);
+        log.warn({ nodeId }, 'node lease held again');
+      },
+    });
+    await lease.start();
+    metrics.nodeLeaseHeld.set(1);
+    closers.push(() => lease.stop());
     const cache: KeyValueCache =
       config.redisUrl !== undefined
         ? new RedisCache({
@@ -220,8 +249,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       refunds,
+      lease,
     );
-    housekeeping.start();
+    housekeeping.start(config.housekeepingIntervalMs);
     closers.push(() => Promise.resolve(housekeeping.stop()));
 
     const clock = options.clock ?? systemClock;

@@ -67,6 +67,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const pglite = await PGlite.create(dir, {
     parsers: { [types.INT8]: (value: string) => BigInt(value) },
   });
+  // One session for the whole process: the node's setting is made once (see nodeId above).
+  if (options.nodeId !== undefined) {
+    await pglite.query(`select set_config('billgate.node_id', $1, false)`, [options.nodeId]);
+  }
   const db = new Kysely<Database>({ dialect: new SerialPGliteDialect(pglite as unknown as PGliteInstance) });
   return {
     db,

@@ -139,6 +139,18 @@ export interface IdempotencyKeysTable {
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
   expires_at: Timestamp;
+  /** The node that claimed the key (session setting billgate.node_id); see gateway_nodes. */
+  node_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface GatewayNodesTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: DefaultedTimestamp;
+  heartbeat_at: DefaultedTimestamp;
+  lease_until: Timestamp;
+  stopped_at: Date | null;
 }
 
 export interface Database {
@@ -154,4 +166,5 @@ export interface Database {
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;
   idempotency_keys: IdempotencyKeysTable;
+  gateway_nodes: GatewayNodesTable;
 }
