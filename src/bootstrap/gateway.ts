@@ -45,6 +45,7 @@ import { PartnersRepository } from '../domain/partners/partners.repository';
 import { ReversalService } from '../pipeline/reversal.service';
 import { Iso20022Engine } from '../protocols/iso20022/engine';
 import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
+import { DurableOutcomes } from '../pipeline/durable-outcome';
 import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
@@ -109,6 +110,10 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     metrics.databaseUp.set(1);
     databaseHealth.start();
     closers.push(() => Promise.resolve(databaseHealth.stop()));
+
+    // Writes after money moved, retried through a database outage; drained before the pool closes.
+    const outcomes = new DurableOutcomes({ log, inRequestMs: config.outcomeWaitMs });
+    closers.push(() => outcomes.close());
 
     const lease = new NodeLease(database.db, new GatewayNodesRepository(), nodeId, {
       leaseMs: config.nodeLeaseMs,
@@ -224,6 +229,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       refunds,
       metrics,
       log,
+      outcomes,
     });
     const reversals = new ReversalService({
       db: database.db,

@@ -45,6 +45,8 @@ const envSchema = z.object({
   NODE_LEASE_MS: z.coerce.number().int().min(1000).max(300000).default(10000),
   NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(2500),
   HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  /** How long a request whose money has moved waits out a database outage before answering 500. */
+  OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(5000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
   CARD_TOKEN_SECRET: z.string().min(16).default(DEFAULT_SECRETS.cardTokenSecret),
 });
@@ -87,6 +89,7 @@ export interface AppConfig {
   readonly nodeHeartbeatMs: number;
   /** Between housekeeping sweeps (dead nodes' in-flight keys, owed refunds, expired keys). */
   readonly housekeepingIntervalMs: number;
+  readonly outcomeWaitMs: number;
   readonly webhookSigningSecret: string;
   /** Keys the HMAC that turns a card number into a card token; full card numbers are never stored. */
   readonly cardTokenSecret: string;
@@ -173,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     nodeLeaseMs: e.NODE_LEASE_MS,
     nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
     housekeepingIntervalMs: e.HOUSEKEEPING_INTERVAL_MS,
+    outcomeWaitMs: e.OUTCOME_WAIT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
   };

@@ -20,6 +20,7 @@ realOnly('a node that loses its PostgreSQL under load', () => {
   let proxy: TcpProxy;
   let gw: TestGateway;
   let admin: pg.Client;
+  let direct: pg.Client;
   let databaseName: string;
 
   beforeAll(async () => {
@@ -33,10 +34,14 @@ realOnly('a node that loses its PostgreSQL under load', () => {
     gw = await startTestGateway({ DATABASE_POOL_SIZE: '8' }, { database: { url: viaProxy.toString() } });
     admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
+    // Straight to the gateway's database, past the proxy: what is really stored while the node is cut off.
+    direct = new pg.Client({ connectionString: database.url, application_name: 'spec-direct' });
+    await direct.connect();
   });
   afterAll(async () => {
     await gw?.stop();
     await admin?.end();
+    await direct?.end();
     await proxy?.stop();
     await database?.drop();
   });
@@ -99,7 +104,8 @@ realOnly('a node that loses its PostgreSQL under load', () => {
     await new Promise((r) => setTimeout(r, 700));
     for (let i = 0; i < 3; i++) {
       const { rowCount } = await admin.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        `select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = $1 and pid <> pg_backend_pid() and application_name <> 'spec-direct'`,
         [databaseName],
       );
       expect(rowCount).toBeGreaterThan(0);
@@ -140,5 +146,81 @@ realOnly('a node that loses its PostgreSQL under load', () => {
     expect(after.status).toBe(201);
     await assertAcknowledgedPostedOnce(answers);
     expect(answers.filter((a) => a.status === 0)).toHaveLength(0);
+  });
+
+  /** Cuts the database away once the payment is posted and the biller is being asked. */
+  async function cutWhenPosted(partnerReference: string): Promise<void> {
+    for (;;) {
+      const { rows } = await direct.query<{ status: string }>(
+        'select status from payments where partner_reference = $1',
+        [partnerReference],
+      );
+      if (rows[0]?.status === 'POSTED') break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    proxy.refuse();
+  }
+
+  async function postings(partnerReference: string): Promise<{ status: string; journals: number }[]> {
+    const { rows } = await direct.query<{ status: string; journals: string }>(
+      `select p.status, (select count(*) from journal_entries j where j.payment_id = p.id)::text as journals
+         from payments p where p.partner_reference = $1`,
+      [partnerReference],
+    );
+    return rows.map((r) => ({ status: r.status, journals: Number(r.journals) }));
+  }
+
+  async function floatBalance(): Promise<bigint> {
+    const { rows } = await direct.query<{ balance: string }>(
+      `select balance::text from ledger_accounts where id = 'float:demo-mfs:BDT'`,
+    );
+    return BigInt(rows[0]!.balance);
+  }
+
+  it('waits out a short outage after the posting and answers the real outcome', async () => {
+    const ref = `short-outage-${randomUUID().slice(0, 8)}`;
+    const before = await floatBalance();
+    const answer = pay(
+      gw.httpUrl,
+      payBody({ amount: '7.00', billReference: 'SLOW-1', partnerReference: ref }),
+    );
+    await cutWhenPosted(ref);
+    await new Promise((r) => setTimeout(r, 1_000));
+    proxy.acceptAgain();
+    const res = await answer;
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'APPROVED' });
+    expect(await postings(ref)).toEqual([{ status: 'APPROVED', journals: 1 }]);
+    expect(before - (await floatBalance())).toBe(700n);
+  });
+
+  it('a 500 after the posting: a retry with the same key gets the real outcome, never a second debit', async () => {
+    const ref = `long-outage-${randomUUID().slice(0, 8)}`;
+    const key = randomUUID();
+    const body = payBody({ amount: '9.00', billReference: 'SLOW-2', partnerReference: ref });
+    const before = await floatBalance();
+    const answer = pay(gw.httpUrl, body, { idempotencyKey: key });
+    await cutWhenPosted(ref);
+    const first = await answer;
+    expect(first.status).toBe(500);
+    expect(first.body).toMatchObject({ type: expect.stringContaining('internal-error') });
+    expect(String(first.body.detail)).toContain('same Idempotency-Key');
+    // Retried while the database is still away: another 500, nothing new.
+    expect((await pay(gw.httpUrl, body, { idempotencyKey: key })).status).toBe(500);
+    proxy.acceptAgain();
+
+    // Until the held outcome lands a retry hears "in flight"; then the outcome itself, replayed.
+    const answers: number[] = [];
+    let last: Awaited<ReturnType<typeof pay>> | undefined;
+    await until(async () => {
+      last = await pay(gw.httpUrl, body, { idempotencyKey: key });
+      answers.push(last.status);
+      return last.status === 201;
+    }, 15_000);
+    expect(answers.every((s) => s === 201 || s === 409 || s === 500)).toBe(true);
+    expect(last?.body).toMatchObject({ status: 'APPROVED' });
+    expect(last?.headers['idempotent-replayed']).toBe('true');
+    expect(await postings(ref)).toEqual([{ status: 'APPROVED', journals: 1 }]);
+    expect(before - (await floatBalance())).toBe(900n);
   });
 });

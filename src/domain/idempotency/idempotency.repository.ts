@@ -69,6 +69,18 @@ export class IdempotencyRepository {
     return { kind: 'replay', result: existing.result, paymentId: existing.payment_id };
   }
 
+  /** The stored answer of a completed key; undefined while it is in flight (or unknown). */
+  async completedResult(db: Executor, id: IdempotencyScope): Promise<unknown> {
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select(['state', 'result'])
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .executeTakeFirst();
+    return row?.state === 'completed' ? (row.result ?? undefined) : undefined;
+  }
+
   expiryFrom(now: Date): Date {
     return new Date(now.getTime() + this.retentionHours * 3_600_000);
   }
