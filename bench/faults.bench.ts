@@ -346,7 +346,12 @@ async function main(): Promise<void> {
   const redis = redisServer(dir, redisPort);
   const billerPort = await ports.take();
   const coreBankingPort = await ports.take();
-  const billerSim = simulatorsProcess('biller-simulator', billerPort, await ports.take());
+  const billerSim = simulatorsProcess(
+    'biller-simulator',
+    billerPort,
+    await ports.take(),
+    join(dir, 'biller-book'),
+  );
   const coreSim = simulatorsProcess('core-banking-simulator', await ports.take(), coreBankingPort);
   coreBankingDirect = `http://127.0.0.1:${coreBankingPort}`;
   const dbProxy = new TcpProxy('127.0.0.1', pgServer.port);

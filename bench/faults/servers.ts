@@ -252,7 +252,12 @@ export function redisServer(dir: string, port: number): Managed {
 }
 
 /** `billgate simulators` on fixed ports, so a restart comes back where the gateway expects it. */
-export function simulatorsProcess(name: string, billerPort: number, coreBankingPort: number): Managed {
+export function simulatorsProcess(
+  name: string,
+  billerPort: number,
+  coreBankingPort: number,
+  stateDir?: string,
+): Managed {
   return new Managed(
     name,
     process.execPath,
@@ -264,7 +269,8 @@ export function simulatorsProcess(name: string, billerPort: number, coreBankingP
       '--core-banking-port',
       String(coreBankingPort),
     ],
-    { NODE_ENV: 'development' },
+    // With a state dir the biller keeps its book of paid bills across a kill, as a real biller would.
+    { NODE_ENV: 'development', ...(stateDir !== undefined ? { BILLER_SIMULATOR_STATE_DIR: stateDir } : {}) },
     /simulators listening/,
   );
 }

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
 import { GatewayNodesRepository } from '../domain/cluster/gateway-nodes.repository';
+import { isTransientDatabaseError } from '../domain/db';
 import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
@@ -96,7 +97,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         log.warn({ err: error.message }, 'database connection lost; the pool replaces it'),
     });
     closers.push(() => database.close());
-    const applied = await migrateToLatest(database.db as never);
+    const applied = await untilDatabaseAnswers(() => migrateToLatest(database.db as never), log);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
     const metrics = new Metrics();
@@ -328,5 +329,28 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * A node started while its database is away (restarting, failing over) waits for it with backoff
+ * instead of exiting, for up to a minute; a supervisor restarting a node in a loop would only add
+ * connection storms to the outage.
+ */
+async function untilDatabaseAnswers<T>(work: () => Promise<T>, log: Logger, withinMs = 60_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      if (!isTransientDatabaseError(cause) || Date.now() > deadline) throw error;
+      const delay = Math.min(4_000, 250 * 2 ** attempt);
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+        'database not reachable at start-up; waiting',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }

@@ -216,7 +216,9 @@ realOnly('a node that loses its PostgreSQL under load', () => {
       last = await pay(gw.httpUrl, body, { idempotencyKey: key });
       answers.push(last.status);
       return last.status === 201;
-    }, 15_000);
+    }, 30_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}; answers: ${answers.join(' ')}`);
+    });
     expect(answers.every((s) => s === 201 || s === 409 || s === 500)).toBe(true);
     expect(last?.body).toMatchObject({ status: 'APPROVED' });
     expect(last?.headers['idempotent-replayed']).toBe('true');
