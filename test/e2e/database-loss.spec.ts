@@ -225,4 +225,23 @@ realOnly('a node that loses its PostgreSQL under load', () => {
     expect(await postings(ref)).toEqual([{ status: 'APPROVED', journals: 1 }]);
     expect(before - (await floatBalance())).toBe(900n);
   });
+
+  it('a node started while its database is unreachable waits for it instead of exiting', async () => {
+    const url = new URL(database.url!);
+    const late = new TcpProxy(url.hostname, Number(url.port));
+    await late.start();
+    late.refuse();
+    const viaLate = new URL(url);
+    viaLate.port = String(late.port);
+    const starting = startTestGateway({}, { database: { url: viaLate.toString() } });
+    await new Promise((r) => setTimeout(r, 1_500));
+    late.acceptAgain();
+    const second = await starting;
+    try {
+      expect((await call(second.httpUrl, 'GET', '/health/ready')).status).toBe(200);
+    } finally {
+      await second.stop();
+      await late.stop();
+    }
+  });
 });
