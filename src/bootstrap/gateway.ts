@@ -1,7 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { sql } from 'kysely';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
+import { GatewayNodesRepository } from '../domain/cluster/gateway-nodes.repository';
+import { isTransientDatabaseError } from '../domain/db';
+import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
@@ -25,6 +31,7 @@ import type { KeyValueCache } from '../infrastructure/cache/cache';
 import { MemoryCache } from '../infrastructure/cache/memory-cache';
 import { RedisCache } from '../infrastructure/cache/redis-cache';
 import { openDatabase, type DatabaseHandle } from '../infrastructure/database/database';
+import { DatabaseHealth } from '../infrastructure/database/database-health';
 import { migrateToLatest } from '../infrastructure/database/migrator';
 import { JsonHttpClient } from '../infrastructure/http/http-client';
 import { createLogger, type Logger } from '../infrastructure/logging/logger';
@@ -42,6 +49,7 @@ import { EarlyReversals } from '../pipeline/early-reversals';
 import { EarlyReversalsRepository } from '../domain/payments/early-reversals.repository';
 import { Iso20022Engine } from '../protocols/iso20022/engine';
 import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
+import { DurableOutcomes } from '../pipeline/durable-outcome';
 import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
@@ -79,18 +87,58 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
   };
 
   try {
+    // Names this process in gateway_nodes and on every in-flight key it claims; a restarted node is a
+    // new node, so what the dead one left is recovered by lease, never mistaken for its own.
+    const nodeId = `node-${randomBytes(6).toString('hex')}`;
     const database: DatabaseHandle = await openDatabase({
+      nodeId,
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
-      onIdleError: (error) =>
-        log.warn({ err: error.message }, 'idle database connection lost; the pool replaces it'),
+      onConnectionError: (error) =>
+        log.warn({ err: error.message }, 'database connection lost; the pool replaces it'),
     });
     closers.push(() => database.close());
-    const applied = await migrateToLatest(database.db as never);
+    const applied = await untilDatabaseAnswers(() => migrateToLatest(database.db as never), log);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
 
     const metrics = new Metrics();
+    const databaseHealth = new DatabaseHealth({
+      probe: () => sql`select 1`.execute(database.db),
+      onChange: (up, error) => {
+        metrics.databaseUp.set(up ? 1 : 0);
+        if (up) log.warn('database reachable again; node ready');
+        else log.error({ err: error?.message }, 'database unreachable; node not ready, reconnecting');
+      },
+    });
+    metrics.databaseUp.set(1);
+    databaseHealth.start();
+    closers.push(() => Promise.resolve(databaseHealth.stop()));
+
+    // Writes after money moved, retried through a database outage; drained before the pool closes.
+    const outcomes = new DurableOutcomes({ log, inRequestMs: config.outcomeWaitMs });
+    closers.push(() => outcomes.close());
+
+    const lease = new NodeLease(database.db, new GatewayNodesRepository(), nodeId, {
+      leaseMs: config.nodeLeaseMs,
+      heartbeatMs: config.nodeHeartbeatMs,
+      host: hostname(),
+      pid: process.pid,
+      onLapsed: (error) => {
+        metrics.nodeLeaseHeld.set(0);
+        log.error(
+          { err: error?.message, nodeId },
+          'node lease lapsed: other nodes may answer its in-flight keys',
+        );
+      },
+      onRegained: () => {
+        metrics.nodeLeaseHeld.set(1);
+        log.warn({ nodeId }, 'node lease held again');
+      },
+    });
+    await lease.start();
+    metrics.nodeLeaseHeld.set(1);
+    closers.push(() => lease.stop());
     const cache: KeyValueCache =
       config.redisUrl !== undefined
         ? new RedisCache({
@@ -198,6 +246,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       earlyReversals,
+      outcomes,
     });
     const reversals = new ReversalService({
       db: database.db,
@@ -224,8 +273,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       refunds,
+      lease,
     );
-    housekeeping.start();
+    housekeeping.start(config.housekeepingIntervalMs);
     closers.push(() => Promise.resolve(housekeeping.stop()));
 
     const clock = options.clock ?? systemClock;
@@ -245,6 +295,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const services: GatewayServices = {
       config,
       database,
+      databaseHealth,
       cache,
       metrics,
       log,
@@ -289,5 +340,28 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * A node started while its database is away (restarting, failing over) waits for it with backoff
+ * instead of exiting, for up to a minute; a supervisor restarting a node in a loop would only add
+ * connection storms to the outage.
+ */
+async function untilDatabaseAnswers<T>(work: () => Promise<T>, log: Logger, withinMs = 60_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      if (!isTransientDatabaseError(cause) || Date.now() > deadline) throw error;
+      const delay = Math.min(4_000, 250 * 2 ** attempt);
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+        'database not reachable at start-up; waiting',
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }

@@ -7,6 +7,7 @@ import type { RouteResolver } from '../domain/routing/route-resolver';
 import type { RoutingAdmin } from '../domain/routing/routing-admin';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
 import type { DatabaseHandle } from '../infrastructure/database/database';
+import type { DatabaseHealth } from '../infrastructure/database/database-health';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
@@ -18,6 +19,8 @@ import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
 export interface GatewayServices {
   readonly config: AppConfig;
   readonly database: DatabaseHandle;
+  /** Whether the database answers, probed in the background; readiness reads it. */
+  readonly databaseHealth: DatabaseHealth;
   readonly cache: KeyValueCache;
   readonly metrics: Metrics;
   readonly log: Logger;

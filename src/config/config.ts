@@ -43,6 +43,12 @@ const envSchema = z.object({
   ROUTE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(72).default(72),
   IN_FLIGHT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120000),
+  /** A node's lease on its in-flight requests, renewed every NODE_HEARTBEAT_MS (issue 10). */
+  NODE_LEASE_MS: z.coerce.number().int().min(1000).max(300000).default(10000),
+  NODE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(2500),
+  HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  /** How long a request whose money has moved waits out a database outage before answering 500. */
+  OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(5000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
   CARD_TOKEN_SECRET: z.string().min(16).default(DEFAULT_SECRETS.cardTokenSecret),
 });
@@ -81,6 +87,11 @@ export interface AppConfig {
   readonly routeNegativeTtlMs: number;
   readonly idempotencyRetentionHours: number;
   readonly inFlightTimeoutMs: number;
+  readonly nodeLeaseMs: number;
+  readonly nodeHeartbeatMs: number;
+  /** Between housekeeping sweeps (dead nodes' in-flight keys, owed refunds, expired keys). */
+  readonly housekeepingIntervalMs: number;
+  readonly outcomeWaitMs: number;
   readonly webhookSigningSecret: string;
   /** Keys the HMAC that turns a card number into a card token; full card numbers are never stored. */
   readonly cardTokenSecret: string;
@@ -127,6 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     if (e.CORE_BANKING_URL === undefined)
       problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
   }
+  if (e.NODE_HEARTBEAT_MS * 2 > e.NODE_LEASE_MS) {
+    problems.push(
+      'NODE_HEARTBEAT_MS: at most half of NODE_LEASE_MS, so one late heartbeat does not lose the lease',
+    );
+  }
   if (!production && demoData && !simulators && e.BILLER_SIMULATOR_URL === undefined) {
     problems.push(
       'DEMO_DATA: demo data needs a biller simulator: SIMULATORS=true, or BILLER_SIMULATOR_URL (billgate simulators)',
@@ -159,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     routeNegativeTtlMs: e.ROUTE_NEGATIVE_TTL_MS,
     idempotencyRetentionHours: e.IDEMPOTENCY_RETENTION_HOURS,
     inFlightTimeoutMs: e.IN_FLIGHT_TIMEOUT_MS,
+    nodeLeaseMs: e.NODE_LEASE_MS,
+    nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
+    housekeepingIntervalMs: e.HOUSEKEEPING_INTERVAL_MS,
+    outcomeWaitMs: e.OUTCOME_WAIT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
   };

@@ -27,6 +27,7 @@ import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-command';
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 import type { EarlyReversals } from './early-reversals';
+import { DurableOutcomes } from './durable-outcome';
 import { reversePostingInTx } from './posting-reversal';
 
 export interface PipelineDeps {
@@ -51,6 +52,8 @@ export interface PipelineDeps {
   readonly now?: () => Date;
   /** Reversals that overtook their original: such an original is declined, never posted. */
   readonly earlyReversals?: EarlyReversals;
+  /** Retries the writes that follow a posting through a database outage (see DurableOutcomes). */
+  readonly outcomes?: DurableOutcomes;
 }
 
 type Begun =
@@ -74,9 +77,11 @@ type Begun =
  */
 export class BillPayPipeline {
   private readonly now: () => Date;
+  private readonly outcomes: DurableOutcomes;
 
   constructor(private readonly d: PipelineDeps) {
     this.now = d.now ?? (() => new Date());
+    this.outcomes = d.outcomes ?? new DurableOutcomes({ log: d.log });
   }
 
   async pay(cmd: BillPayCommand, idem: IdempotencyContext): Promise<PayOutcome> {
@@ -129,25 +134,14 @@ export class BillPayPipeline {
         if (answer.outcome !== 'refused') log.warn({ detail: answer.detail }, 'core banking did not debit');
         return this.finish(key, payment, { state, reasonCode: reason });
       }
-      if (begun.batched) {
-        await this.d.coreBankingPostings.record({
-          paymentId: payment.id,
-          amountMinor: payment.amountMinor,
-          currency: payment.currency,
-          settlementAccount: req.settlementAccount,
-          coreBankingRef: answer.reference,
-        });
-        payment = { ...payment, state: 'POSTED', reasonCode: 'APPROVED', coreBankingRef: answer.reference };
-      } else {
-        payment = await this.d.db.transaction().execute(async (tx) => {
-          await this.d.coreBanking.post(tx, req);
-          return this.d.payments.update(tx, payment.id, {
-            state: 'POSTED',
-            reasonCode: 'APPROVED',
-            coreBankingRef: answer.reference,
-          });
-        });
-      }
+      // Core banking has debited the customer: recording it must survive a database outage.
+      const debited = payment;
+      payment = await this.outcomes.write(
+        payment.id,
+        'core-banking posting',
+        () => this.recordCoreBankingDebit(debited, req, answer.reference, begun.batched),
+        () => this.postedAlready(debited.id),
+      );
     }
 
     const endpoint =
@@ -324,7 +318,66 @@ export class BillPayPipeline {
     return this.d.payments.insert(tx, newPayment(cmd, route, state, reasonCode));
   }
 
-  private async finish(
+  private async recordCoreBankingDebit(
+    payment: Payment,
+    req: PostingRequest,
+    reference: string,
+    batched: boolean,
+  ): Promise<Payment> {
+    if (batched) {
+      await this.d.coreBankingPostings.record({
+        paymentId: payment.id,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        settlementAccount: req.settlementAccount,
+        coreBankingRef: reference,
+      });
+      return { ...payment, state: 'POSTED', reasonCode: 'APPROVED', coreBankingRef: reference };
+    }
+    return this.d.db.transaction().execute(async (tx) => {
+      await this.d.coreBanking.post(tx, req);
+      return this.d.payments.update(tx, payment.id, {
+        state: 'POSTED',
+        reasonCode: 'APPROVED',
+        coreBankingRef: reference,
+      });
+    });
+  }
+
+  /** The payment as recorded, if its posting journal was written (an attempt whose answer was lost). */
+  private async postedAlready(paymentId: string): Promise<Payment | undefined> {
+    const journal = await this.d.db
+      .selectFrom('journal_entries')
+      .select('id')
+      .where('payment_id', '=', paymentId)
+      .where('kind', '=', 'payment')
+      .executeTakeFirst();
+    return journal === undefined ? undefined : this.d.payments.findById(this.d.db, paymentId);
+  }
+
+  /**
+   * The payment's last write: its final state and the key's answer. Money has moved by now, so a
+   * database outage here is waited out (DurableOutcomes) and a retry with the key then gets this
+   * outcome, never a second posting.
+   */
+  private finish(
+    key: IdempotencyScope,
+    payment: Payment,
+    change: PaymentChange,
+    inTx?: (tx: Tx) => Promise<void>,
+  ): Promise<PayOutcome> {
+    return this.outcomes.write(
+      payment.id,
+      'finish',
+      () => this.finishOnce(key, payment, change, inTx),
+      async () => {
+        const stored = await this.d.idempotency.completedResult(this.d.db, key);
+        return stored === undefined ? undefined : { kind: 'processed', result: deserialiseResult(stored) };
+      },
+    );
+  }
+
+  private async finishOnce(
     key: IdempotencyScope,
     payment: Payment,
     change: PaymentChange,

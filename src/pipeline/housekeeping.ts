@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../domain/db';
+import type { NodeLease } from '../domain/cluster/node-lease';
 import type { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
@@ -11,7 +12,8 @@ const HOUSEKEEPING_LOCK = 7_402_001;
 
 /**
  * Periodic work that must run once per cluster: finish requests a dead node left in flight (their
- * partners get a PENDING answer on retry instead of 409 forever) and purge idempotency keys past
+ * partners get a PENDING answer on retry instead of 409 forever; a node is dead once its lease runs
+ * out, see NodeLease, or after the fixed in-flight timeout for keys no lease covers) and purge idempotency keys past
  * their retention. Each run takes a transaction-scoped advisory lock, so nodes never race.
  */
 export class Housekeeping {
@@ -26,6 +28,8 @@ export class Housekeeping {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly refunds?: CoreBankingRefunds,
+    /** This node's lease: with it, keys of nodes whose lease ran out are recovered too. */
+    private readonly lease?: Pick<NodeLease, 'mayRecoverDeadNodes'>,
   ) {}
 
   start(everyMs = 30_000): void {
@@ -65,9 +69,10 @@ export class Housekeeping {
       }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked`.execute(tx);
       if (rows[0]?.locked !== true) return { recovered: 0, purged: 0 };
       const olderThan = new Date(now.getTime() - this.inFlightTimeoutMs);
+      const which = { deadNodes: this.lease?.mayRecoverDeadNodes() ?? false };
       let recovered = 0;
-      for (const stale of await this.idempotency.findStale(tx, olderThan)) {
-        if (!(await this.idempotency.claimStale(tx, stale, olderThan))) continue;
+      for (const stale of await this.idempotency.findStale(tx, olderThan, 100, which)) {
+        if (!(await this.idempotency.claimStale(tx, stale, olderThan, which))) continue;
         if (stale.paymentId === null) continue;
         const payment = await this.payments.findById(tx, stale.paymentId);
         if (payment === undefined) continue;

@@ -6,10 +6,12 @@ import { migrateToLatest } from '../../src/infrastructure/database/migrator';
 import { createTestDatabase } from './gateway';
 
 /** A migrated database of its own for an integration spec: PGlite, or a fresh database on DATABASE_URL. */
-export async function openTestDatabase(): Promise<DatabaseHandle & { dispose(): Promise<void> }> {
+export async function openTestDatabase(
+  options: { nodeId?: string } = {},
+): Promise<DatabaseHandle & { dispose(): Promise<void> }> {
   const created = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'billgate-it-'));
-  const handle = await openDatabase({ url: created.url, dataDir, poolSize: 20 });
+  const handle = await openDatabase({ url: created.url, dataDir, poolSize: 20, nodeId: options.nodeId });
   await migrateToLatest(handle.db as never);
   return {
     ...handle,

@@ -1,3 +1,5 @@
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database } from '../../infrastructure/database/schema';
 import type { Executor } from '../db';
 
 export interface IdempotencyScope {
@@ -65,6 +67,18 @@ export class IdempotencyRepository {
     if (existing.fingerprint !== fingerprint) return { kind: 'conflict', paymentId: existing.payment_id };
     if (existing.state === 'in_flight') return { kind: 'in-flight', paymentId: existing.payment_id };
     return { kind: 'replay', result: existing.result, paymentId: existing.payment_id };
+  }
+
+  /** The stored answer of a completed key; undefined while it is in flight (or unknown). */
+  async completedResult(db: Executor, id: IdempotencyScope): Promise<unknown> {
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select(['state', 'result'])
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .executeTakeFirst();
+    return row?.state === 'completed' ? (row.result ?? undefined) : undefined;
   }
 
   expiryFrom(now: Date): Date {
@@ -153,17 +167,22 @@ export class IdempotencyRepository {
     return updated.numUpdatedRows > 0n;
   }
 
-  /** Requests still in flight long after they should have finished (a node died mid-payment). */
+  /**
+   * Requests a dead node left in flight: those of a node whose lease ran out (with `deadNodes`; see
+   * NodeLease) and, whatever their node, those in flight since before `olderThan` (the backstop for a
+   * key no live lease covers, or a node that lives but never finished it).
+   */
   async findStale(
     db: Executor,
     olderThan: Date,
     limit = 100,
+    options: StaleOptions = {},
   ): Promise<(IdempotencyScope & { paymentId: string | null })[]> {
     const rows = await db
-      .selectFrom('idempotency_keys')
-      .select(['partner_id', 'scope', 'key', 'payment_id'])
-      .where('state', '=', 'in_flight')
-      .where('updated_at', '<', olderThan)
+      .selectFrom('idempotency_keys as k')
+      .select(['k.partner_id', 'k.scope', 'k.key', 'k.payment_id'])
+      .where('k.state', '=', 'in_flight')
+      .where((eb) => staleCondition(eb, olderThan, options))
       .limit(limit)
       .execute();
     return rows.map((r) => ({
@@ -175,15 +194,20 @@ export class IdempotencyRepository {
   }
 
   /** Claims a stale in-flight key for recovery; false if another node got there first. */
-  async claimStale(tx: Executor, id: IdempotencyScope, olderThan: Date): Promise<boolean> {
+  async claimStale(
+    tx: Executor,
+    id: IdempotencyScope,
+    olderThan: Date,
+    options: StaleOptions = {},
+  ): Promise<boolean> {
     const row = await tx
-      .selectFrom('idempotency_keys')
-      .select('key')
-      .where('partner_id', '=', id.partnerId)
-      .where('scope', '=', id.scope)
-      .where('key', '=', id.key)
-      .where('state', '=', 'in_flight')
-      .where('updated_at', '<', olderThan)
+      .selectFrom('idempotency_keys as k')
+      .select('k.key')
+      .where('k.partner_id', '=', id.partnerId)
+      .where('k.scope', '=', id.scope)
+      .where('k.key', '=', id.key)
+      .where('k.state', '=', 'in_flight')
+      .where((eb) => staleCondition(eb, olderThan, options))
       .forUpdate()
       .skipLocked()
       .executeTakeFirst();
@@ -198,4 +222,28 @@ export class IdempotencyRepository {
       .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
+}
+
+export interface StaleOptions {
+  /** Also the keys of nodes whose lease has run out (by the database's clock). */
+  readonly deadNodes?: boolean;
+}
+
+function staleCondition(
+  eb: ExpressionBuilder<Database & { k: Database['idempotency_keys'] }, 'k'>,
+  olderThan: Date,
+  options: StaleOptions,
+) {
+  const old = eb('k.updated_at', '<', olderThan);
+  if (options.deadNodes !== true) return old;
+  return eb.or([
+    old,
+    eb.exists(
+      eb
+        .selectFrom('gateway_nodes as n')
+        .select('n.id')
+        .whereRef('n.id', '=', 'k.node_id')
+        .where('n.lease_until', '<', sql<Date>`now()`),
+    ),
+  ]);
 }

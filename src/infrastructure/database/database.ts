@@ -25,8 +25,13 @@ export interface DatabaseOptions {
   readonly url: string | undefined;
   readonly dataDir: string;
   readonly poolSize: number;
-  /** Told when an idle pooled connection fails (the pool recovers by itself). */
-  readonly onIdleError?: (error: Error) => void;
+  /** Told when a pooled connection fails, idle or checked out (the pool recovers by itself). */
+  readonly onConnectionError?: (error: Error) => void;
+  /**
+   * Sent to PostgreSQL as the session setting `billgate.node_id` on every connection, so rows a
+   * node writes can name it by a column default (see the gateway-nodes migration).
+   */
+  readonly nodeId?: string;
 }
 
 /**
@@ -41,12 +46,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       // A payment that waits this long for a connection has already failed its partner; fail it
       // visibly instead of hanging on a dead server's TCP connect timeout (minutes).
       connectionTimeoutMillis: 10_000,
+      ...(options.nodeId !== undefined ? { options: `-c billgate.node_id=${options.nodeId}` } : {}),
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
     });
-    // An idle pooled connection that the server drops (restart, failover, an administrator) emits
-    // 'error' on the pool; unhandled, that event would crash the process. The pool replaces the
-    // connection on next use, so it is only reported.
-    pool.on('error', (error) => options.onIdleError?.(error));
+    // A connection the server drops (restart, failover, pg_terminate_backend) emits 'error': on the
+    // pool while idle, on the client itself while checked out between two queries (a transaction
+    // waiting on the next statement). Unhandled, either event kills the process (issue 10: both
+    // nodes exited within 40 ms of a PostgreSQL restart). The query that was running fails on its
+    // own; a broken client is not queryable, so the pool discards it on release and connects afresh.
+    pool.on('error', (error) => options.onConnectionError?.(error));
+    pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
@@ -58,6 +67,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const pglite = await PGlite.create(dir, {
     parsers: { [types.INT8]: (value: string) => BigInt(value) },
   });
+  // One session for the whole process: the node's setting is made once (see nodeId above).
+  if (options.nodeId !== undefined) {
+    await pglite.query(`select set_config('billgate.node_id', $1, false)`, [options.nodeId]);
+  }
   const db = new Kysely<Database>({ dialect: new SerialPGliteDialect(pglite as unknown as PGliteInstance) });
   return {
     db,

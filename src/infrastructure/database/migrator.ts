@@ -6,6 +6,7 @@ import * as edgeSecurity from './migrations/20261123020000-edge-security';
 import * as coreBankingRefunds from './migrations/20261124000000-core-banking-refunds';
 import * as opsAudit from './migrations/20261202090000-ops-audit';
 import * as earlyReversals from './migrations/20261202130000-early-reversals';
+import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261124000000-core-banking-refunds': coreBankingRefunds,
   '20261202090000-ops-audit': opsAudit,
   '20261202130000-early-reversals': earlyReversals,
+  '20261202100000-gateway-nodes': gatewayNodes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -139,6 +139,18 @@ export interface IdempotencyKeysTable {
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
   expires_at: Timestamp;
+  /** The node that claimed the key (session setting billgate.node_id); see gateway_nodes. */
+  node_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface GatewayNodesTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: DefaultedTimestamp;
+  heartbeat_at: DefaultedTimestamp;
+  lease_until: Timestamp;
+  stopped_at: Date | null;
 }
 
 export interface OpsAuditTable {
@@ -192,4 +204,5 @@ export interface Database {
   ops_audit: OpsAuditTable;
   ops_audit_head: OpsAuditHeadTable;
   early_reversals: EarlyReversalsTable;
+  gateway_nodes: GatewayNodesTable;
 }

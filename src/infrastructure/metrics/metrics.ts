@@ -149,6 +149,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly databaseUp = new Gauge({
+    name: 'billgate_database_up',
+    help: '1 while this node reaches its database (probed every second), 0 while it is away',
+    registers: [this.registry],
+  });
+
+  readonly nodeLeaseHeld = new Gauge({
+    name: 'billgate_node_lease_held',
+    help: '1 while this node holds its in-flight ownership lease (heartbeat renewed in time)',
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_process_' });
   }

@@ -1,7 +1,6 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { sql } from 'kysely';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
 
 @ApiExcludeController()
@@ -16,20 +15,21 @@ export class HealthController {
 
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
-    const [database, cache] = await Promise.all([
-      sql`select 1`
-        .execute(this.s.database.db)
-        .then(() => true)
-        .catch(() => false),
-      this.s.cache.ping(),
-    ]);
+    // The background probe's state, not a query of our own: a paused database server accepts the
+    // connection and never answers, and a balancer's check must not hang with it.
+    const database = this.s.databaseHealth.isUp();
+    const cache = await this.s.cache.ping();
     // A failing Redis degrades routing to SQL but does not stop payments; the node stays ready.
     const ready = database;
     void reply.status(ready ? 200 : 503);
     return {
       status: ready ? 'ok' : 'unavailable',
       checks: {
-        database: { status: database ? 'up' : 'down', engine: this.s.database.kind },
+        database: {
+          status: database ? 'up' : 'down',
+          engine: this.s.database.kind,
+          since: this.s.databaseHealth.since().toISOString(),
+        },
         cache: { status: cache ? 'up' : 'down', engine: this.s.cache.kind },
       },
     };

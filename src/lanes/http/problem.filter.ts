@@ -29,7 +29,15 @@ export function toProblem(error: unknown): Problem {
       errors: [{ field: '(body)', message: (fastifyError.message ?? 'malformed').replace(/^Body /, '') }],
     };
   }
-  return { type: PROBLEM_BASE + 'internal-error', title: 'Internal error', status: 500 };
+  return {
+    type: PROBLEM_BASE + 'internal-error',
+    title: 'Internal error',
+    status: 500,
+    // The contract of a 500 (README "What an error means for a partner"): the outcome is unknown to
+    // the partner, and the key is what makes asking again safe.
+    detail:
+      'The outcome is not known: retry with the same Idempotency-Key (never a new one); a payment is never posted twice',
+  };
 }
 
 /** The REST contract groups an oversized body with the other bad input: 400, naming the body. */
