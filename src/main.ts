@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig, ConfigError } from './config/config';
 import { startGateway } from './bootstrap/gateway';
+import { describeStartupFailure } from './bootstrap/startup-failure';
 import { demoApiKey } from './demo/demo-data';
 
 async function main(): Promise<void> {
@@ -14,7 +15,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const gateway = await startGateway(config);
+  let gateway;
+  try {
+    gateway = await startGateway(config);
+  } catch (error) {
+    const message = describeStartupFailure(error, config);
+    if (message !== undefined) {
+      process.stderr.write(`billgate: ${message}\n`);
+      process.exit(75);
+    }
+    throw error;
+  }
   const lines = [
     '',
     'billgate is running',

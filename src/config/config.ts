@@ -55,6 +55,24 @@ const envSchema = z.object({
 
 export type Env = z.input<typeof envSchema>;
 
+/** Every environment variable the gateway reads; the README's configuration table is checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/**
+ * The setting that chose a port, so a start-up failure on it can say what to change. Ports of lanes
+ * described in BILLGATE_CONFIG are not known here.
+ */
+export function portSetting(config: AppConfig, port: number): string | undefined {
+  const settings: [string, number][] = [
+    ['HTTP_PORT', config.http.port],
+    ['MTLS_PORT', config.mtlsPort],
+    ['ISO8583_PORT', config.iso8583Port],
+    ['BILLER_SIMULATOR_PORT', config.billerSimulatorPort],
+    ['CORE_BANKING_SIMULATOR_PORT', config.coreBankingSimulatorPort],
+  ];
+  return settings.find(([, p]) => p === port && p !== 0)?.[0];
+}
+
 export interface AppConfig {
   readonly nodeEnv: 'development' | 'test' | 'production';
   readonly dataDir: string;

@@ -12,6 +12,7 @@ export const REASON_CODES = {
   AGENT_NOT_FOUND: 'The agent is unknown or inactive',
   DAILY_LIMIT_EXCEEDED: "The agent's daily cash limit would be exceeded",
   CURRENCY_NOT_SUPPORTED: 'The settlement account does not hold this currency',
+  FLOAT_NOT_FOUND: 'The partner holds no float in this currency',
   BILL_REFERENCE_UNKNOWN: 'The biller does not know this bill reference',
   BILLER_DECLINED: 'The biller declined the payment',
   BILLER_TIMEOUT: 'The biller did not answer in time; the payment is pending',

@@ -253,7 +253,7 @@ describe('signing keys rotate with an overlap', () => {
   it('a token signed before a rotation keeps working; revoking the old key stops it', async () => {
     const a = agent(e.fintech);
     const before = await token(a, e.mtlsUrl);
-    const rotated = await ops('POST', '/ops/token-signing-keys/rotate', {});
+    const rotated = await ops('POST', '/ops/token-signing-keys/rotate', { reason: 'scheduled rotation' });
     expect(rotated.status).toBe(200);
     const { active, retiring } = rotated.body as { active: string; retiring: string };
     expect(active).not.toBe(retiring);
@@ -266,7 +266,9 @@ describe('signing keys rotate with an overlap', () => {
     });
     expect((await payOver(a, e.mtlsUrl, after)).status).toBe(201);
 
-    expect((await ops('POST', `/ops/token-signing-keys/${retiring}/revoke`)).status).toBe(200);
+    expect(
+      (await ops('POST', `/ops/token-signing-keys/${retiring}/revoke`, { reason: 'retired early' })).status,
+    ).toBe(200);
     expect((await payOver(a, e.mtlsUrl, before)).body).toMatchObject({ reason: 'UNKNOWN_KEY' });
     expect((await payOver(a, e.mtlsUrl, after)).status).toBe(201);
   });

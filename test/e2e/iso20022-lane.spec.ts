@@ -345,7 +345,7 @@ describe('hostile XML over HTTP is refused quickly with a clear error, nothing p
     [
       'oversized body (2 MiB)',
       `<Document xmlns="${NS}">${' '.repeat(2 * 1024 * 1024)}</Document>`,
-      400,
+      413,
       /body-too-large$/,
     ],
     [

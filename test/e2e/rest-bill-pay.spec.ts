@@ -183,9 +183,9 @@ describe('bad input changes nothing', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
   });
 
-  it('oversized body → 400 problem', async () => {
+  it('oversized body → 413 problem', async () => {
     const res = await pay(gw.httpUrl, payBody({ billReference: 'x'.repeat(40_000) }));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(413);
     expect(res.body.type).toMatch(/body-too-large/);
   });
 

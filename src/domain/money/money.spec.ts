@@ -26,6 +26,7 @@ describe('parseMajorAmount', () => {
     ['10', 'XXX', 'unknown-currency'],
     ['10', 'bdt', 'unknown-currency'],
     ['1000000000000000.01', 'BDT', 'too-large'],
+    ['99999999999999999999999999.00', 'BDT', 'too-large'],
   ])('refuses %s %s (%s)', (text, ccy, problem) => {
     expect(parseMajorAmount(text, ccy)).toBe(problem);
   });

@@ -12,7 +12,9 @@ export type AmountProblem =
 /** Amounts above this are refused as bad input; it keeps every amount within a signed 64-bit column. */
 export const MAX_MINOR = 10n ** 17n;
 
-const DECIMAL = /^(0|[1-9][0-9]{0,17})(?:\.([0-9]{1,18}))?$/;
+// Digits are not capped here: a long amount is "too large", not "not a decimal". The length cap only
+// keeps BigInt from parsing an arbitrarily long string.
+const DECIMAL = /^(0|[1-9][0-9]{0,63})(?:\.([0-9]{1,18}))?$/;
 
 /**
  * Parses a decimal string in major units ("1250.50") into minor units, refusing anything a float

@@ -32,7 +32,7 @@ export function classifyPayer(partner: Partner, lane: LaneContext, payer: PayerR
     return {
       ok: false,
       reason: 'PAYER_TYPE_NOT_ALLOWED',
-      detail: `partner ${partner.id} may not pay from a ${payer.kind} on lane ${lane.id} (allowed: ${partner.payerTypes.join(', ')})`,
+      detail: `partner ${partner.id} may not pay from ${/^[aeiou]/.test(payer.kind) ? 'an' : 'a'} ${payer.kind} on lane ${lane.id} (allowed: ${partner.payerTypes.join(', ')})`,
     };
   }
   return { ok: true, payerType: chosen };

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { z } from 'zod';
 import type { Db, Executor } from '../db';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
@@ -6,6 +7,7 @@ import { withEdge } from './edge-tables';
 import {
   checkTransition,
   isPartnerState,
+  PARTNER_STATES,
   schedulesSchema,
   timeInStates,
   type PartnerState,
@@ -14,9 +16,11 @@ import {
 
 export class OnboardingError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'EXISTS' | 'INVALID' | 'GATE',
+    readonly code: 'NOT_FOUND' | 'EXISTS' | 'INVALID' | 'UNPROCESSABLE' | 'GATE',
     message: string,
     readonly reasons: readonly string[] = [],
+    /** The schema's own findings, for a caller that words them for its protocol. */
+    readonly invalid?: { readonly issues: readonly z.core.$ZodIssue[]; readonly input: unknown },
   ) {
     super(message);
     this.name = 'OnboardingError';
@@ -69,6 +73,7 @@ function parseSchedules(value: unknown): Schedules {
       'INVALID',
       'invalid schedules',
       parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      { issues: parsed.error.issues, input: value },
     );
   }
   return parsed.data;
@@ -209,8 +214,13 @@ export class OnboardingRepository {
   /** Replaces the schedules given (the others are kept); validated as a whole. */
   async updateSchedules(id: string, patch: unknown, now: Date): Promise<PartnerRecord> {
     const current = await this.getOrThrow(id, now);
-    if (typeof patch !== 'object' || patch === null)
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw new OnboardingError('INVALID', 'schedules must be an object');
+    if (Object.keys(patch).length === 0) {
+      throw new OnboardingError('UNPROCESSABLE', 'no schedule to replace', [
+        '(body): name at least one of msa, technical, operational',
+      ]);
+    }
     const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
     await withEdge(this.db)
       .updateTable('partners')
@@ -245,7 +255,11 @@ export class OnboardingRepository {
   }
 
   async transition(id: string, to: string, actor: string, reason: string, now: Date): Promise<PartnerRecord> {
-    if (!isPartnerState(to)) throw new OnboardingError('INVALID', `unknown state ${to}`);
+    if (!isPartnerState(to)) {
+      throw new OnboardingError('INVALID', `unknown state ${to}: one of ${PARTNER_STATES.join(', ')}`, [
+        `to: must be one of ${PARTNER_STATES.join(', ')}`,
+      ]);
+    }
     await withEdge(this.db)
       .transaction()
       .execute(async (tx) => {

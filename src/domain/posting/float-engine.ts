@@ -24,7 +24,7 @@ export class FloatEngine {
         throw new PostingDeclined('INSUFFICIENT_FUNDS', `float ${float} cannot cover the payment`);
       }
       if (error instanceof LedgerIntegrityError && error.message.includes(float)) {
-        throw new PostingDeclined('CURRENCY_NOT_SUPPORTED', `partner has no ${req.currency} float`);
+        throw new PostingDeclined('FLOAT_NOT_FOUND', `no ${req.currency} float for partner ${req.partnerId}`);
       }
       throw error;
     }

@@ -70,7 +70,7 @@ export class RoutingReferenceData {
     } else if (account.kind !== 'settlement') {
       errors.push({
         field: 'settlementAccount',
-        message: `account '${rule.settlementAccount}' is a ${account.kind} account, not a settlement account`,
+        message: `account '${rule.settlementAccount}' is ${/^[aeiou]/.test(account.kind) ? 'an' : 'a'} ${account.kind} account, not a settlement account`,
       });
     } else if (biller !== undefined && account.currency !== biller.currency) {
       errors.push({

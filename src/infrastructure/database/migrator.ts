@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely/migration';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import * as foundation from './migrations/20261123000000-foundation';
 import * as routingAudit from './migrations/20261123010000-routing-audit';
 import * as edgeSecurity from './migrations/20261123020000-edge-security';

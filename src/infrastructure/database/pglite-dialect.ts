@@ -1,35 +1,68 @@
 import type { PGlite } from '@electric-sql/pglite';
-
-export type PGliteInstance = PGlite;
 import {
+  CompiledQuery,
   type DatabaseConnection,
-  type Driver,
-  PGliteAdapter,
-  PGliteDialect,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
+  type DatabaseIntrospector,
   type Dialect,
   type DialectAdapter,
+  type Driver,
   type Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
   type QueryCompiler,
-  type DatabaseIntrospector,
+  type QueryResult,
   type TransactionSettings,
 } from 'kysely';
 
+export type PGliteInstance = PGlite;
+
+/** PGlite is one session in one process: there is no other migrator for an advisory lock to keep out. */
+class PGliteAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(): Promise<void> {}
+
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+class PGliteConnection implements DatabaseConnection {
+  constructor(private readonly pglite: PGlite) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const { affectedRows, rows } = await this.pglite.query<R>(
+      compiled.sql,
+      compiled.parameters as unknown[],
+      {
+        rowMode: 'object',
+      },
+    );
+    return {
+      numAffectedRows: affectedRows !== undefined && affectedRows !== null ? BigInt(affectedRows) : undefined,
+      rows: rows ?? [],
+    };
+  }
+
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('PGlite does not stream query results');
+  }
+}
+
 /**
- * PGlite is one connection. Kysely's own PGlite driver hands that connection to every caller at
- * once, so two concurrent transactions would interleave their statements. This driver queues
- * callers: a connection is held exclusively from acquire to release, which is what a pool of one
- * would do on a real server.
+ * PGlite is one session. Transactions are plain BEGIN / COMMIT on it, so a connection must be held
+ * exclusively from acquire to release — as a pool of one would on a real server — or two concurrent
+ * transactions would interleave their statements. Callers queue for it in arrival order.
  */
-class SerialisingDriver implements Driver {
+class SerialPGliteDriver implements Driver {
+  private readonly connection: PGliteConnection;
   private tail: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
 
-  constructor(private readonly inner: Driver) {}
+  constructor(private readonly pglite: PGlite) {
+    this.connection = new PGliteConnection(pglite);
+  }
 
-  init(): Promise<void> {
-    return this.inner.init();
+  async init(): Promise<void> {
+    if (this.pglite.closed) throw new Error('the PGlite database is already closed');
+    await this.pglite.waitReady;
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -38,42 +71,59 @@ class SerialisingDriver implements Driver {
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
     this.release = release;
-    return this.inner.acquireConnection();
+    return this.connection;
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.inner.beginTransaction(connection, settings);
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const modes = [
+      settings.isolationLevel !== undefined ? `isolation level ${settings.isolationLevel}` : '',
+      settings.accessMode !== undefined ? settings.accessMode : '',
+    ].filter((mode) => mode !== '');
+    await connection.executeQuery(CompiledQuery.raw(['start transaction', ...modes].join(' ')));
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.commitTransaction(connection);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(connection);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    await this.inner.releaseConnection(connection);
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoteIdentifier(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdentifier(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint ${quoteIdentifier(name)}`));
+  }
+
+  releaseConnection(): Promise<void> {
     const release = this.release;
     this.release = undefined;
     release?.();
+    return Promise.resolve();
   }
 
-  destroy(): Promise<void> {
-    return this.inner.destroy();
+  async destroy(): Promise<void> {
+    if (!this.pglite.closed) await this.pglite.close();
   }
 }
 
-export class SerialPGliteDialect implements Dialect {
-  private readonly inner: PGliteDialect;
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
 
-  constructor(pglite: PGlite) {
-    this.inner = new PGliteDialect({ pglite });
-  }
+/** Kysely over PGlite with our own driver (Kysely 0.28 has none; 0.29's shares the session unqueued). */
+export class SerialPGliteDialect implements Dialect {
+  constructor(private readonly pglite: PGlite) {}
 
   createDriver(): Driver {
-    return new SerialisingDriver(this.inner.createDriver());
+    return new SerialPGliteDriver(this.pglite);
   }
 
   createQueryCompiler(): QueryCompiler {

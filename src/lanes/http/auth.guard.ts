@@ -17,6 +17,9 @@ declare module 'fastify' {
   }
 }
 
+/** Three base64url segments, the first a JSON header: a JWT, never one of our API keys. */
+const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+
 function bearer(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
@@ -33,6 +36,12 @@ async function authenticate(services: GatewayServices, req: FastifyRequest): Pro
   }
   const principal = await services.authenticator.authenticate(key);
   if (principal === undefined) {
+    if (JWT.test(key)) {
+      throw problem(401, 'unauthenticated', 'This lane takes API keys', {
+        detail:
+          'this lane takes API keys (Authorization: Bearer <api key>); certificate-bound tokens are for the mTLS lane',
+      });
+    }
     throw problem(401, 'unauthenticated', 'Unknown, expired or revoked credential');
   }
   return principal;

@@ -18,17 +18,19 @@ import { classifyPayer } from '../../domain/partners/classify';
 import { uuidv7 } from '../../domain/ids';
 import {
   billPayBodySchema,
+  idempotencyKeyProblem,
   isValidIdempotencyKey,
   validateBillPay,
 } from '../../protocols/rest/bill-pay.request';
 import { renderBillPay } from '../../protocols/rest/bill-pay.response';
 import { fingerprint } from '../../protocols/rest/canonical-json';
-import { problem } from '../../protocols/rest/problem';
+import { problem, ProblemError } from '../../protocols/rest/problem';
 import { REST_REASONS } from '../../protocols/rest/rest-reasons';
 import { resultOf } from '../../pipeline/bill-pay-result';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
 import { laneOf } from './lane-context';
+import { unsupportedMediaType } from './problem.filter';
 
 export const REST_BILL_PAY_SCOPE = 'rest:bill-pay';
 
@@ -55,6 +57,8 @@ export class BillPayController {
   @ApiBody({ schema: z.toJSONSchema(billPayBodySchema) as Record<string, unknown> })
   @ApiResponse({ status: 201, description: 'Payment decided: APPROVED, DECLINED or PENDING' })
   @ApiResponse({ status: 400, description: 'Invalid request (problem+json naming each bad field)' })
+  @ApiResponse({ status: 413, description: 'Body over 16 KiB (the problem states the limit)' })
+  @ApiResponse({ status: 415, description: 'Body not application/json' })
   @ApiResponse({ status: 409, description: 'The same idempotency key is still being processed' })
   @ApiResponse({ status: 422, description: 'The idempotency key was used for a different request' })
   async pay(
@@ -63,10 +67,11 @@ export class BillPayController {
     @Body() body: unknown,
   ): Promise<unknown> {
     const partner = partnerOf(req);
+    if (!isJson(req.headers['content-type'])) throw new ProblemError(unsupportedMediaType());
     const key = headerValue(req, 'idempotency-key');
     if (!isValidIdempotencyKey(key)) {
       throw problem(400, 'idempotency-key-required', 'Idempotency-Key header required', {
-        errors: [{ field: 'Idempotency-Key', message: 'header of 1-255 printable characters is required' }],
+        errors: [{ field: 'Idempotency-Key', message: idempotencyKeyProblem(key) ?? 'is invalid' }],
       });
     }
     const named = (body as { billType?: unknown } | null)?.billType;
@@ -110,7 +115,7 @@ export class BillPayController {
       case 'replayed': {
         if (outcome.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
         void reply.header('location', `/bill/pay/${outcome.result.paymentId}`);
-        return renderBillPay(outcome.result, false);
+        return renderBillPay(outcome.result, false, partner.id);
       }
       case 'conflict': {
         const r = REST_REASONS.DUPLICATE_CONFLICT;
@@ -138,7 +143,7 @@ export class BillPayController {
         detail: `no payment ${id} for this partner`,
       });
     }
-    return renderBillPay(resultOf(payment), true);
+    return renderBillPay(resultOf(payment), true, partner.id);
   }
 
   @Get()
@@ -158,8 +163,14 @@ export class BillPayController {
       partner.id,
       partnerReference,
     );
-    return { items: payments.map((p) => renderBillPay(resultOf(p), true)) };
+    return { items: payments.map((p) => renderBillPay(resultOf(p), true, partner.id)) };
   }
+}
+
+/** application/json or a +json type, with any parameters (charset). */
+function isJson(contentType: string | undefined): boolean {
+  const media = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media);
 }
 
 function headerValue(req: FastifyRequest, name: string): string | undefined {

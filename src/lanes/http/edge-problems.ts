@@ -1,6 +1,7 @@
 import { type z } from 'zod';
 import { OnboardingError } from '../../domain/partners/onboarding.repository';
 import { problem, ProblemError } from '../../protocols/rest/problem';
+import { problemFields } from '../../protocols/rest/zod-problems';
 import { CredentialRotationError } from '../security/credentials/credential';
 import { LaneRegistryError } from '../security/edge/lane-registry';
 import { PkiError } from '../security/pki/issue';
@@ -16,9 +17,14 @@ export async function edgeMapped<T>(fn: () => Promise<T>): Promise<T> {
       if (e.code === 'NOT_FOUND') throw problem(404, 'not-found', e.message);
       if (e.code === 'EXISTS') throw problem(409, 'partner-exists', e.message);
       if (e.code === 'GATE') throw problem(409, 'onboarding-gate', e.message, { reasons: e.reasons });
-      throw problem(400, 'invalid-request', e.message, {
-        errors: e.reasons.map((r) => ({ field: r.split(':')[0] ?? '(body)', message: r })),
-      });
+      const errors =
+        e.invalid !== undefined
+          ? problemFields(e.invalid.issues, e.invalid.input)
+          : e.reasons.map((r) => {
+              const field = r.includes(':') ? (r.split(':')[0] ?? '(body)') : '(body)';
+              return { field, message: r.includes(':') ? r.slice(field.length + 1).trim() : r };
+            });
+      throw problem(e.code === 'UNPROCESSABLE' ? 422 : 400, 'invalid-request', e.message, { errors });
     }
     if (e instanceof CredentialRotationError) throw problem(409, 'credential-rotation', e.message);
     if (e instanceof PkiError) throw problem(400, 'invalid-certificate-request', e.message, { code: e.code });
@@ -32,7 +38,7 @@ export function parseEdgeBody<S extends z.ZodType>(schema: S, body: unknown, wha
   const r = schema.safeParse(body ?? {});
   if (!r.success) {
     throw problem(400, 'invalid-request', `Invalid ${what}`, {
-      errors: r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+      errors: problemFields(r.error.issues, body),
     });
   }
   return r.data;

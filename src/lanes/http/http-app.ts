@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { LoggerService } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayServices } from '../../bootstrap/services';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
@@ -9,7 +10,6 @@ import type { LaneDefinition } from '../lane-config';
 import { installEdgeGuard } from './edge-guard';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { problem } from '../../protocols/rest/problem';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
 const JSON_BODY_LIMIT = 16 * 1024;
@@ -58,6 +58,29 @@ class PinoNestLogger implements LoggerService {
   }
 }
 
+/**
+ * Every ops write leaves one log line — who, what, on which subject, why, and how it ended — besides
+ * any audit chain the change writes: the log is what an on-call engineer greps. Bodies are not
+ * logged (they may carry certificates or keys), only their reason.
+ */
+function logOpsWrite(services: GatewayServices, req: FastifyRequest, reply: FastifyReply): void {
+  const body = req.body as { reason?: unknown } | null | undefined;
+  const reason =
+    typeof body === 'object' && body !== null && typeof body.reason === 'string' ? body.reason : null;
+  services.log.info(
+    {
+      opsWrite: true,
+      actor: req.principal?.type === 'ops' ? req.principal.user : null,
+      method: req.method,
+      route: req.routeOptions.url ?? req.url,
+      params: req.params,
+      reason,
+      status: reply.statusCode,
+    },
+    'ops write',
+  );
+}
+
 /** TLS of a lane's listener: server TLS, or mutual with the partners' CA (requestCert + reject). */
 export interface LaneTls {
   readonly key: string;
@@ -85,28 +108,26 @@ export async function createHttpApp(
   });
   const fastify = adapter.getInstance();
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
+  // Limits live on the routes, not the parsers, so a refusal can state the limit that applied.
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
-    if (route.url.startsWith('/iso20022/')) route.preParsing = [...hooksOf(route.preParsing), xmlOnly];
+    else if (route.url.startsWith('/iso20022/')) {
+      route.bodyLimit = services.iso20022.maxBytes;
+      route.preParsing = [...hooksOf(route.preParsing), xmlOnly];
+    }
   });
   // Routing rules CSV import (POST /ops/routing/rules.csv): the body arrives as a string.
-  fastify.addContentTypeParser(
-    'text/csv',
-    { parseAs: 'string', bodyLimit: DEFAULT_BODY_LIMIT },
-    (_req, body, done) => {
-      done(null, body);
-    },
-  );
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, body);
+  });
   // ISO 20022 messages (POST /iso20022/...): the body arrives as raw bytes, capped at the engine's
   // limit; the engine screens and parses it (no parser of Fastify's ever sees the XML).
-  fastify.addContentTypeParser(
-    ['application/xml', 'text/xml'],
-    { parseAs: 'buffer', bodyLimit: services.iso20022.maxBytes },
-    (_req, body, done) => {
-      done(null, body);
-    },
-  );
+  fastify.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body);
+  });
   fastify.addHook('onResponse', (req, reply, done) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.url.startsWith('/ops/'))
+      logOpsWrite(services, req, reply);
     services.metrics.httpRequests.inc({
       method: req.method,
       route: req.routeOptions.url ?? 'unmatched',

@@ -4,6 +4,7 @@ import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
+import { OpsFloatsController } from './ops-floats.controller';
 import { OpsLedgerController } from './ops-ledger.controller';
 import { OpsAuditController } from './ops-audit.controller';
 import { OpsRoutingController } from './ops-routing.controller';
@@ -19,6 +20,7 @@ export class HttpLaneModule {
       controllers: [
         BillPayController,
         OpsLedgerController,
+        OpsFloatsController,
         HealthController,
         OpsRoutingController,
         OpsAuditController,

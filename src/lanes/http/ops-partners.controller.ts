@@ -40,7 +40,9 @@ const certificateSchema = rotationSchema
   .extend({ certPem: z.string().min(1).optional(), csrPem: z.string().min(1).optional() })
   .refine((b) => (b.certPem === undefined) !== (b.csrPem === undefined), 'exactly one of certPem and csrPem');
 const revokeSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
-const keyRotationSchema = z.strictObject({ overlapHours: z.number().min(0).max(2160).optional() });
+const reason = z.string().trim().min(1).max(500);
+const keyRotationSchema = z.strictObject({ overlapHours: z.number().min(0).max(2160).optional(), reason });
+const keyRevocationSchema = z.strictObject({ reason });
 
 /** Ops API for partner onboarding, lane allowlists, credentials and token signing keys. */
 @ApiTags('ops: partners')
@@ -230,7 +232,9 @@ export class OpsPartnersController {
 
   @Post('token-signing-keys/:kid/revoke')
   @HttpCode(200)
-  async revokeSigningKey(@Param('kid') kid: string): Promise<unknown> {
+  @ApiOperation({ summary: 'Revoke a token signing key at once; tokens it signed stop verifying' })
+  async revokeSigningKey(@Param('kid') kid: string, @Body() body: unknown): Promise<unknown> {
+    parseEdgeBody(keyRevocationSchema, body, 'key revocation');
     const r = await edgeMapped(() => this.s.edge.tokens.revoke(kid));
     return { ...r, keys: this.s.edge.tokens.keys() };
   }

@@ -1,3 +1,4 @@
+import { problemFields } from '../../protocols/rest/zod-problems';
 import {
   Body,
   Controller,
@@ -96,7 +97,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string):
         message: 'is not a field here (the rule tuple cannot be changed)',
       }));
     }
-    return [{ field: issue.path.length > 0 ? issue.path.join('.') : '(body)', message: issue.message }];
+    return problemFields([issue], body);
   });
   return throwProblem(problem(400, 'invalid-request', `Invalid ${what}`, { errors }));
 }

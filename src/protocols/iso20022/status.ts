@@ -41,6 +41,7 @@ export const ISO_STATUS_BY_REASON: Readonly<Record<ReasonCode, IsoStatus>> = {
   AGENT_NOT_FOUND: { status: 'RJCT', reason: narr('AGENT_NOT_FOUND') },
   DAILY_LIMIT_EXCEEDED: { status: 'RJCT', reason: narr('DAILY_LIMIT_EXCEEDED') },
   CURRENCY_NOT_SUPPORTED: { status: 'RJCT', reason: coded('AM03', 'CURRENCY_NOT_SUPPORTED') },
+  FLOAT_NOT_FOUND: { status: 'RJCT', reason: narr('FLOAT_NOT_FOUND') },
   BILL_REFERENCE_UNKNOWN: { status: 'RJCT', reason: narr('BILL_REFERENCE_UNKNOWN') },
   BILLER_DECLINED: { status: 'RJCT', reason: narr('BILLER_DECLINED') },
   BILLER_TIMEOUT: { status: 'ACSP', reason: narr('BILLER_TIMEOUT') },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseMajorAmount, type AmountProblem } from '../../domain/money/money';
+import { formatMajorAmount, MAX_MINOR, parseMajorAmount, type AmountProblem } from '../../domain/money/money';
 import type { PayerRef } from '../../domain/partners/classify';
 import type { ProblemField } from './problem';
+import { problemFields } from './zod-problems';
 
 const printable = /^[\x20-\x7E]+$/;
 const identifier = (max: number) =>
@@ -45,7 +46,7 @@ const AMOUNT_MESSAGES: Record<AmountProblem, string> = {
   'not-positive': 'must be greater than zero',
   'too-many-minor-digits': 'has more decimal places than the currency allows',
   'unknown-currency': 'currency is not a supported ISO 4217 code',
-  'too-large': 'exceeds the maximum amount',
+  'too-large': 'too large',
 };
 
 /**
@@ -57,19 +58,15 @@ export function validateBillPay(
   isKnownBillType: (code: string) => boolean,
 ): { ok: true; value: ValidBillPay } | { ok: false; errors: ProblemField[] } {
   const parsed = billPayBodySchema.safeParse(body);
-  const errors: ProblemField[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const at = issue.path.map(String).join('.');
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          errors.push({ field: at === '' ? key : `${at}.${key}`, message: 'unknown field' });
-      } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-        errors.push({ field: at, message: 'is required' });
-      } else {
-        errors.push({ field: at === '' ? '(body)' : at, message: issue.message });
-      }
-    }
+  const errors: ProblemField[] = parsed.success ? [] : problemFields(parsed.error.issues, body);
+  const amountField = errors.findIndex((e) => e.field === 'amount');
+  const rawAmount = (body as { amount?: unknown } | null)?.amount;
+  if (amountField >= 0 && rawAmount !== undefined && typeof rawAmount !== 'string') {
+    // A JSON number would already have been rounded by the parser: the amount travels as a string.
+    errors[amountField] = {
+      field: 'amount',
+      message: 'must be a string such as "1250.50", not a JSON number',
+    };
   }
   // The checks the schema cannot make still run on whatever fields are well-formed, so one answer
   // names every bad field rather than the first layer of them.
@@ -85,7 +82,12 @@ export function validateBillPay(
       errors.push(
         amount === 'unknown-currency'
           ? { field: 'currency', message: `unknown currency ${raw.currency}` }
-          : { field: 'amount', message: AMOUNT_MESSAGES[amount] },
+          : amount === 'too-large'
+            ? {
+                field: 'amount',
+                message: `too large: at most ${formatMajorAmount(MAX_MINOR, raw.currency)} ${raw.currency}`,
+              }
+            : { field: 'amount', message: AMOUNT_MESSAGES[amount] },
       );
     }
   }
@@ -127,6 +129,19 @@ export function validateBillPay(
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 
+export const IDEMPOTENCY_KEY_MAX = 255;
+
 export function isValidIdempotencyKey(key: string | undefined): key is string {
   return key !== undefined && IDEMPOTENCY_KEY.test(key);
+}
+
+/** What is wrong with an Idempotency-Key header, said so the caller can fix it. */
+export function idempotencyKeyProblem(key: string | undefined): string | undefined {
+  if (key === undefined || key === '')
+    return `is required: 1-${IDEMPOTENCY_KEY_MAX} printable ASCII characters`;
+  if (key.length > IDEMPOTENCY_KEY_MAX)
+    return `is ${key.length} characters long: at most ${IDEMPOTENCY_KEY_MAX}`;
+  if (!IDEMPOTENCY_KEY.test(key))
+    return 'printable ASCII characters only (no control or non-ASCII characters)';
+  return undefined;
 }

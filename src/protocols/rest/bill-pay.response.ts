@@ -23,12 +23,16 @@ export interface BillPayResponse {
   } | null;
 }
 
-export function renderBillPay(r: BillPayResult, withRoute: boolean): BillPayResponse {
+export function renderBillPay(r: BillPayResult, withRoute: boolean, partnerId?: string): BillPayResponse {
   return {
     id: r.paymentId,
     status: r.status,
     reasonCode: r.reasonCode,
-    reasonMessage: REST_REASONS[r.reasonCode].message,
+    // Names what ops must create, so the partner can pass it on verbatim.
+    reasonMessage:
+      r.reasonCode === 'FLOAT_NOT_FOUND' && partnerId !== undefined
+        ? `no ${r.currency} float for partner ${partnerId}`
+        : REST_REASONS[r.reasonCode].message,
     billerReceipt: r.billerReceipt,
     billType: r.billType,
     billReference: r.billReference,

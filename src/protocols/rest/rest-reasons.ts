@@ -37,6 +37,11 @@ export const REST_REASONS: Record<ReasonCode, RestReason> = {
     problemSlug: 'currency-not-supported',
     message: 'Currency not supported on this route',
   },
+  FLOAT_NOT_FOUND: {
+    httpStatus: 201,
+    problemSlug: 'float-not-found',
+    message: 'The partner holds no float in this currency',
+  },
   BILL_REFERENCE_UNKNOWN: {
     httpStatus: 201,
     problemSlug: 'bill-reference-unknown',
