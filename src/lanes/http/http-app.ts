@@ -8,6 +8,7 @@ import { HttpLaneModule } from './http-lane.module';
 import type { LaneDefinition } from '../lane-config';
 import { installEdgeGuard } from './edge-guard';
 import { ProblemFilter } from './problem.filter';
+import { keepRawBody } from './raw-body';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
 const JSON_BODY_LIMIT = 16 * 1024;
@@ -59,6 +60,7 @@ export async function createHttpApp(
   });
   const fastify = adapter.getInstance();
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
+  keepRawBody(fastify, '/billers/');
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
   });
