@@ -34,7 +34,6 @@ export class WebhookDeliveryWorker {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastStatsAt = 0;
-  private readonly secretCache = new Map<string, { at: number; secrets: readonly string[] }>();
 
   constructor(private readonly o: DeliveryWorkerOptions) {}
 
@@ -78,7 +77,17 @@ export class WebhookDeliveryWorker {
       this.o.metrics.webhookOldestPendingAge.set(stats.oldestPendingAgeSeconds);
     }
     const claimed = await this.o.deliveries.claimDue(this.o.db, now, this.o.batchSize, this.leaseMs);
-    await Promise.all(claimed.map((d) => this.deliver(d)));
+    // One look-up of each partner's secrets per batch: fresh after a rotation, cheap under load.
+    const secrets = new Map<string, Promise<readonly string[]>>();
+    const secretsOf = (partnerId: string): Promise<readonly string[]> => {
+      let s = secrets.get(partnerId);
+      if (s === undefined) {
+        s = this.o.secretsOf(partnerId);
+        secrets.set(partnerId, s);
+      }
+      return s;
+    };
+    await Promise.all(claimed.map(async (d) => this.deliver(d, await secretsOf(d.partnerId))));
     return claimed.length === this.o.batchSize;
   }
 
@@ -87,17 +96,8 @@ export class WebhookDeliveryWorker {
     for (let i = 0; i < maxRounds && (await this.tick()); i += 1);
   }
 
-  private async secrets(partnerId: string): Promise<readonly string[]> {
-    const hit = this.secretCache.get(partnerId);
-    if (hit !== undefined && Date.now() - hit.at < 1_000) return hit.secrets;
-    const secrets = await this.o.secretsOf(partnerId);
-    this.secretCache.set(partnerId, { at: Date.now(), secrets });
-    return secrets;
-  }
-
-  private async deliver(d: ClaimedDelivery): Promise<void> {
+  private async deliver(d: ClaimedDelivery, secrets: readonly string[]): Promise<void> {
     const started = Date.now();
-    const secrets = await this.secrets(d.partnerId);
     let record: Omit<AttemptRecord, 'at' | 'durationMs' | 'nextAttemptAt'>;
     let retryAfterMs: number | undefined;
     if (secrets.length === 0) {
