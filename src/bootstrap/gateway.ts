@@ -43,6 +43,7 @@ import { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
+import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 
@@ -109,6 +110,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         stateDir: join(config.dataDir, 'biller-simulator'),
         ...options.billerSimulator,
       });
+      addReversalControl(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();

@@ -66,7 +66,13 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
     const paymentId = await approved('250.75');
     expect(await floatBalance('demo-mfs')).toBe(before - 25075n);
     const reversalId = `rev-${randomUUID()}`;
-    const body = { reversalId, paymentId, amount: '250.75', currency: 'BDT', reason: 'customer paid twice' };
+    const body = {
+      reversalId,
+      paymentId,
+      amountMinor: '25075',
+      currency: 'BDT',
+      reason: 'customer paid twice',
+    };
 
     const res = await billerReversal(gw.httpUrl, BILLER, body);
     expect(res.status).toBe(200);
@@ -134,7 +140,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
     const body = {
       reversalId: `rev-${randomUUID()}`,
       paymentId,
-      amount: '40.00',
+      amountMinor: '4000',
       currency: 'BDT',
       reason: 'x',
     };
@@ -145,7 +151,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
     const stale = await billerReversal(gw.httpUrl, BILLER, body, { at: new Date(Date.now() - 10 * 60_000) });
     expect(stale.status).toBe(401);
     const tampered = await billerReversal(gw.httpUrl, BILLER, body, {
-      tamper: (raw) => raw.replace('40.00', '4.00'),
+      tamper: (raw) => raw.replace('4000', '400'),
     });
     expect(tampered.status).toBe(401);
     // Another biller's valid signature does not reverse this biller's payment.
@@ -168,14 +174,14 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
       ...base,
       reversalId: `rev-${randomUUID()}`,
       paymentId: randomUUID(),
-      amount: '60.00',
+      amountMinor: '6000',
     });
     expect(unknown.status).toBe(404);
     const ofDeclined = await billerReversal(gw.httpUrl, BILLER, {
       ...base,
       reversalId: `rev-${randomUUID()}`,
       paymentId: String(declined.body.id),
-      amount: String(declined.body.amount),
+      amountMinor: String(declined.body.amount).replace('.', ''),
     });
     expect(ofDeclined.status).toBe(409);
     expect(ofDeclined.body.code).toBe('NOT_REVERSIBLE');
@@ -183,7 +189,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
       ...base,
       reversalId: `rev-${randomUUID()}`,
       paymentId,
-      amount: '10.00',
+      amountMinor: '1000',
     });
     expect(partial.status).toBe(422);
     expect(partial.body.code).toBe('PARTIAL_NOT_ALLOWED');
@@ -194,7 +200,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
       ...base,
       reversalId: `rev-${randomUUID()}`,
       receipt: byReceipt.body.billerReceipt,
-      amount: '60.00',
+      amountMinor: '6000',
     });
     expect(ok.status).toBe(200);
     expect(ok.body.paymentId).toBe(paymentId);
@@ -207,7 +213,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
     const res = await billerReversal(gw.httpUrl, BILLER, {
       reversalId: `rev-${randomUUID()}`,
       paymentId,
-      amount: '75.00',
+      amountMinor: '7500',
       currency: 'BDT',
       reason: 'meter error',
     });
@@ -218,6 +224,29 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
       .where('payment_id' as never, '=', paymentId as never)
       .executeTakeFirst();
     expect(refund).toMatchObject({ state: 'refunded' });
+    await expectBooksBalance();
+  });
+
+  it('plays a biller that changes its mind: the simulator signs and pushes the reversal', async () => {
+    const before = await floatBalance('demo-mfs');
+    const paymentId = await approved('33.30');
+    const sim = gw.simulators.biller;
+    if (sim === undefined) throw new Error('the in-process biller simulator is expected');
+    const control = (): Promise<{ status: number; body: Record<string, unknown> }> =>
+      call(sim.url, 'POST', '/billers/electricity/control/reversals', {
+        body: { paymentId, gatewayUrl: gw.httpUrl, reason: 'duplicate payment at the biller' },
+      });
+    const res = await control();
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ gatewayStatus: 200, gateway: { paymentId, status: 'REVERSED' } });
+    expect(sim.book.find(paymentId)?.reversed).toBe(true);
+    expect(await paymentState(paymentId)).toBe('REVERSED');
+    expect(await floatBalance('demo-mfs')).toBe(before);
+    // The same control call again is the same reversal: replayed, nothing posted twice.
+    const again = await control();
+    expect(again.body).toMatchObject({ gatewayStatus: 200, gateway: { replayed: true } });
+    expect(await floatBalance('demo-mfs')).toBe(before);
+    await eventually(() => receiver.accepted().find((d) => d.body.includes(paymentId)));
     await expectBooksBalance();
   });
 
@@ -237,7 +266,7 @@ describe('biller-initiated reversal → signed payment.reversed webhook', () => 
     const res = await billerReversal(gw.httpUrl, BILLER, {
       reversalId: `rev-${randomUUID()}`,
       paymentId,
-      amount: '12.00',
+      amountMinor: '1200',
       currency: 'BDT',
       reason: 'rotation',
     });

@@ -95,7 +95,7 @@ it('delivers an event committed just before the gateway was killed with SIGKILL,
   const reversed = await billerReversal(gw.url, 'sim-electricity', {
     reversalId: `rev-${randomUUID()}`,
     paymentId,
-    amount: '99.99',
+    amountMinor: '9999',
     currency: 'BDT',
     reason: 'crash test',
   });

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
-import { parseMajorAmount } from '../../domain/money/money';
+import { currencyByCode } from '../../domain/money/currency';
 import type { BillerReversalRefusal } from '../../pipeline/biller-reversal.service';
 import { problem } from '../../protocols/rest/problem';
 import { parseEdgeBody } from './edge-problems';
@@ -13,7 +13,7 @@ const reversalSchema = z
     reversalId: z.string().trim().min(1).max(64),
     paymentId: z.string().min(1).max(64).optional(),
     receipt: z.string().min(1).max(64).optional(),
-    amount: z.string().min(1).max(32),
+    amountMinor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'a positive integer of minor units, as a string'),
     currency: z.string().regex(/^[A-Z]{3}$/),
     reason: z.string().trim().min(1).max(500),
   })
@@ -59,10 +59,9 @@ export class BillerReversalsController {
       });
     }
     const b = parseEdgeBody(reversalSchema, body, 'reversal');
-    const amount = parseMajorAmount(b.amount, b.currency);
-    if (typeof amount === 'string') {
+    if (currencyByCode(b.currency) === undefined) {
       throw problem(400, 'invalid-request', 'Invalid reversal', {
-        errors: [{ field: 'amount', message: amount }],
+        errors: [{ field: 'currency', message: 'not an ISO 4217 currency we know' }],
       });
     }
     const outcome = await this.s.billerReversals.reverse({
@@ -70,7 +69,7 @@ export class BillerReversalsController {
       reversalId: b.reversalId,
       ...(b.paymentId !== undefined ? { paymentId: b.paymentId } : {}),
       ...(b.receipt !== undefined ? { receipt: b.receipt } : {}),
-      amountMinor: amount.minor,
+      amountMinor: BigInt(b.amountMinor),
       currency: b.currency,
       reason: b.reason,
     });
