@@ -195,6 +195,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const outbox = createOutbox();
     const reversals = new ReversalService({
       db: database.db,
+      events: outbox.outbox,
       refunds,
       idempotency,
       payments,

@@ -20,6 +20,8 @@ export interface WebhookReceiverOptions {
   /** Answer the first N deliveries with failStatus (default 500), to exercise the sender's retries. */
   readonly failFirst?: number;
   readonly failStatus?: number;
+  /** Sent as Retry-After with the failing answers. */
+  readonly retryAfter?: string;
   readonly onDelivery?: (d: ReceivedWebhook) => void;
 }
 
@@ -74,7 +76,8 @@ export class WebhookReceiver {
         };
         this.received.push(d);
         this.o.onDelivery?.(d);
-        res.writeHead(status).end();
+        const failing = status !== 204 && status !== 401 && this.o.retryAfter !== undefined;
+        res.writeHead(status, failing ? { 'retry-after': this.o.retryAfter } : {}).end();
       });
     });
     this.server.on('connection', (s: Socket) => {

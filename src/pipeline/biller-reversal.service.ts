@@ -9,6 +9,7 @@ import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds'
 import { verifySigned } from '../domain/webhooks/signing';
 import type { Logger } from '../infrastructure/logging/logger';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
+import { paymentReversedEvent } from './reversal-events';
 
 /** A biller undoing a payment it accepted: by our payment id or by its own receipt. */
 export interface BillerReversalRequest {
@@ -181,24 +182,7 @@ export class BillerReversalService {
         created_at: now,
       })
       .execute();
-    await this.d.events.record(tx, [
-      {
-        type: 'payment.reversed',
-        paymentId: original.id,
-        partnerId: original.partnerId,
-        occurredAt: now,
-        data: {
-          partnerReference: original.partnerReference,
-          billType: original.billType,
-          billReference: original.billReference,
-          amountMinor: original.amountMinor.toString(),
-          currency: original.currency,
-          initiatedBy: 'biller',
-          reason: req.reason,
-          billerReceipt: original.billerReceipt,
-        },
-      },
-    ]);
+    await this.d.events.record(tx, [paymentReversedEvent(original, 'biller', req.reason, now)]);
     this.d.log.info(
       { paymentId: original.id, biller: req.billerId, reversal: req.reversalId },
       'biller reversal posted',

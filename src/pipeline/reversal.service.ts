@@ -9,6 +9,8 @@ import { refundOrderOf } from '../domain/posting/core-banking-engine';
 import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
+import type { PaymentEventSink } from '../domain/payments/payment-events';
+import { paymentReversedEvent } from './reversal-events';
 
 export interface ReversalRequest {
   readonly partnerId: string;
@@ -56,6 +58,8 @@ export interface ReversalDeps extends Engines {
   readonly log: Logger;
   /** How long to wait for an original that is still being processed. */
   readonly originalWaitMs?: number;
+  /** Where the partner's `payment.reversed` event is recorded (the webhook outbox). */
+  readonly events?: PaymentEventSink;
 }
 
 /**
@@ -182,6 +186,7 @@ export class ReversalService {
           await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
         }
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
+        await this.d.events?.record(tx, [paymentReversedEvent(original, 'partner', req.reason, new Date())]);
       },
     };
   }
