@@ -115,38 +115,26 @@ export class WebhookDeliveriesRepository {
           : a.nextAttemptAt === undefined
             ? 'failed'
             : 'pending';
-    const updated = await db
-      .updateTable('webhook_deliveries')
-      .set({
-        state,
-        attempts: attempt,
-        last_status: a.statusCode,
-        last_error: a.error,
-        leased_until: null,
-        lease_token: null,
-        ...(a.nextAttemptAt !== undefined ? { next_attempt_at: a.nextAttemptAt } : {}),
-        ...(state === 'delivered' ? { delivered_at: a.at } : {}),
-        updated_at: a.at,
-      })
-      .where('id', '=', d.id)
-      .where('lease_token', '=', d.leaseToken)
-      .where('state', '=', 'pending')
-      .returning('id')
-      .executeTakeFirst();
-    if (updated === undefined) return false;
-    await db
-      .insertInto('webhook_delivery_attempts')
-      .values({
-        delivery_id: d.id,
-        attempt,
-        at: a.at,
-        outcome: a.outcome,
-        status_code: a.statusCode,
-        duration_ms: a.durationMs,
-        error: a.error,
-      })
-      .execute();
-    return true;
+    // One statement (atomic on its own): the state change and its log line, or neither.
+    const { rows } = await sql<{ id: string }>`
+      with updated as (
+        update webhook_deliveries set
+          state = ${state},
+          attempts = ${attempt},
+          last_status = ${a.statusCode},
+          last_error = ${a.error},
+          leased_until = null,
+          lease_token = null,
+          next_attempt_at = coalesce(${a.nextAttemptAt ?? null}::timestamptz, next_attempt_at),
+          delivered_at = ${state === 'delivered' ? a.at : null},
+          updated_at = ${a.at}
+        where id = ${d.id} and lease_token = ${d.leaseToken} and state = 'pending'
+        returning id
+      )
+      insert into webhook_delivery_attempts (delivery_id, attempt, at, outcome, status_code, duration_ms, error)
+      select id, ${attempt}, ${a.at}, ${a.outcome}, ${a.statusCode}, ${a.durationMs}, ${a.error} from updated
+      returning delivery_id as id`.execute(db);
+    return rows.length === 1;
   }
 
   /**

@@ -137,19 +137,21 @@ export class WebhookDeliveryWorker {
       durationMs: end.getTime() - started,
       ...(nextAttemptAt !== undefined ? { nextAttemptAt } : {}),
     };
-    const kept = await this.o.db.transaction().execute(async (tx) => {
-      const ok = await this.o.deliveries.recordAttempt(tx, d, full);
-      if (ok && record.outcome === 'gone') {
-        await this.o.subscriptions.end(
-          tx,
-          d.subscriptionId,
-          'disabled',
-          'the receiver answered 410 Gone',
-          end,
-        );
-      }
-      return ok;
-    });
+    const kept =
+      record.outcome === 'gone'
+        ? await this.o.db.transaction().execute(async (tx) => {
+            const ok = await this.o.deliveries.recordAttempt(tx, d, full);
+            if (ok)
+              await this.o.subscriptions.end(
+                tx,
+                d.subscriptionId,
+                'disabled',
+                'the receiver answered 410 Gone',
+                end,
+              );
+            return ok;
+          })
+        : await this.o.deliveries.recordAttempt(this.o.db, d, full);
     if (!kept) return;
     this.o.metrics.webhookDeliveries.inc({ outcome: record.outcome });
     if (record.outcome !== 'delivered') {
