@@ -53,7 +53,9 @@ import { DurableOutcomes } from '../pipeline/durable-outcome';
 import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
+import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
+import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -158,6 +160,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         stateDir: join(config.dataDir, 'biller-simulator'),
         ...options.billerSimulator,
       });
+      addReversalControl(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();
@@ -248,8 +251,10 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       earlyReversals,
       outcomes,
     });
+    const outbox = createOutbox();
     const reversals = new ReversalService({
       db: database.db,
+      events: outbox.outbox,
       refunds,
       idempotency,
       payments,
@@ -291,6 +296,26 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       forgetApiKeys: () => authenticator.forget(),
     });
     closers.push(() => Promise.resolve(edgeSetup.close()));
+    const webhooks = createWebhooks(
+      {
+        db: database.db,
+        config,
+        metrics,
+        log,
+        secretsOf: (partnerId) => edgeSetup.edge.credentials.webhookSigningSecrets(partnerId),
+      },
+      outbox,
+    );
+    closers.push(() => webhooks.close());
+    const billerReversals = await createBillerReversals({
+      db: database.db,
+      config,
+      payments,
+      refunds,
+      outbox: outbox.outbox,
+      log,
+      ...engines,
+    });
 
     const services: GatewayServices = {
       config,
@@ -309,6 +334,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       reversals,
       iso20022,
       edge: edgeSetup.edge,
+      webhooks,
+      billerReversals,
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);
@@ -335,6 +362,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const httpLanes = Object.fromEntries(listeners.map((l) => [l.laneId, l.url]));
     const httpUrl = listeners[0]?.url ?? `http://${config.http.host}:${config.http.port}`;
 
+    webhooks.worker.start();
     const iso8583Ports = Object.fromEntries([...iso8583Servers].map(([id, s]) => [id, s.port]));
     return { services, http: app, httpUrl, httpLanes, lanes, iso8583Ports, simulators, close };
   } catch (error) {

@@ -14,6 +14,8 @@ import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../pipeline/reversal.service';
 import type { Iso20022Engine } from '../protocols/iso20022/engine';
 import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
+import type { Webhooks } from '../domain/webhooks/webhooks';
+import type { BillerReversalService } from '../pipeline/biller-reversal.service';
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
@@ -38,6 +40,10 @@ export interface GatewayServices {
   readonly routing: RoutingAdmin;
   /** Lanes' allowlists, client certificates, OAuth tokens, credential rotation, partner onboarding. */
   readonly edge: EdgeSecurity;
+  /** Partners' webhook subscriptions, the outbox and its delivery worker. */
+  readonly webhooks: Webhooks;
+  /** Reversals billers initiate (signed requests). */
+  readonly billerReversals: BillerReversalService;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

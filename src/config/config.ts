@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRetrySchedule, STANDARD_RETRY_SCHEDULE_MS } from '../domain/webhooks/retry-schedule';
 
 /** Secrets that ship with the embedded demo. Production refuses to start while any of them is in use. */
 export const DEFAULT_SECRETS = {
@@ -51,6 +52,10 @@ const envSchema = z.object({
   OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(5000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
   CARD_TOKEN_SECRET: z.string().min(16).default(DEFAULT_SECRETS.cardTokenSecret),
+  /** Waits after each failed webhook delivery, e.g. `1s,2s,4s`; the Standard Webhooks schedule by default. */
+  WEBHOOK_RETRY_SCHEDULE: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(15000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -113,6 +118,12 @@ export interface AppConfig {
   readonly webhookSigningSecret: string;
   /** Keys the HMAC that turns a card number into a card token; full card numbers are never stored. */
   readonly cardTokenSecret: string;
+  readonly webhooks: {
+    /** Waits after each failed delivery, in ms. */
+    readonly retryScheduleMs: readonly number[];
+    readonly timeoutMs: number;
+    readonly pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -166,6 +177,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
       'DEMO_DATA: demo data needs a biller simulator: SIMULATORS=true, or BILLER_SIMULATOR_URL (billgate simulators)',
     );
   }
+  let retryScheduleMs: readonly number[] = STANDARD_RETRY_SCHEDULE_MS;
+  if (e.WEBHOOK_RETRY_SCHEDULE !== undefined) {
+    try {
+      retryScheduleMs = parseRetrySchedule(e.WEBHOOK_RETRY_SCHEDULE);
+    } catch (error) {
+      problems.push(`WEBHOOK_RETRY_SCHEDULE: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -199,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     outcomeWaitMs: e.OUTCOME_WAIT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
+    webhooks: { retryScheduleMs, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
   };
 }
 

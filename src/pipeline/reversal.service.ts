@@ -10,6 +10,8 @@ import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds'
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { RESERVED_BY_EARLY_REVERSAL, type EarlyReversals } from './early-reversals';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
+import type { PaymentEventSink } from '../domain/payments/payment-events';
+import { paymentReversedEvent } from './reversal-events';
 
 export interface ReversalRequest {
   readonly partnerId: string;
@@ -71,6 +73,8 @@ export interface ReversalDeps extends Engines {
   readonly originalWaitMs?: number;
   /** Keeps advices that overtook their original. */
   readonly earlyReversals?: EarlyReversals;
+  /** Where the partner's `payment.reversed` event is recorded (the webhook outbox). */
+  readonly events?: PaymentEventSink;
 }
 
 /**
@@ -215,6 +219,7 @@ export class ReversalService {
           await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
         }
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
+        await this.d.events?.record(tx, [paymentReversedEvent(original, 'partner', req.reason, new Date())]);
       },
     };
   }

@@ -1,4 +1,5 @@
 import { BillerSimulator, type BillerSimulatorOptions } from './biller-simulator';
+import { addReversalControl } from './biller-reversal-control';
 import { CoreBankingSimulator } from './core-banking-simulator';
 
 export interface SimulatorsOptions {
@@ -21,6 +22,7 @@ export interface RunningSimulators {
 /** Starts both simulators on loopback; if the second cannot listen, the first is stopped again. */
 export async function startSimulators(options: SimulatorsOptions = {}): Promise<RunningSimulators> {
   const biller = new BillerSimulator(options.biller);
+  addReversalControl(biller);
   const billerUrl = await biller.start(options.billerPort ?? 0);
   const coreBanking = new CoreBankingSimulator();
   let coreBankingUrl: string;

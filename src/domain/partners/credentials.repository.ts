@@ -168,6 +168,32 @@ export class CredentialsRepository {
     return row.id;
   }
 
+  /**
+   * The partner's webhook secrets with their validity, secret included: for signing deliveries only
+   * (never returned by an API or logged).
+   */
+  async webhookSecretsOf(
+    partnerId: string,
+    db: Executor = this.db,
+  ): Promise<(StoredCredential & { readonly secret: string })[]> {
+    const rows = await withEdge(db)
+      .selectFrom('webhook_secrets')
+      .select(['id', 'partner_id', 'secret', 'fingerprint', 'valid_from', 'valid_until', 'revoked_at'])
+      .where('partner_id', '=', partnerId)
+      .orderBy('valid_from')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      partnerId: r.partner_id,
+      kind: 'webhook-secret',
+      fingerprint: r.fingerprint,
+      secret: r.secret,
+      validFrom: r.valid_from,
+      ...(r.valid_until !== null ? { validUntil: r.valid_until } : {}),
+      ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),
+    }));
+  }
+
   /** Every credential of one partner (or of all partners), of every kind. */
   async list(partnerId?: string, db: Executor = this.db): Promise<StoredCredential[]> {
     const edge = withEdge(db);

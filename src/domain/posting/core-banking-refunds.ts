@@ -37,6 +37,21 @@ export class CoreBankingRefunds {
   constructor(private readonly refund: Refunder) {}
 
   /**
+   * Owes the refund inside the caller's transaction (with the reversal that makes it owed), leased
+   * for a minute so the retry loop leaves the first attempt, refundNow after the commit, to the caller.
+   */
+  async owe(tx: Executor, order: RefundOrder, now: Date): Promise<void> {
+    await sql`
+      insert into core_banking_refunds
+        (payment_id, account, amount, currency, reference, state, attempts, next_attempt_at, created_at, updated_at)
+      values (
+        ${order.paymentId}, ${order.account}, ${order.amountMinor}, ${order.currency},
+        ${refundReference(order.paymentId)}, 'owed', 0, ${new Date(now.getTime() + LEASE_MS)}, ${now}, ${now}
+      )
+      on conflict (payment_id) do nothing`.execute(tx);
+  }
+
+  /**
    * Owes the refund (committed on its own), makes the first attempt and records its outcome. Answers
    * that outcome; whatever it is, the refund is not lost: an unconfirmed one stays owed and is retried.
    */

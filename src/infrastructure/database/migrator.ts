@@ -7,6 +7,7 @@ import * as coreBankingRefunds from './migrations/20261124000000-core-banking-re
 import * as opsAudit from './migrations/20261202090000-ops-audit';
 import * as earlyReversals from './migrations/20261202130000-early-reversals';
 import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
+import * as webhooks from './migrations/20261202120000-webhooks';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202090000-ops-audit': opsAudit,
   '20261202130000-early-reversals': earlyReversals,
   '20261202100000-gateway-nodes': gatewayNodes,
+  '20261202120000-webhooks': webhooks,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

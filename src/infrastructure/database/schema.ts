@@ -153,6 +153,87 @@ export interface GatewayNodesTable {
   stopped_at: Date | null;
 }
 
+/* Webhooks and biller reversals (migration 20261202120000-webhooks). */
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface WebhookSubscriptionsTable {
+  id: string;
+  partner_id: string;
+  url: string;
+  event_types: string[];
+  state: 'active' | 'disabled' | 'deleted';
+  state_reason: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  partner_id: string;
+  payment_id: string;
+  type: string;
+  body: string;
+  occurred_at: Timestamp;
+  created_at: DefaultedTimestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  seq: Generated<bigint>;
+  event_id: string;
+  subscription_id: string;
+  partner_id: string;
+  payment_id: string;
+  state: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  leased_until: NullableTimestamp;
+  lease_token: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: NullableTimestamp;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<bigint>;
+  delivery_id: string;
+  attempt: number;
+  at: Timestamp;
+  outcome: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+export interface BillerSecretsTable {
+  id: string;
+  biller_id: string;
+  secret: string;
+  hint: string;
+  valid_from: Timestamp;
+  valid_until: NullableTimestamp;
+  created_at: DefaultedTimestamp;
+}
+
+export interface BillerReversalTermsTable {
+  biller_id: string;
+  partial_reversals: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface BillerReversalsTable {
+  biller_id: string;
+  reversal_id: string;
+  payment_id: string;
+  fingerprint: string;
+  amount: BigIntColumn;
+  currency: string;
+  reason: string;
+  result: Json<unknown>;
+  created_at: DefaultedTimestamp;
+}
+
 export interface OpsAuditTable {
   seq: ColumnType<bigint, bigint | string, never>;
   at: ColumnType<Date, Date | string, never>;
@@ -205,4 +286,11 @@ export interface Database {
   ops_audit_head: OpsAuditHeadTable;
   early_reversals: EarlyReversalsTable;
   gateway_nodes: GatewayNodesTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  biller_secrets: BillerSecretsTable;
+  biller_reversal_terms: BillerReversalTermsTable;
+  biller_reversals: BillerReversalsTable;
 }

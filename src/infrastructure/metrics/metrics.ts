@@ -161,6 +161,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'billgate_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered, failed, timeout, gone (410), unsigned',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookPending = new Gauge({
+    name: 'billgate_webhook_events_pending',
+    help: 'Webhook deliveries waiting to be sent or retried',
+    registers: [this.registry],
+  });
+
+  readonly webhookOldestPendingAge = new Gauge({
+    name: 'billgate_webhook_oldest_undelivered_age_seconds',
+    help: 'Age of the oldest webhook delivery not yet delivered',
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_process_' });
   }

@@ -10,6 +10,7 @@ import type { LaneDefinition } from '../lane-config';
 import { installEdgeGuard } from './edge-guard';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { problem } from '../../protocols/rest/problem';
+import { keepRawBody } from './raw-body';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
 const JSON_BODY_LIMIT = 16 * 1024;
@@ -109,6 +110,7 @@ export async function createHttpApp(
   const fastify = adapter.getInstance();
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
   // Limits live on the routes, not the parsers, so a refusal can state the limit that applied.
+  keepRawBody(fastify, '/billers/');
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
     else if (route.url.startsWith('/iso20022/')) {

@@ -11,6 +11,9 @@ import { OpsRoutingController } from './ops-routing.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
 import { PartnerCredentialsController } from './partner-credentials.controller';
+import { BillerReversalsController } from './biller-reversals.controller';
+import { OpsWebhooksController } from './ops-webhooks.controller';
+import { PartnerWebhooksController } from './webhooks.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -28,6 +31,9 @@ export class HttpLaneModule {
         OpsPartnersController,
         PartnerCredentialsController,
         Iso20022Controller,
+        PartnerWebhooksController,
+        OpsWebhooksController,
+        BillerReversalsController,
       ],
       providers: [{ provide: GATEWAY_SERVICES, useValue: services }, PartnerAuthGuard, OpsAuthGuard],
     };

@@ -131,6 +131,14 @@ export class CredentialService {
     });
   }
 
+  /** The webhook secrets valid now (two during a rotation), to sign each delivery with every one. */
+  async webhookSigningSecrets(partnerId: string): Promise<string[]> {
+    const now = this.o.clock.now();
+    return (await this.o.repository.webhookSecretsOf(partnerId))
+      .filter((c) => isAcceptable(c, now))
+      .map((c) => c.secret);
+  }
+
   async rotateApiKey(
     partnerId: string,
     req: RotationRequest = {},
@@ -156,7 +164,8 @@ export class CredentialService {
     partnerId: string,
     req: RotationRequest = {},
   ): Promise<{ id: string; secret: string; replaced?: string; noticeEndsAt?: Date }> {
-    const secret = `whs_${randomBytes(32).toString('base64url')}`;
+    // Standard Webhooks format: whsec_ and the base64 of the key bytes.
+    const secret = `whsec_${randomBytes(24).toString('base64')}`;
     const fingerprint = createHash('sha256').update(secret).digest('hex');
     return this.register(partnerId, 'webhook-secret', fingerprint, req, async (supersedes, tx) => {
       const id = await this.o.repository.insertWebhookSecret(

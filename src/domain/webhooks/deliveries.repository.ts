@@ -1,0 +1,258 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db';
+import { uuidv7 } from '../ids';
+
+/** A delivery leased for one attempt, with what is needed to send it. */
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly leaseToken: string;
+  readonly eventId: string;
+  readonly subscriptionId: string;
+  readonly partnerId: string;
+  readonly url: string;
+  readonly body: string;
+  readonly attempts: number;
+}
+
+export type AttemptOutcome = 'delivered' | 'failed' | 'timeout' | 'gone' | 'unsigned';
+
+export interface AttemptRecord {
+  readonly outcome: AttemptOutcome;
+  readonly statusCode: number | null;
+  readonly durationMs: number;
+  readonly error: string | null;
+  readonly at: Date;
+  /** When failed: the next attempt's time, or undefined when the schedule is exhausted. */
+  readonly nextAttemptAt?: Date;
+}
+
+export interface DeliveryView {
+  readonly id: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly paymentId: string;
+  readonly subscriptionId: string;
+  readonly url: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly deliveredAt: string | null;
+  readonly createdAt: string;
+}
+
+export interface DeliveryStats {
+  readonly pending: number;
+  readonly oldestPendingAgeSeconds: number;
+}
+
+/** The delivery jobs of the outbox, their leases, and the log of every attempt. */
+export class WebhookDeliveriesRepository {
+  /**
+   * Leases up to `limit` deliveries that are due, skipping rows another node holds (SKIP LOCKED)
+   * and any delivery with an earlier one still pending for the same subscription and payment, so a
+   * partner hears of one payment's events in the order they happened.
+   */
+  async claimDue(db: Executor, now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const token = uuidv7(now.getTime());
+    const { rows } = await sql<{
+      id: string;
+      event_id: string;
+      subscription_id: string;
+      partner_id: string;
+      attempts: number;
+      url: string;
+      body: string;
+    }>`
+      with due as (
+        select d.id from webhook_deliveries d
+        where d.state = 'pending' and d.next_attempt_at <= ${now}
+          and (d.leased_until is null or d.leased_until < ${now})
+          and not exists (
+            select 1 from webhook_deliveries e
+            where e.subscription_id = d.subscription_id and e.payment_id = d.payment_id
+              and e.state = 'pending' and e.seq < d.seq
+          )
+        order by d.next_attempt_at, d.seq
+        limit ${limit}
+        for update skip locked
+      ),
+      leased as (
+        update webhook_deliveries d
+        set leased_until = ${new Date(now.getTime() + leaseMs)}, lease_token = ${token}, updated_at = ${now}
+        from due where d.id = due.id
+        returning d.id, d.event_id, d.subscription_id, d.partner_id, d.attempts, d.seq
+      )
+      select l.id, l.event_id, l.subscription_id, l.partner_id, l.attempts, s.url, ev.body
+      from leased l
+      join webhook_subscriptions s on s.id = l.subscription_id
+      join webhook_events ev on ev.id = l.event_id
+      order by l.seq`.execute(db);
+    return rows.map((r) => ({
+      id: r.id,
+      leaseToken: token,
+      eventId: r.event_id,
+      subscriptionId: r.subscription_id,
+      partnerId: r.partner_id,
+      url: r.url,
+      body: r.body,
+      attempts: r.attempts,
+    }));
+  }
+
+  /**
+   * Records one attempt and the delivery's new state, only if this node still holds the lease (a
+   * node that outlived its lease must not overwrite the outcome of the one that took over).
+   */
+  async recordAttempt(db: Executor, d: ClaimedDelivery, a: AttemptRecord): Promise<boolean> {
+    const attempt = d.attempts + 1;
+    const state =
+      a.outcome === 'delivered'
+        ? 'delivered'
+        : a.outcome === 'gone'
+          ? 'cancelled'
+          : a.nextAttemptAt === undefined
+            ? 'failed'
+            : 'pending';
+    // One statement (atomic on its own): the state change and its log line, or neither.
+    const { rows } = await sql<{ id: string }>`
+      with updated as (
+        update webhook_deliveries set
+          state = ${state},
+          attempts = ${attempt},
+          last_status = ${a.statusCode},
+          last_error = ${a.error},
+          leased_until = null,
+          lease_token = null,
+          next_attempt_at = coalesce(${a.nextAttemptAt ?? null}::timestamptz, next_attempt_at),
+          delivered_at = ${state === 'delivered' ? a.at : null},
+          updated_at = ${a.at}
+        where id = ${d.id} and lease_token = ${d.leaseToken} and state = 'pending'
+        returning id
+      )
+      insert into webhook_delivery_attempts (delivery_id, attempt, at, outcome, status_code, duration_ms, error)
+      select id, ${attempt}, ${a.at}, ${a.outcome}, ${a.statusCode}, ${a.durationMs}, ${a.error} from updated
+      returning delivery_id as id`.execute(db);
+    return rows.length === 1;
+  }
+
+  /**
+   * Queues the events again for the partner's active subscriptions that want them (a manual
+   * redelivery of one event, or a replay of a time range). Same webhook-id: receivers deduplicate.
+   * Answers how many deliveries were queued.
+   */
+  async requeue(
+    db: Executor,
+    partnerId: string,
+    events: { readonly eventId?: string; readonly from?: Date; readonly to?: Date },
+    now: Date,
+    subscriptionId?: string,
+  ): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      with picked as (
+        select ev.id as event_id, ev.payment_id, s.id as subscription_id, ev.occurred_at
+        from webhook_events ev
+        join webhook_subscriptions s
+          on s.partner_id = ev.partner_id and s.state = 'active' and ev.type = any (s.event_types)
+        where ev.partner_id = ${partnerId}
+          ${events.eventId !== undefined ? sql`and ev.id = ${events.eventId}` : sql``}
+          ${events.from !== undefined ? sql`and ev.occurred_at >= ${events.from}` : sql``}
+          ${events.to !== undefined ? sql`and ev.occurred_at < ${events.to}` : sql``}
+          ${subscriptionId !== undefined ? sql`and s.id = ${subscriptionId}` : sql``}
+        order by ev.occurred_at, ev.id
+        limit 10000
+      ),
+      queued as (
+        insert into webhook_deliveries
+          (id, event_id, subscription_id, partner_id, payment_id, state, next_attempt_at, created_at, updated_at)
+        select gen_random_uuid(), event_id, subscription_id, ${partnerId}, payment_id, 'pending', ${now}, ${now}, ${now}
+        from picked order by occurred_at, event_id
+        returning 1
+      )
+      select count(*)::int as n from queued`.execute(db);
+    return rows[0]?.n ?? 0;
+  }
+
+  async list(
+    db: Executor,
+    partnerId: string,
+    filter: { readonly state?: string; readonly eventId?: string; readonly limit?: number } = {},
+  ): Promise<DeliveryView[]> {
+    let q = db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as ev', 'ev.id', 'd.event_id')
+      .innerJoin('webhook_subscriptions as s', 's.id', 'd.subscription_id')
+      .select([
+        'd.id',
+        'd.event_id',
+        'ev.type',
+        'd.payment_id',
+        'd.subscription_id',
+        's.url',
+        'd.state',
+        'd.attempts',
+        'd.next_attempt_at',
+        'd.last_status',
+        'd.last_error',
+        'd.delivered_at',
+        'd.created_at',
+      ])
+      .where('d.partner_id', '=', partnerId);
+    if (filter.state !== undefined) q = q.where('d.state', '=', filter.state as 'pending');
+    if (filter.eventId !== undefined) q = q.where('d.event_id', '=', filter.eventId);
+    const rows = await q
+      .orderBy('d.seq', 'desc')
+      .limit(Math.min(filter.limit ?? 100, 1000))
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      eventType: r.type,
+      paymentId: r.payment_id,
+      subscriptionId: r.subscription_id,
+      url: r.url,
+      state: r.state,
+      attempts: r.attempts,
+      nextAttemptAt: r.state === 'pending' ? r.next_attempt_at.toISOString() : null,
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      deliveredAt: r.delivered_at?.toISOString() ?? null,
+      createdAt: r.created_at.toISOString(),
+    }));
+  }
+
+  async attempts(
+    db: Executor,
+    deliveryId: string,
+  ): Promise<
+    { attempt: number; at: string; outcome: string; statusCode: number | null; error: string | null }[]
+  > {
+    const rows = await db
+      .selectFrom('webhook_delivery_attempts')
+      .select(['attempt', 'at', 'outcome', 'status_code', 'error'])
+      .where('delivery_id', '=', deliveryId)
+      .orderBy('attempt')
+      .execute();
+    return rows.map((r) => ({
+      attempt: r.attempt,
+      at: r.at.toISOString(),
+      outcome: r.outcome,
+      statusCode: r.status_code,
+      error: r.error,
+    }));
+  }
+
+  /** Deliveries waiting to be sent and the age of the oldest: the gauges ops alert on. */
+  async stats(db: Executor, now: Date): Promise<DeliveryStats> {
+    const { rows } = await sql<{ n: number; oldest: Date | null }>`
+      select count(*)::int as n, min(created_at) as oldest
+      from webhook_deliveries where state = 'pending'`.execute(db);
+    const oldest = rows[0]?.oldest ?? null;
+    return {
+      pending: rows[0]?.n ?? 0,
+      oldestPendingAgeSeconds:
+        oldest === null ? 0 : Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000),
+    };
+  }
+}

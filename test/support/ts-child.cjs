@@ -1,0 +1,21 @@
+// Runs a TypeScript entry point in a plain Node child process (as production runs dist/), compiling
+// our sources on the fly with SWC, the compiler the test runner already uses. For specs that must
+// kill a real gateway process: `node test/support/ts-child.cjs src/main.ts`.
+const { readFileSync } = require('node:fs');
+const { resolve } = require('node:path');
+const { transformSync } = require('@swc/core');
+
+require.extensions['.ts'] = (module, filename) => {
+  const { code } = transformSync(readFileSync(filename, 'utf8'), {
+    filename,
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  });
+  module._compile(code, filename);
+};
+require(resolve(process.argv[2]));
