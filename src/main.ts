@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig, ConfigError } from './config/config';
 import { startGateway } from './bootstrap/gateway';
 import { demoApiKey } from './demo/demo-data';
+import { DEMO_OPS_USERS } from './demo/demo-ops-users';
 
 async function main(): Promise<void> {
   let config;
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
       `    -H 'Authorization: Bearer ${demoApiKey('demo-mfs')}' \\`,
       `    -H "Idempotency-Key: $(date +%s%N)" -H 'Content-Type: application/json' \\`,
       `    -d '{"billType":"ELECTRICITY","billReference":"DESCO-1002003","amount":"1250.50","currency":"BDT","payer":{"wallet":"01711000001"},"partnerReference":"demo-0001"}'`,
+      '',
+      `Ops dashboard: ${gateway.httpUrl}/dashboard  (demo users: ${DEMO_OPS_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')})`,
       '',
     );
   }

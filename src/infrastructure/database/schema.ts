@@ -161,6 +161,24 @@ export interface OpsAuditHeadTable {
   hash: string;
 }
 
+export interface OpsUsersTable {
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  created_at: DefaultedTimestamp;
+  disabled_at: Date | null;
+}
+
+export interface OpsSessionsTable {
+  token_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Date | null;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -176,4 +194,6 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   ops_audit: OpsAuditTable;
   ops_audit_head: OpsAuditHeadTable;
+  ops_users: OpsUsersTable;
+  ops_sessions: OpsSessionsTable;
 }
