@@ -14,6 +14,7 @@ export default tseslint.config(
       '**/*.js',
       '**/*.cjs',
       '**/*.mjs',
+      '!src/lanes/http/dashboard/assets/*.js',
     ],
   },
   js.configs.recommended,
@@ -42,4 +43,23 @@ export default tseslint.config(
     },
   },
   prettier,
+  {
+    // The dashboard's browser script: plain JavaScript, linted without type information.
+    files: ['src/lanes/http/dashboard/assets/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        FormData: 'readonly',
+        HTMLFormElement: 'readonly',
+        HTMLButtonElement: 'readonly',
+        sessionStorage: 'readonly',
+        EventSource: 'readonly',
+      },
+    },
+  },
 );

@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from './config/config';
 import { startGateway } from './bootstrap/gateway';
 import { describeStartupFailure } from './bootstrap/startup-failure';
 import { demoApiKey } from './demo/demo-data';
+import { DEMO_OPS_USERS } from './demo/demo-ops-users';
 
 async function main(): Promise<void> {
   let config;
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
       `    -H 'Authorization: Bearer ${demoApiKey('demo-mfs')}' \\`,
       `    -H "Idempotency-Key: $(date +%s%N)" -H 'Content-Type: application/json' \\`,
       `    -d '{"billType":"ELECTRICITY","billReference":"DESCO-1002003","amount":"1250.50","currency":"BDT","payer":{"wallet":"01711000001"},"partnerReference":"demo-0001"}'`,
+      '',
+      `Ops dashboard: ${gateway.httpUrl}/dashboard  (demo users: ${DEMO_OPS_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')})`,
       '',
     );
   }

@@ -27,6 +27,7 @@ import { RouteResolver } from '../domain/routing/route-resolver';
 import { RoutingAdmin } from '../domain/routing/routing-admin';
 import { RoutingRulesReader } from '../domain/routing/routing-rules.repository';
 import { seedDemoData } from '../demo/demo-data';
+import { seedDemoOpsUsers } from '../demo/demo-ops-users';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
 import { MemoryCache } from '../infrastructure/cache/memory-cache';
 import { RedisCache } from '../infrastructure/cache/redis-cache';
@@ -175,6 +176,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         throw new Error('demo data needs the biller simulator (SIMULATORS=true or BILLER_SIMULATOR_URL)');
       }
       await seedDemoData(database.db, (id) => billerSimulatorEndpoint(billerUrl, id.replace(/^sim-/, '')));
+      await seedDemoOpsUsers(database.db);
       if (coreBankingUrl === undefined) {
         log.warn('demo data without a core banking system: set CORE_BANKING_URL or SIMULATORS=true');
       }

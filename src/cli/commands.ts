@@ -5,6 +5,7 @@ import { certsCommand } from '../lanes/security/pki/certs-command';
 import { auditCommand } from './audit.command';
 import { simulatorsCommand } from './simulators.command';
 import { webhooksCommand } from './webhooks.command';
+import { opsUsersCommand } from './ops-users.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -20,4 +21,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   auditCommand,
   simulatorsCommand,
   webhooksCommand,
+  opsUsersCommand,
 ];

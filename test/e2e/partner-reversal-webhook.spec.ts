@@ -33,7 +33,7 @@ it('an ISO 8583 0400 reversal sends the partner one signed payment.reversed, eve
   expect((await client.request('0200', req)).fields.get(39)).toBe('00');
   const reversal = {
     ...billPayment({ 4: req[4]! }),
-    90: `0200${String(req[11])}${String(req[7])}${String(req[32]).padStart(11, '0')}${'0'.repeat(11)}`,
+    90: `0200${req[11] as string}${req[7] as string}${(req[32] as string).padStart(11, '0')}${'0'.repeat(11)}`,
   };
   expect((await client.request('0400', reversal)).fields.get(39)).toBe('00');
   expect((await client.request('0401', reversal)).fields.get(39)).toBe('00');

@@ -74,10 +74,11 @@ export class GatewayNodesRepository {
     const res = await db
       .deleteFrom('gateway_nodes as n')
       .where('n.lease_until', '<', sql<Date>`now() - make_interval(hours => ${olderThanHours})`)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('idempotency_keys as k')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('idempotency_keys as k')
               .select('k.key')
               .whereRef('k.node_id', '=', 'n.id')
               .where('k.state', '=', 'in_flight'),

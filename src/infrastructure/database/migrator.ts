@@ -8,6 +8,7 @@ import * as opsAudit from './migrations/20261202090000-ops-audit';
 import * as earlyReversals from './migrations/20261202130000-early-reversals';
 import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
 import * as webhooks from './migrations/20261202120000-webhooks';
+import * as opsUsers from './migrations/20261202180000-ops-users';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202130000-early-reversals': earlyReversals,
   '20261202100000-gateway-nodes': gatewayNodes,
   '20261202120000-webhooks': webhooks,
+  '20261202180000-ops-users': opsUsers,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -269,6 +269,24 @@ export interface EarlyReversalsTable {
   matched_at: Timestamp | null;
 }
 
+export interface OpsUsersTable {
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  created_at: DefaultedTimestamp;
+  disabled_at: Date | null;
+}
+
+export interface OpsSessionsTable {
+  token_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Date | null;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -293,4 +311,6 @@ export interface Database {
   biller_secrets: BillerSecretsTable;
   biller_reversal_terms: BillerReversalTermsTable;
   biller_reversals: BillerReversalsTable;
+  ops_users: OpsUsersTable;
+  ops_sessions: OpsSessionsTable;
 }

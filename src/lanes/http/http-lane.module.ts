@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
 import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
@@ -34,6 +35,7 @@ export class HttpLaneModule {
         PartnerWebhooksController,
         OpsWebhooksController,
         BillerReversalsController,
+        DashboardController,
       ],
       providers: [{ provide: GATEWAY_SERVICES, useValue: services }, PartnerAuthGuard, OpsAuthGuard],
     };
