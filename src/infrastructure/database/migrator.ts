@@ -5,6 +5,7 @@ import * as routingAudit from './migrations/20261123010000-routing-audit';
 import * as edgeSecurity from './migrations/20261123020000-edge-security';
 import * as coreBankingRefunds from './migrations/20261124000000-core-banking-refunds';
 import * as opsAudit from './migrations/20261202090000-ops-audit';
+import * as jobs from './migrations/20261202110000-jobs';
 import * as earlyReversals from './migrations/20261202130000-early-reversals';
 import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
 import * as webhooks from './migrations/20261202120000-webhooks';
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261123020000-edge-security': edgeSecurity,
   '20261124000000-core-banking-refunds': coreBankingRefunds,
   '20261202090000-ops-audit': opsAudit,
+  '20261202110000-jobs': jobs,
   '20261202130000-early-reversals': earlyReversals,
   '20261202100000-gateway-nodes': gatewayNodes,
   '20261202120000-webhooks': webhooks,

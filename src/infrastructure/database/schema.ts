@@ -234,6 +234,22 @@ export interface BillerReversalsTable {
   created_at: DefaultedTimestamp;
 }
 
+export interface JobsTable {
+  id: Generated<string>;
+  kind: string;
+  dedupe_key: string | null;
+  ordering_key: string | null;
+  payload: Json<unknown>;
+  state: ColumnType<'pending' | 'running' | 'done' | 'dead', string | undefined, string>;
+  run_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface OpsAuditTable {
   seq: ColumnType<bigint, bigint | string, never>;
   at: ColumnType<Date, Date | string, never>;
@@ -300,6 +316,7 @@ export interface Database {
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;
   idempotency_keys: IdempotencyKeysTable;
+  jobs: JobsTable;
   ops_audit: OpsAuditTable;
   ops_audit_head: OpsAuditHeadTable;
   early_reversals: EarlyReversalsTable;

@@ -1,0 +1,11 @@
+export {
+  JobQueue,
+  oncePerCluster,
+  retryLater,
+  type Job,
+  type JobPolicy,
+  type JobState,
+  type NewJob,
+  type RetryLater,
+} from './job-queue';
+export { JobRunner, exponentialBackoff, type JobHandler, type JobRunnerOptions } from './job-runner';

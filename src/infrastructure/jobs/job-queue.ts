@@ -1,0 +1,214 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database/schema';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Durable jobs: work that must follow a committed change and outlive the node that made it.
+ *
+ *   queue.enqueue(tx, { kind, dedupeKey?, orderingKey?, payload, runAt? })   inside the caller's transaction
+ *   runner.register(kind, policy, handler); runner.start()                   on every node
+ *
+ * Delivery is at least once: a runner that dies mid-job loses its lease and another runner runs the
+ * job again, so a handler must be idempotent (check the state it is about to change, under a lock,
+ * and carry the same reference to outside parties every time).
+ *
+ * A handler returns normally when the job is done, returns `retryLater(reason)` when the work is not
+ * possible yet (the outside party is still processing), or throws: both count as a failed attempt,
+ * retried after the kind's backoff. After the kind's last attempt the job is `dead` and the kind's
+ * `onExhausted` runs in the same transaction (where the owner parks the work for a human).
+ */
+export interface JobPolicy<P> {
+  /** Attempts before the job is dead (at least 1). */
+  readonly maxAttempts: number;
+  /** Delay before attempt n + 1 after attempt n (n from 1) failed. */
+  readonly backoffMs: (attempt: number) => number;
+  /** How long a claimed job is left to its runner before another may take it. */
+  readonly leaseMs?: number;
+  /** Runs in the transaction that marks the job dead, with the last error. */
+  readonly onExhausted?: (tx: Transaction<Database>, job: Job<P>, lastError: string) => Promise<void>;
+}
+
+export interface NewJob<P> {
+  readonly kind: string;
+  readonly payload: P;
+  /** At most one job per kind and dedupe key, ever: a second enqueue is a no-op. */
+  readonly dedupeKey?: string;
+  /** Jobs with one ordering key run one at a time, in the order they were enqueued. */
+  readonly orderingKey?: string;
+  /** Not before this time (default: now). */
+  readonly runAt?: Date;
+}
+
+export interface Job<P = unknown> {
+  readonly id: string;
+  readonly kind: string;
+  readonly payload: P;
+  readonly dedupeKey: string | null;
+  readonly orderingKey: string | null;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+}
+
+export type JobState = 'pending' | 'running' | 'done' | 'dead';
+
+/** A handler's answer meaning "not yet": counted as an attempt, retried after the backoff. */
+export interface RetryLater {
+  readonly retryLater: string;
+}
+
+export function retryLater(reason: string): RetryLater {
+  return { retryLater: reason };
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+
+export class JobQueue {
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** Records a job in the caller's transaction. Answers false when its dedupe key was already used. */
+  async enqueue<P>(tx: Executor, job: NewJob<P>): Promise<boolean> {
+    const now = this.now();
+    const { rows } = await sql<{ id: string }>`
+      insert into jobs (kind, dedupe_key, ordering_key, payload, state, run_at, attempts, created_at, updated_at)
+      values (${job.kind}, ${job.dedupeKey ?? null}, ${job.orderingKey ?? null}, ${JSON.stringify(job.payload)}::jsonb,
+              'pending', ${job.runAt ?? now}, 0, ${now}, ${now})
+      on conflict (kind, dedupe_key) where dedupe_key is not null do nothing
+      returning id`.execute(tx);
+    return rows.length === 1;
+  }
+
+  /**
+   * Leases up to `limit` due jobs of these kinds to `owner`: pending ones whose time has come, and
+   * running ones whose runner's lease ran out (it died). Skips rows another runner is claiming, and
+   * any job with an earlier unfinished job on its ordering key.
+   */
+  async claim(
+    db: Executor,
+    owner: string,
+    kinds: readonly string[],
+    limit: number,
+    leaseMsOf: (kind: string) => number,
+  ): Promise<Job[]> {
+    if (kinds.length === 0 || limit < 1) return [];
+    const now = this.now();
+    const leases = JSON.stringify(kinds.map((kind) => ({ kind, ms: leaseMsOf(kind) })));
+    const { rows } = await sql<{
+      id: string;
+      kind: string;
+      payload: unknown;
+      dedupe_key: string | null;
+      ordering_key: string | null;
+      attempts: number;
+    }>`
+      with leases as (select * from jsonb_to_recordset(${leases}::jsonb) as t (kind text, ms int)),
+      due as (
+        select c.id from jobs c
+        where c.kind in (select kind from leases)
+          and ((c.state = 'pending' and c.run_at <= ${now}) or (c.state = 'running' and c.lease_until <= ${now}))
+          and (c.ordering_key is null or not exists (
+            select 1 from jobs e
+            where e.ordering_key = c.ordering_key and e.id < c.id and e.state in ('pending', 'running')))
+        order by c.run_at, c.id
+        limit ${limit}
+        for update of c skip locked
+      )
+      update jobs j set
+        state = 'running',
+        attempts = j.attempts + 1,
+        lease_owner = ${owner},
+        lease_until = ${now}::timestamptz + make_interval(secs => l.ms / 1000.0),
+        updated_at = ${now}
+      from due, leases l
+      where j.id = due.id and l.kind = j.kind
+      returning j.id, j.kind, j.payload, j.dedupe_key, j.ordering_key, j.attempts`.execute(db);
+    return rows
+      .map((r) => ({
+        id: String(r.id),
+        kind: r.kind,
+        payload: r.payload,
+        dedupeKey: r.dedupe_key,
+        orderingKey: r.ordering_key,
+        attempt: r.attempts,
+      }))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  }
+
+  /** Marks a leased job done. False when the lease was lost meanwhile (another runner has it now). */
+  async complete(db: Executor, job: Job, owner: string): Promise<boolean> {
+    const now = this.now();
+    const res = await db
+      .updateTable('jobs')
+      .set({ state: 'done', lease_owner: null, lease_until: null, last_error: null, updated_at: now })
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+
+  /**
+   * Records a failed attempt: back to pending after the backoff, or dead after the last attempt.
+   * Answers the new state, or undefined when the lease was lost meanwhile.
+   */
+  async fail(
+    tx: Transaction<Database>,
+    job: Job,
+    owner: string,
+    error: string,
+    policy: Pick<JobPolicy<unknown>, 'maxAttempts' | 'backoffMs'>,
+  ): Promise<'pending' | 'dead' | undefined> {
+    const now = this.now();
+    const dead = job.attempt >= policy.maxAttempts;
+    const res = await tx
+      .updateTable('jobs')
+      .set({
+        state: dead ? 'dead' : 'pending',
+        run_at: dead ? now : new Date(now.getTime() + policy.backoffMs(job.attempt)),
+        lease_owner: null,
+        lease_until: null,
+        last_error: error.slice(0, 2_000),
+        updated_at: now,
+      })
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    if (res.numUpdatedRows !== 1n) return undefined;
+    return dead ? 'dead' : 'pending';
+  }
+
+  /** Counts of jobs by state for one kind (ops gauges, tests). */
+  async counts(db: Executor, kind: string): Promise<Record<JobState, number>> {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['state', sql<number>`count(*)::int`.as('n')])
+      .where('kind', '=', kind)
+      .groupBy('state')
+      .execute();
+    const counts: Record<JobState, number> = { pending: 0, running: 0, done: 0, dead: 0 };
+    for (const r of rows) counts[r.state] = r.n;
+    return counts;
+  }
+}
+
+export function leaseMsOf(policy: Pick<JobPolicy<unknown>, 'leaseMs'>): number {
+  return policy.leaseMs ?? DEFAULT_LEASE_MS;
+}
+
+/**
+ * Runs `fn` on one node of the cluster at a time: under a transaction-scoped advisory lock that the
+ * other nodes fail to take (they skip this round). For scheduled work that must not run twice at once.
+ */
+export async function oncePerCluster<T>(
+  db: Kysely<Database>,
+  lockKey: number,
+  fn: (tx: Transaction<Database>) => Promise<T>,
+): Promise<T | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const { rows } = await sql<{ locked: boolean }>`
+      select pg_try_advisory_xact_lock(${lockKey}) as locked`.execute(tx);
+    if (rows[0]?.locked !== true) return undefined;
+    return fn(tx);
+  });
+}
