@@ -43,6 +43,8 @@ import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import type { GatewayServices } from './services';
+import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
+import { agentBankingCore, createAgentServices } from './agent-services';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -53,7 +55,11 @@ export interface Gateway {
   readonly lanes: readonly LaneDefinition[];
   /** Bound ports of the ISO 8583 lanes, by lane id. */
   readonly iso8583Ports: Readonly<Record<string, number>>;
-  readonly simulators: { readonly biller?: BillerSimulator; readonly coreBanking?: CoreBankingSimulator };
+  readonly simulators: {
+    readonly biller?: BillerSimulator;
+    readonly coreBanking?: CoreBankingSimulator;
+    readonly agentBankingCore?: AgentBankingCoreSimulator;
+  };
   close(): Promise<void>;
 }
 
@@ -98,8 +104,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         : new MemoryCache();
     closers.push(() => cache.close());
 
-    const simulators: { biller?: BillerSimulator; coreBanking?: CoreBankingSimulator } = {};
+    const simulators: {
+      biller?: BillerSimulator;
+      coreBanking?: CoreBankingSimulator;
+      agentBankingCore?: AgentBankingCoreSimulator;
+    } = {};
     let coreBankingUrl = config.coreBankingUrl;
+    let agentBankingCoreUrl = config.agentBankingCoreUrl;
     if (config.simulators) {
       simulators.biller = new BillerSimulator(options.billerSimulator);
       await simulators.biller.start(config.billerSimulatorPort);
@@ -108,6 +119,12 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       const cbsUrl = await simulators.coreBanking.start(config.coreBankingSimulatorPort);
       closers.push(() => simulators.coreBanking?.stop() ?? Promise.resolve());
       coreBankingUrl ??= cbsUrl;
+      if (agentBankingCoreUrl === undefined) {
+        const agentCore = new AgentBankingCoreSimulator();
+        simulators.agentBankingCore = agentCore;
+        agentBankingCoreUrl = await agentCore.start(0);
+        closers.push(() => agentCore.stop());
+      }
     }
     if (config.demoData) {
       // An external simulator (BILLER_SIMULATOR_URL, `billgate simulators`) wins over the in-process one.
@@ -180,6 +197,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
       refunds,
+      agentCore: agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics),
       metrics,
       log,
     });
@@ -241,6 +259,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       reversals,
       iso20022,
       edge: edgeSetup.edge,
+      agents: createAgentServices(database.db, ledger, pipeline),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/config';
+import type { AgentServices } from './agent-services';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -35,6 +36,8 @@ export interface GatewayServices {
   readonly routing: RoutingAdmin;
   /** Lanes' allowlists, client certificates, OAuth tokens, credential rotation, partner onboarding. */
   readonly edge: EdgeSecurity;
+  /** The OTC agent network: agents, terminals, settlements, count sheets, offline sync. */
+  readonly agents: AgentServices;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

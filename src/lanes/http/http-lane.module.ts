@@ -10,6 +10,9 @@ import { OpsRoutingController } from './ops-routing.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
 import { PartnerCredentialsController } from './partner-credentials.controller';
+import { AgentTerminalController } from './agent-terminal.controller';
+import { OpsAgentsController } from './ops-agents.controller';
+import { TerminalAuthGuard } from './terminal-auth.guard';
 
 @Module({})
 export class HttpLaneModule {
@@ -26,8 +29,15 @@ export class HttpLaneModule {
         OpsPartnersController,
         PartnerCredentialsController,
         Iso20022Controller,
+        OpsAgentsController,
+        AgentTerminalController,
       ],
-      providers: [{ provide: GATEWAY_SERVICES, useValue: services }, PartnerAuthGuard, OpsAuthGuard],
+      providers: [
+        { provide: GATEWAY_SERVICES, useValue: services },
+        PartnerAuthGuard,
+        OpsAuthGuard,
+        TerminalAuthGuard,
+      ],
     };
   }
 }
