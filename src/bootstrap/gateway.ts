@@ -46,6 +46,8 @@ import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import type { GatewayServices } from './services';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';
+import { addBillInquiry } from '../simulators/biller-bill-inquiry';
+import { BillInquiry } from '../pipeline/bill-inquiry';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -119,6 +121,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         stateDir: join(config.dataDir, 'biller-simulator'),
         ...options.billerSimulator,
       });
+      addBillInquiry(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();
@@ -266,6 +269,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       iso20022,
       edge: edgeSetup.edge,
       agents: createAgentServices(database.db, ledger, pipeline),
+      billInquiry: new BillInquiry(routes, billerDirectory, billers),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/config';
 import type { AgentServices } from './agent-services';
+import type { BillInquiry } from '../pipeline/bill-inquiry';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -38,6 +39,8 @@ export interface GatewayServices {
   readonly edge: EdgeSecurity;
   /** The OTC agent network: agents, terminals, settlements, count sheets, offline sync. */
   readonly agents: AgentServices;
+  /** What is due on a bill, asked of the biller a payment would be routed to. */
+  readonly billInquiry: BillInquiry;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

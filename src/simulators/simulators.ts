@@ -1,5 +1,6 @@
 import { BillerSimulator, type BillerSimulatorOptions } from './biller-simulator';
 import { CoreBankingSimulator } from './core-banking-simulator';
+import { addBillInquiry } from './biller-bill-inquiry';
 
 export interface SimulatorsOptions {
   /** 0 = any free port. */
@@ -21,6 +22,7 @@ export interface RunningSimulators {
 /** Starts both simulators on loopback; if the second cannot listen, the first is stopped again. */
 export async function startSimulators(options: SimulatorsOptions = {}): Promise<RunningSimulators> {
   const biller = new BillerSimulator(options.biller);
+  addBillInquiry(biller);
   const billerUrl = await biller.start(options.billerPort ?? 0);
   const coreBanking = new CoreBankingSimulator();
   let coreBankingUrl: string;

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { OpsAuditLog } from '../../src/domain/audit/ops-audit-log';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { call } from '../support/http';
-import { AGENTS, pay, payBody } from '../support/payments';
+import { AGENTS, BANK, MFS, pay, payBody } from '../support/payments';
 import {
   agentView,
   createAgent,
@@ -357,5 +357,29 @@ describe('offline terminals', () => {
       ((await ops(base, 'GET', '/ops/agents/AG-BREACH/limit-breaches')).body.items as Json[]).length,
     ).toBe(1);
     await expectBooksAgree(base, 'AG-BREACH');
+  });
+});
+
+describe('bill inquiry', () => {
+  it('answers the amount due for any partner and a terminal; a payment lowers it; bad input is refused', async () => {
+    const q = (ref: string) => `/bill/inquiry?billType=GAS&billReference=${ref}&currency=BDT`;
+    const first = await call<Json>(base, 'GET', q('TITAS-5501'), { key: MFS });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ billType: 'GAS', billReference: 'TITAS-5501', currency: 'BDT' });
+    const due = String(first.body.amountDue);
+    expect(due).toMatch(/^[0-9]+\.[0-9]{2}$/);
+    const paid = await pay(base, payBody({ billType: 'GAS', billReference: 'TITAS-5501', amount: '50.00' }));
+    expect(paid.body).toMatchObject({ status: 'APPROVED' });
+    const after = await call<Json>(base, 'GET', q('TITAS-5501'), { key: BANK });
+    const toMinor = (s: string) => BigInt(s.replace('.', ''));
+    expect(toMinor(String(after.body.amountDue))).toBe(toMinor(due) - 5_000n);
+
+    const { terminalKey } = await createAgent(base, 'AG-INQ', '100.00');
+    const fromTerminal = await call<Json>(base, 'GET', `/agent${q('TITAS-5501')}`, { key: terminalKey });
+    expect(fromTerminal.body).toMatchObject({ amountDue: after.body.amountDue });
+    expect((await call(base, 'GET', q('UNKNOWN-1'), { key: MFS })).status).toBe(404);
+    expect((await call(base, 'GET', q('DOWN-1'), { key: MFS })).status).toBe(503);
+    expect((await call(base, 'GET', '/bill/inquiry?billType=gas', { key: MFS })).status).toBe(400);
+    expect((await call(base, 'GET', q('TITAS-5501'))).status).toBe(401);
   });
 });

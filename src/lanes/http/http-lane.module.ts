@@ -13,6 +13,7 @@ import { PartnerCredentialsController } from './partner-credentials.controller';
 import { AgentTerminalController } from './agent-terminal.controller';
 import { OpsAgentsController } from './ops-agents.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
+import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -31,6 +32,8 @@ export class HttpLaneModule {
         Iso20022Controller,
         OpsAgentsController,
         AgentTerminalController,
+        BillInquiryController,
+        AgentBillInquiryController,
       ],
       providers: [
         { provide: GATEWAY_SERVICES, useValue: services },
