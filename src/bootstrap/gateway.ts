@@ -57,6 +57,10 @@ import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
+import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
+import { agentBankingCore, createAgentServices } from './agent-services';
+import { addBillInquiry } from '../simulators/biller-bill-inquiry';
+import { BillInquiry } from '../pipeline/bill-inquiry';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -67,7 +71,11 @@ export interface Gateway {
   readonly lanes: readonly LaneDefinition[];
   /** Bound ports of the ISO 8583 lanes, by lane id. */
   readonly iso8583Ports: Readonly<Record<string, number>>;
-  readonly simulators: { readonly biller?: BillerSimulator; readonly coreBanking?: CoreBankingSimulator };
+  readonly simulators: {
+    readonly biller?: BillerSimulator;
+    readonly coreBanking?: CoreBankingSimulator;
+    readonly agentBankingCore?: AgentBankingCoreSimulator;
+  };
   close(): Promise<void>;
 }
 
@@ -152,8 +160,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         : new MemoryCache();
     closers.push(() => cache.close());
 
-    const simulators: { biller?: BillerSimulator; coreBanking?: CoreBankingSimulator } = {};
+    const simulators: {
+      biller?: BillerSimulator;
+      coreBanking?: CoreBankingSimulator;
+      agentBankingCore?: AgentBankingCoreSimulator;
+    } = {};
     let coreBankingUrl = config.coreBankingUrl;
+    let agentBankingCoreUrl = config.agentBankingCoreUrl;
     if (config.simulators) {
       // The in-process biller keeps its book beside the embedded database, so a restarted demo still
       // knows what it was paid (status inquiries, posting files).
@@ -162,12 +175,19 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         ...options.billerSimulator,
       });
       addReversalControl(simulators.biller);
+      addBillInquiry(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();
       const cbsUrl = await simulators.coreBanking.start(config.coreBankingSimulatorPort);
       closers.push(() => simulators.coreBanking?.stop() ?? Promise.resolve());
       coreBankingUrl ??= cbsUrl;
+      if (agentBankingCoreUrl === undefined) {
+        const agentCore = new AgentBankingCoreSimulator();
+        simulators.agentBankingCore = agentCore;
+        agentBankingCoreUrl = await agentCore.start(0);
+        closers.push(() => agentCore.stop());
+      }
     }
     if (config.demoData) {
       // An external simulator (BILLER_SIMULATOR_URL, `billgate simulators`) wins over the in-process one.
@@ -248,6 +268,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
       refunds,
+      agentCore: agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics),
       metrics,
       log,
       earlyReversals,
@@ -338,6 +359,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       edge: edgeSetup.edge,
       webhooks,
       billerReversals,
+      agents: createAgentServices(database.db, ledger, pipeline),
+      billInquiry: new BillInquiry(routes, billerDirectory, billers),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

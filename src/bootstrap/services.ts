@@ -1,4 +1,6 @@
 import type { AppConfig } from '../config/config';
+import type { AgentServices } from './agent-services';
+import type { BillInquiry } from '../pipeline/bill-inquiry';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -44,6 +46,10 @@ export interface GatewayServices {
   readonly webhooks: Webhooks;
   /** Reversals billers initiate (signed requests). */
   readonly billerReversals: BillerReversalService;
+  /** The OTC agent network: agents, terminals, settlements, count sheets, offline sync. */
+  readonly agents: AgentServices;
+  /** What is due on a bill, asked of the biller a payment would be routed to. */
+  readonly billInquiry: BillInquiry;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

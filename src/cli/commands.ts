@@ -6,6 +6,7 @@ import { auditCommand } from './audit.command';
 import { simulatorsCommand } from './simulators.command';
 import { webhooksCommand } from './webhooks.command';
 import { opsUsersCommand } from './ops-users.command';
+import { agentTerminalCommand } from './agent-terminal.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -22,4 +23,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   simulatorsCommand,
   webhooksCommand,
   opsUsersCommand,
+  agentTerminalCommand,
 ];

@@ -40,6 +40,9 @@ const envSchema = z.object({
   BILLER_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
   CORE_BANKING_URL: z.url().optional(),
   CORE_BANKING_TIMEOUT_MS: z.coerce.number().int().min(50).max(60000).default(5000),
+  /** The agent banking core (agents' system of record); the in-process simulator when unset. */
+  AGENT_BANKING_CORE_URL: z.url().optional(),
+  AGENT_BANKING_CORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60000).default(3000),
   ROUTE_CACHE_TTL_MS: z.coerce.number().int().min(0).default(60000),
   ROUTE_NEGATIVE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(72).default(72),
@@ -106,6 +109,8 @@ export interface AppConfig {
   /** Where the core banking system listens; the simulator's address when simulators run. */
   readonly coreBankingUrl: string | undefined;
   readonly coreBankingTimeoutMs: number;
+  readonly agentBankingCoreUrl: string | undefined;
+  readonly agentBankingCoreTimeoutMs: number;
   readonly routeCacheTtlMs: number;
   readonly routeNegativeTtlMs: number;
   readonly idempotencyRetentionHours: number;
@@ -208,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     billerSimulatorUrl: e.BILLER_SIMULATOR_URL,
     coreBankingUrl: e.CORE_BANKING_URL,
     coreBankingTimeoutMs: e.CORE_BANKING_TIMEOUT_MS,
+    agentBankingCoreUrl: e.AGENT_BANKING_CORE_URL,
+    agentBankingCoreTimeoutMs: e.AGENT_BANKING_CORE_TIMEOUT_MS,
     routeCacheTtlMs: e.ROUTE_CACHE_TTL_MS,
     routeNegativeTtlMs: e.ROUTE_NEGATIVE_TTL_MS,
     idempotencyRetentionHours: e.IDEMPOTENCY_RETENTION_HOURS,

@@ -61,8 +61,8 @@ export function demoBillerEndpointId(billType: string): string {
   return `sim-${billType.toLowerCase()}`;
 }
 
-export const DEMO_AGENT_ACCOUNT = `agent:${DEMO_AGENT}`;
-export const DEMO_AGENT_FUNDING_MINOR = 50_000_000n;
+/** The bank's claim on the agent's till: no stored balance, no pre-funding (see AgentEngine). */
+export const DEMO_AGENT_ACCOUNT = `agent-cash:${DEMO_AGENT}`;
 export const DEMO_AGENT_DAILY_LIMIT_MINOR = 10_000_000n;
 
 /**
@@ -95,7 +95,7 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
         owner: p.id,
         min: 0n,
       })),
-      { id: DEMO_AGENT_ACCOUNT, kind: 'agent', owner: DEMO_AGENT, min: 0n },
+      { id: DEMO_AGENT_ACCOUNT, kind: 'agent', owner: DEMO_AGENT, min: null },
     ];
     for (const a of accounts) {
       await tx
@@ -164,6 +164,7 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
         account_id: DEMO_AGENT_ACCOUNT,
         currency: DEMO_CURRENCY,
         daily_cash_limit: DEMO_AGENT_DAILY_LIMIT_MINOR,
+        region: 'Dhaka',
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -178,7 +179,6 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
         account: floatAccountId(p.id, DEMO_CURRENCY),
         amount: p.floatMinor ?? 0n,
       })),
-      { account: DEMO_AGENT_ACCOUNT, amount: DEMO_AGENT_FUNDING_MINOR },
     ];
     for (const f of fundings) {
       const memo = `demo pre-funding of ${f.account}`;

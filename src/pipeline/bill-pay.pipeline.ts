@@ -10,6 +10,7 @@ import type { PaymentIntake } from '../domain/payments/payment-intake';
 import type { CoreBankingPostingWriter } from '../domain/posting/core-banking-posting-writer';
 import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
+import type { AgentBankingCoreClient } from '../domain/agents/agent-banking-core-client';
 import { refundOrderOf, type CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { FloatEngine } from '../domain/posting/float-engine';
@@ -47,6 +48,8 @@ export interface PipelineDeps {
   readonly coreBankingPostings: CoreBankingPostingWriter;
   /** Refunds owed to bank customers, kept until core banking confirms them. */
   readonly refunds: CoreBankingRefunds;
+  /** The agent banking core each cash collection is posted to; absent, our ledger alone records it. */
+  readonly agentCore?: AgentBankingCoreClient;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -144,6 +147,11 @@ export class BillPayPipeline {
       );
     }
 
+    if (begun.kind === 'posted' && payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+      const refused = await this.recordAtAgentCore(key, payment, log);
+      if (refused !== undefined) return refused;
+    }
+
     const endpoint =
       (await this.d.billerDirectory.get(begun.route.billerEndpoint.id)) ?? begun.route.billerEndpoint;
     const billerAnswer = await this.d.billers.pay(endpoint, {
@@ -179,16 +187,52 @@ export class BillPayPipeline {
             );
           }
         }
-        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
-          reversePostingInTx(
-            this.d,
-            tx,
-            payment,
-            `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-          ),
+        const declined = await this.finish(
+          key,
+          payment,
+          { state: 'DECLINED', reasonCode: reason },
+          async (tx) =>
+            reversePostingInTx(
+              this.d,
+              tx,
+              payment,
+              `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
+            ),
         );
+        if (payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+          const undone = await this.d.agentCore.reverse(collectionOf(payment));
+          if (undone.outcome !== 'recorded') {
+            log.error({ agentCore: undone.outcome }, 'agent banking core did not confirm the reversal');
+          }
+        }
+        return declined;
       }
     }
+  }
+
+  /**
+   * Posts the cash collection to the agent banking core after our ledger holds it (and the agent's
+   * limit). A refusal or an unreachable core reverses our posting and declines; no answer in time
+   * leaves the payment pending with the cash held (the core deduplicates on the payment id, so it
+   * can be asked again). Undefined when the core recorded it.
+   */
+  private async recordAtAgentCore(
+    key: IdempotencyScope,
+    payment: Payment,
+    log: Logger,
+  ): Promise<PayOutcome | undefined> {
+    const core = this.d.agentCore;
+    if (core === undefined) return undefined;
+    const answer = await core.record(collectionOf(payment));
+    if (answer.outcome === 'recorded') return undefined;
+    log.warn({ agentCore: answer.outcome, detail: answer.detail }, 'agent banking core did not record');
+    if (answer.outcome === 'unknown') {
+      return this.finish(key, payment, { state: 'PENDING', reasonCode: 'CORE_BANKING_TIMEOUT' });
+    }
+    const reason: ReasonCode = answer.outcome === 'refused' ? 'AGENT_NOT_FOUND' : 'CORE_BANKING_UNAVAILABLE';
+    return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
+      reversePostingInTx(this.d, tx, payment, `agent banking core: ${answer.detail}`),
+    );
   }
 
   /** Phase one: claim the idempotency key and record the payment (posting it when the engine is ours). */
@@ -476,6 +520,15 @@ function paymentOf(p: NewPayment & { readonly createdAt: Date }): Payment {
     coreBankingRef: null,
     updatedAt: p.createdAt,
   };
+}
+
+function collectionOf(p: Payment): {
+  agentId: string;
+  paymentId: string;
+  amountMinor: bigint;
+  currency: string;
+} {
+  return { agentId: p.payerId, paymentId: p.id, amountMinor: p.amountMinor, currency: p.currency };
 }
 
 function routeProblem(cmd: BillPayCommand, route: Route | undefined): ReasonCode | undefined {

@@ -1,6 +1,7 @@
 import { BillerSimulator, type BillerSimulatorOptions } from './biller-simulator';
 import { addReversalControl } from './biller-reversal-control';
 import { CoreBankingSimulator } from './core-banking-simulator';
+import { addBillInquiry } from './biller-bill-inquiry';
 
 export interface SimulatorsOptions {
   /** 0 = any free port. */
@@ -23,6 +24,7 @@ export interface RunningSimulators {
 export async function startSimulators(options: SimulatorsOptions = {}): Promise<RunningSimulators> {
   const biller = new BillerSimulator(options.biller);
   addReversalControl(biller);
+  addBillInquiry(biller);
   const billerUrl = await biller.start(options.billerPort ?? 0);
   const coreBanking = new CoreBankingSimulator();
   let coreBankingUrl: string;

@@ -26,6 +26,17 @@ export type BillerAnswer =
   | { readonly outcome: 'unavailable'; readonly detail: string }
   | { readonly outcome: 'unknown'; readonly detail: string };
 
+export type BillInquiryAnswer =
+  | {
+      readonly outcome: 'found';
+      readonly amountDueMinor: bigint;
+      readonly currency: string;
+      readonly customerName: string | null;
+      readonly dueDate: string | null;
+    }
+  | { readonly outcome: 'unknown-reference' }
+  | { readonly outcome: 'unavailable'; readonly detail: string };
+
 /**
  * Billers speak billgate's biller API (JSON over HTTP): POST {endpoint}/payments and
  * POST {endpoint}/payments/{id}/reversal. An answer we cannot read, a timeout or a 5xx other than 503
@@ -36,6 +47,49 @@ export class BillerClient {
     private readonly http: JsonHttpClient,
     private readonly metrics: Metrics,
   ) {}
+
+  /** Asks the biller what is due on a bill (POST {endpoint}/inquiries); nothing is posted. */
+  async inquire(
+    endpoint: BillerEndpointRef,
+    billReference: string,
+    currency: string,
+  ): Promise<BillInquiryAnswer> {
+    const started = process.hrtime.bigint();
+    const res = await this.http.post(
+      `${endpoint.url}/inquiries`,
+      { billReference, currency },
+      endpoint.timeoutMs,
+    );
+    let answer: BillInquiryAnswer;
+    if (res.kind === 'timeout') answer = { outcome: 'unavailable', detail: 'biller timeout' };
+    else if (res.kind === 'unreachable') answer = { outcome: 'unavailable', detail: res.detail };
+    else if (res.status === 404) answer = { outcome: 'unknown-reference' };
+    else {
+      const b = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<
+        string,
+        unknown
+      >;
+      const due =
+        typeof b.amountDueMinor === 'string' && /^[0-9]{1,18}$/.test(b.amountDueMinor)
+          ? b.amountDueMinor
+          : undefined;
+      answer =
+        res.status === 200 && due !== undefined && typeof b.currency === 'string'
+          ? {
+              outcome: 'found',
+              amountDueMinor: BigInt(due),
+              currency: b.currency,
+              customerName: typeof b.customerName === 'string' ? b.customerName : null,
+              dueDate: typeof b.dueDate === 'string' ? b.dueDate : null,
+            }
+          : { outcome: 'unavailable', detail: `biller answered ${res.status}` };
+    }
+    this.metrics.externalCalls.observe(
+      { target: `biller-inquiry:${endpoint.id}`, outcome: answer.outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return answer;
+  }
 
   async pay(endpoint: BillerEndpointRef, p: BillerPayment): Promise<BillerAnswer> {
     const started = process.hrtime.bigint();

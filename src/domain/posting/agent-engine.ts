@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db';
-import { InsufficientFundsError, type Ledger } from '../ledger/ledger';
+import type { Ledger } from '../ledger/ledger';
 import { PostingDeclined, type PostingRequest } from './posting-engine';
 
-/** The bank's business day, in its own time zone: an agent's cash limit resets at local midnight. */
+/** The bank's business day, in its own time zone: count sheets and variances belong to one. */
 export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
   return new Intl.DateTimeFormat('en-CA', {
     timeZone,
@@ -14,15 +14,20 @@ export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
 }
 
 /**
- * Agent banking (OTC): debits the agent's account within its daily cash limit. The limit is held by
- * a guarded upsert on the agent's row for the day, so concurrent payments from one agent on several
- * nodes can never together exceed it.
+ * Agent banking (OTC): the customer hands the agent cash, so the bank's claim on the agent's till (its
+ * cash account) is debited and the biller's settlement account credited.
+ *
+ * Trust is bounded: the agent's cash limit counts cash collected and not yet settled. It is held by a
+ * guarded UPDATE on the agent's row (`unsettled_cash + amount <= daily_cash_limit`, status active)
+ * in the posting's transaction, so concurrent payments from one agent on several nodes can never
+ * together exceed it; a settlement lowers unsettled_cash and frees the limit at once.
+ *
+ * One exception, decided by data: an offline payment the terminal took within its offline allowance
+ * (agent_offline_items.within_allowance) was already paid in cash at the counter, so at sync it is
+ * posted even past the limit and recorded in agent_limit_breaches for ops.
  */
 export class AgentEngine {
-  constructor(
-    private readonly ledger: Ledger,
-    private readonly timeZone = 'Asia/Dhaka',
-  ) {}
+  constructor(private readonly ledger: Ledger) {}
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {
     const agent = await tx
@@ -37,46 +42,65 @@ export class AgentEngine {
     if (agent.currency.trim() !== req.currency) {
       throw new PostingDeclined('CURRENCY_NOT_SUPPORTED', `agent ${agent.id} operates in ${agent.currency}`);
     }
-    const limit = BigInt(agent.daily_cash_limit);
-    if (req.amountMinor > limit)
-      throw new PostingDeclined('DAILY_LIMIT_EXCEEDED', 'amount exceeds the daily limit');
 
-    const day = businessDate(req.receivedAt, this.timeZone);
-    const used = await tx
-      .insertInto('agent_daily_usage')
-      .values({ agent_id: agent.id, business_date: day, used: req.amountMinor })
-      .onConflict((oc) =>
-        oc
-          .columns(['agent_id', 'business_date'])
-          .doUpdateSet({ used: sql`agent_daily_usage.used + excluded.used` })
-          .where(sql<boolean>`agent_daily_usage.used + excluded.used <= ${limit}`),
-      )
-      .returning('used')
+    const held = await tx
+      .updateTable('agents')
+      .set({ unsettled_cash: sql`unsettled_cash + ${req.amountMinor}` })
+      .where('id', '=', agent.id)
+      .where('status', '=', 'active')
+      .where(sql<boolean>`unsettled_cash + ${req.amountMinor} <= daily_cash_limit`)
+      .returning('unsettled_cash')
       .executeTakeFirst();
-    if (used === undefined) {
+    if (held === undefined) await this.postPastLimit(tx, req, agent.id);
+
+    await this.ledger.post(tx, {
+      paymentId: req.paymentId,
+      kind: 'payment',
+      currency: req.currency,
+      memo: `bill payment ${req.paymentId} in cash at agent ${agent.id}`,
+      lines: [
+        { accountId: agent.account_id, side: 'D', amount: req.amountMinor },
+        { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
+      ],
+    });
+  }
+
+  /** An offline payment taken within the terminal's allowance is honoured and flagged; nothing else is. */
+  private async postPastLimit(tx: Tx, req: PostingRequest, agentId: string): Promise<void> {
+    const offline = await tx
+      .selectFrom('agent_offline_items')
+      .select(['terminal_id', 'batch_id', 'within_allowance'])
+      .where('payment_id', '=', req.paymentId)
+      .executeTakeFirst();
+    if (offline?.within_allowance !== true) {
       throw new PostingDeclined(
         'DAILY_LIMIT_EXCEEDED',
-        `agent ${agent.id} would exceed its daily cash limit`,
+        `agent ${agentId} would exceed its cash limit until it settles`,
       );
     }
-
-    try {
-      await this.ledger.post(tx, {
-        paymentId: req.paymentId,
-        kind: 'payment',
-        currency: req.currency,
-        memo: `bill payment ${req.paymentId} at agent ${agent.id}`,
-        lines: [
-          { accountId: agent.account_id, side: 'D', amount: req.amountMinor },
-          { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
-        ],
-      });
-    } catch (error) {
-      if (error instanceof InsufficientFundsError) {
-        throw new PostingDeclined('INSUFFICIENT_FUNDS', `agent ${agent.id} account cannot cover the payment`);
-      }
-      throw error;
+    const row = await tx
+      .updateTable('agents')
+      .set({ unsettled_cash: sql`unsettled_cash + ${req.amountMinor}` })
+      .where('id', '=', agentId)
+      .where('status', '=', 'active')
+      .returning(['unsettled_cash', 'daily_cash_limit'])
+      .executeTakeFirst();
+    if (row === undefined) {
+      throw new PostingDeclined('AGENT_NOT_FOUND', `agent ${agentId} is unknown or inactive`);
     }
+    const over = BigInt(row.unsettled_cash) - BigInt(row.daily_cash_limit);
+    await tx
+      .insertInto('agent_limit_breaches')
+      .values({
+        payment_id: req.paymentId,
+        agent_id: agentId,
+        terminal_id: offline.terminal_id,
+        batch_id: offline.batch_id,
+        amount: req.amountMinor,
+        over_by: over < req.amountMinor ? over : req.amountMinor,
+        currency: req.currency,
+      })
+      .execute();
   }
 
   async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
@@ -85,11 +109,11 @@ export class AgentEngine {
       .select(['id', 'account_id'])
       .where('id', '=', req.payer.id)
       .executeTakeFirstOrThrow();
+    // The cash goes back to the customer from the till: the agent holds that much less for the bank.
     await tx
-      .updateTable('agent_daily_usage')
-      .set({ used: sql`greatest(used - ${req.amountMinor}, 0)` })
-      .where('agent_id', '=', agent.id)
-      .where('business_date', '=', businessDate(req.receivedAt, this.timeZone))
+      .updateTable('agents')
+      .set({ unsettled_cash: sql`unsettled_cash - ${req.amountMinor}` })
+      .where('id', '=', agent.id)
       .execute();
     await this.ledger.post(tx, {
       paymentId: req.paymentId,

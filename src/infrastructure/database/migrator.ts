@@ -10,6 +10,7 @@ import * as earlyReversals from './migrations/20261202130000-early-reversals';
 import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
 import * as webhooks from './migrations/20261202120000-webhooks';
 import * as opsUsers from './migrations/20261202180000-ops-users';
+import * as agentNetwork from './migrations/20261202160000-agent-network';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202100000-gateway-nodes': gatewayNodes,
   '20261202120000-webhooks': webhooks,
   '20261202180000-ops-users': opsUsers,
+  '20261202160000-agent-network': agentNetwork,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

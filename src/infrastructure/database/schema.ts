@@ -74,12 +74,98 @@ export interface AgentsTable {
   daily_cash_limit: BigIntColumn;
   status: ColumnType<string, string | undefined, string>;
   created_at: DefaultedTimestamp;
+  region: ColumnType<string, string | undefined, string>;
+  unsettled_cash: DefaultedBigInt;
+  count_variance_threshold: DefaultedBigInt;
+  suspension_reason: string | null;
+  updated_at: DefaultedTimestamp;
 }
 
-export interface AgentDailyUsageTable {
+/* Agent network (migration 20261202160000-agent-network). */
+type DateText = ColumnType<string, string, string>;
+
+export interface AgentTerminalsTable {
+  id: string;
   agent_id: string;
-  business_date: ColumnType<string, string, string>;
-  used: DefaultedBigInt;
+  label: string;
+  key_hash: string;
+  key_hint: string;
+  status: ColumnType<string, string | undefined, string>;
+  revoked_at: Date | null;
+  revocation_reason: string | null;
+  offline_max_count: ColumnType<number, number | undefined, number>;
+  offline_max_total: DefaultedBigInt;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface AgentSettlementsTable {
+  id: string;
+  agent_id: string;
+  amount: BigIntColumn;
+  currency: string;
+  journal_entry_id: string;
+  source: 'ops' | 'agent-banking-core';
+  reference: string;
+  actor: string;
+  reason: string;
+  created_at: DefaultedTimestamp;
+}
+
+export interface AgentCountSheetsTable {
+  id: string;
+  agent_id: string;
+  business_date: DateText;
+  currency: string;
+  denominations: Json<readonly { denomination: string; valueMinor: string; count: number }[]>;
+  counted_total: BigIntColumn;
+  ledger_position: BigIntColumn;
+  variance: BigIntColumn;
+  corrects: string | null;
+  submitted_by: string;
+  note: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface AgentCashVariancesTable {
+  sheet_id: string;
+  agent_id: string;
+  business_date: DateText;
+  amount: BigIntColumn;
+  currency: string;
+  threshold: BigIntColumn;
+  suspended: boolean;
+  superseded_by: string | null;
+  cleared_at: Date | null;
+  cleared_by: string | null;
+  clear_reason: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface AgentOfflineItemsTable {
+  terminal_id: string;
+  idempotency_key: string;
+  payment_id: string;
+  agent_id: string;
+  batch_id: string;
+  amount: BigIntColumn;
+  currency: string;
+  captured_at: Timestamp;
+  within_allowance: boolean;
+  created_at: DefaultedTimestamp;
+}
+
+export interface AgentLimitBreachesTable {
+  payment_id: string;
+  agent_id: string;
+  terminal_id: string;
+  batch_id: string;
+  amount: BigIntColumn;
+  over_by: BigIntColumn;
+  currency: string;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  created_at: DefaultedTimestamp;
 }
 
 export interface PaymentsTable {
@@ -311,7 +397,12 @@ export interface Database {
   biller_endpoints: BillerEndpointsTable;
   routing_rules: RoutingRulesTable;
   agents: AgentsTable;
-  agent_daily_usage: AgentDailyUsageTable;
+  agent_terminals: AgentTerminalsTable;
+  agent_settlements: AgentSettlementsTable;
+  agent_count_sheets: AgentCountSheetsTable;
+  agent_cash_variances: AgentCashVariancesTable;
+  agent_offline_items: AgentOfflineItemsTable;
+  agent_limit_breaches: AgentLimitBreachesTable;
   payments: PaymentsTable;
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;

@@ -15,6 +15,10 @@ import { PartnerCredentialsController } from './partner-credentials.controller';
 import { BillerReversalsController } from './biller-reversals.controller';
 import { OpsWebhooksController } from './ops-webhooks.controller';
 import { PartnerWebhooksController } from './webhooks.controller';
+import { AgentTerminalController } from './agent-terminal.controller';
+import { OpsAgentsController } from './ops-agents.controller';
+import { TerminalAuthGuard } from './terminal-auth.guard';
+import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -36,8 +40,17 @@ export class HttpLaneModule {
         OpsWebhooksController,
         BillerReversalsController,
         DashboardController,
+        OpsAgentsController,
+        AgentTerminalController,
+        BillInquiryController,
+        AgentBillInquiryController,
       ],
-      providers: [{ provide: GATEWAY_SERVICES, useValue: services }, PartnerAuthGuard, OpsAuthGuard],
+      providers: [
+        { provide: GATEWAY_SERVICES, useValue: services },
+        PartnerAuthGuard,
+        OpsAuthGuard,
+        TerminalAuthGuard,
+      ],
     };
   }
 }
