@@ -3,7 +3,7 @@ const { cpSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const assets = ['protocols/iso20022/schemas', 'protocols/iso8583/dialects'];
+const assets = ['protocols/iso20022/schemas', 'protocols/iso8583/dialects', 'certification/suites'];
 for (const rel of assets) {
   const from = join(root, 'src', rel);
   if (existsSync(from)) {
