@@ -33,6 +33,8 @@ export class Iso8583Target {
     private readonly port: number,
     private readonly dialect: Dialect,
     private readonly header: LengthHeader = dialect.conventions.framing.lengthHeader,
+    /** A TPDU in front of each message, as the dialect's partners usually send (the lane may differ). */
+    private readonly tpdu: boolean = dialect.conventions.framing.tpdu,
   ) {}
 
   get description(): string {
@@ -47,7 +49,7 @@ export class Iso8583Target {
       socket.once('error', reject);
     });
     socket.setNoDelay(true);
-    const decoder = new FrameDecoder({ header: this.header, maxFrameSize: 65535 });
+    const decoder = new FrameDecoder({ header: this.header, tpdu: this.tpdu, maxFrameSize: 65535 });
     socket.on('data', (chunk) => {
       let frames;
       try {
@@ -113,7 +115,11 @@ export class Iso8583Target {
         resolve(frame);
       };
     });
-    socket.write(message.unframed === true ? bytes : encodeFrame(bytes, { header: this.header }));
+    socket.write(
+      message.unframed === true
+        ? bytes
+        : encodeFrame(bytes, { header: this.header, ...(this.tpdu ? { tpdu: HARNESS_TPDU } : {}) }),
+    );
     const got = await answer;
     const elapsedMs = Math.round(performance.now() - t0);
     if (got === 'closed' || got === 'timeout') {
@@ -186,6 +192,8 @@ export class Iso8583Target {
 }
 
 const emptyView: Observation = { select: () => undefined };
+/** NII 001 → 000: the harness as terminal, the gateway as host. */
+const HARNESS_TPDU = { destination: 0x0001, source: 0x0000 };
 
 function responseMti(mti: string): string {
   const fn = Number(mti[2]);

@@ -9,7 +9,7 @@ import {
   type Capability,
   type LoadedSuite,
 } from '../domain/certification/suite';
-import { loadDialect, loadDialectFile, type Dialect } from '../protocols/iso8583';
+import { loadDialect, loadDialectFile, type Dialect, type LengthHeader } from '../protocols/iso8583';
 import { HttpTarget, type HttpCredentials } from './http-target';
 import { Iso8583Target } from './iso8583-target';
 
@@ -82,6 +82,8 @@ export function suiteDialect(suite: SuiteFile): Dialect {
 export interface TargetOptions {
   /** host:port of an ISO 8583 lane. */
   readonly iso8583?: string;
+  /** The lane's framing when it differs from the dialect's usual one. */
+  readonly framing?: { readonly lengthHeader?: LengthHeader; readonly tpdu?: boolean };
   /** Base URL of an HTTP lane (REST, ISO 20022 and, with the ops key, the ops API). */
   readonly http?: string;
   readonly credentials?: HttpCredentials;
@@ -112,7 +114,17 @@ function hostPort(text: string): { host: string; port: number } {
 
 export async function openTarget(suite: SuiteFile, opts: TargetOptions): Promise<OpenTarget> {
   const iso = opts.iso8583 === undefined ? undefined : hostPort(opts.iso8583);
-  const iso8583 = iso === undefined ? undefined : new Iso8583Target(iso.host, iso.port, suiteDialect(suite));
+  const dialect = iso === undefined ? undefined : suiteDialect(suite);
+  const iso8583 =
+    iso === undefined || dialect === undefined
+      ? undefined
+      : new Iso8583Target(
+          iso.host,
+          iso.port,
+          dialect,
+          opts.framing?.lengthHeader ?? dialect.conventions.framing.lengthHeader,
+          opts.framing?.tpdu ?? dialect.conventions.framing.tpdu,
+        );
   const http =
     opts.http === undefined
       ? undefined

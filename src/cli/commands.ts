@@ -4,6 +4,7 @@ import { certsCommand } from '../lanes/security/pki/certs-command';
 
 import { auditCommand } from './audit.command';
 import { simulatorsCommand } from './simulators.command';
+import { certifyCliCommand } from './certify.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -18,4 +19,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   certsCommand,
   auditCommand,
   simulatorsCommand,
+  certifyCliCommand,
 ];

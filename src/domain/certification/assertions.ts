@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Assertion, SelectorKind } from './suite';
 import { renderString, type Observation, type StepRecord, type TemplateScope } from './template';
 
@@ -35,6 +36,8 @@ function actualOf(kind: SelectorKind, expr: string, outcome: StepOutcome): strin
 }
 
 const show = (v: string | undefined): string => (v === undefined ? '(absent)' : JSON.stringify(v));
+/** A value that may not be shown is named by a digest, so two of them can still be told apart. */
+const digest = (v: string): string => `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)}`;
 
 /**
  * Judges one assertion. Every operator treats an absent value as a failure except `present: false`,
@@ -53,7 +56,7 @@ export function evaluateAssertion(
     description: a.description ?? `${label} ${expected}`,
     passed,
     expected,
-    actual: actual === undefined ? null : hidden ? '[redacted]' : actual,
+    actual: actual === undefined ? null : hidden ? `[redacted ${digest(actual)}]` : actual,
   });
   if (a.equals !== undefined) {
     const want = renderString(a.equals, scope);
@@ -79,7 +82,7 @@ export function evaluateAssertion(
   const ref = a.sameAs ?? a.differsFrom ?? '';
   const other = earlier.get(ref)?.received;
   const theirs = kind === 'elapsedMs' || kind === 'connection' ? undefined : other?.select(kind, expr);
-  const theirsShown = hidden ? 'not shown' : show(theirs);
+  const theirsShown = hidden && theirs !== undefined ? `[redacted ${digest(theirs)}]` : show(theirs);
   if (a.sameAs !== undefined) {
     return verdict(
       actual !== undefined && actual === theirs,
