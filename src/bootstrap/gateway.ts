@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../config/config';
 import { BillTypeCatalog } from '../domain/catalog/bill-types';
@@ -101,7 +102,12 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const simulators: { biller?: BillerSimulator; coreBanking?: CoreBankingSimulator } = {};
     let coreBankingUrl = config.coreBankingUrl;
     if (config.simulators) {
-      simulators.biller = new BillerSimulator(options.billerSimulator);
+      // The in-process biller keeps its book beside the embedded database, so a restarted demo still
+      // knows what it was paid (status inquiries, posting files).
+      simulators.biller = new BillerSimulator({
+        stateDir: join(config.dataDir, 'biller-simulator'),
+        ...options.billerSimulator,
+      });
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();

@@ -55,6 +55,7 @@ export async function runSimulatorsCommand(
   const running = await startSimulators({
     billerPort: flags.billerPort ?? config.billerSimulatorPort,
     coreBankingPort: flags.coreBankingPort ?? config.coreBankingSimulatorPort,
+    biller: { stateDir: config.billerSimulatorStateDir },
   });
   io.writeLine(simulatorsListeningLine(running));
   const signal = await stopped;

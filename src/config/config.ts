@@ -33,6 +33,8 @@ const envSchema = z.object({
   SIMULATORS: bool.optional(),
   BILLER_SIMULATOR_PORT: port.default(8091),
   CORE_BANKING_SIMULATOR_PORT: port.default(8092),
+  /** Where `billgate simulators` keeps the simulated billers' book across its restarts (memory when unset). */
+  BILLER_SIMULATOR_STATE_DIR: z.string().min(1).optional(),
   /** A biller simulator running as its own process (`billgate simulators`): the demo billers' base URL. */
   BILLER_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
   CORE_BANKING_URL: z.url().optional(),
@@ -166,12 +168,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
 export interface SimulatorsConfig {
   readonly billerSimulatorPort: number;
   readonly coreBankingSimulatorPort: number;
+  readonly billerSimulatorStateDir: string | undefined;
 }
 
 const simulatorsEnvSchema = envSchema.pick({
   NODE_ENV: true,
   BILLER_SIMULATOR_PORT: true,
   CORE_BANKING_SIMULATOR_PORT: true,
+  BILLER_SIMULATOR_STATE_DIR: true,
 });
 
 /**
@@ -190,5 +194,6 @@ export function loadSimulatorsConfig(env: NodeJS.ProcessEnv | Env = process.env)
   return {
     billerSimulatorPort: parsed.data.BILLER_SIMULATOR_PORT,
     coreBankingSimulatorPort: parsed.data.CORE_BANKING_SIMULATOR_PORT,
+    billerSimulatorStateDir: parsed.data.BILLER_SIMULATOR_STATE_DIR,
   };
 }

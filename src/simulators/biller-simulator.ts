@@ -1,17 +1,16 @@
-import { JsonServer } from './json-server';
+import { BillerBook, type PaidBill } from './biller-book';
+import { JsonServer, type JsonAnswer } from './json-server';
+import { SimulatorRoutes, type SimulatorRouteHandler } from './simulator-routes';
 
 export interface BillerSimulatorOptions {
   /** How long a SLOW-… reference takes to be answered. */
   readonly slowMs?: number;
   /** How long a TIMEOUT-… reference is held before any answer (longer than any biller timeout). */
   readonly hangMs?: number;
-}
-
-interface PaidBill {
-  readonly receipt: string;
-  readonly billReference: string;
-  readonly amountMinor: string;
-  reversed: boolean;
+  /** Where the biller keeps its book across restarts (BILLER_SIMULATOR_STATE_DIR); memory when absent. */
+  readonly stateDir?: string;
+  /** The biller's own clock (tests move business days with it). */
+  readonly now?: () => Date;
 }
 
 /**
@@ -28,16 +27,29 @@ export function billerSimulatorEndpoint(baseUrl: string, billerId: string): stri
  *   DECLINE…  → 422 declined          UNKNOWN… → 404 unknown bill reference
  *   SLOW…     → approved after slowMs TIMEOUT… → held past the biller timeout
  *   DOWN…     → 503 unavailable       anything else → approved with a receipt
- * A repeated payment id is answered with the original receipt, as a real biller must.
+ * A repeated payment id is answered with the original receipt, as a real biller must. What it was
+ * paid and what was reversed is kept in its BillerBook; further capabilities add their endpoints
+ * with addRoute.
  */
 export class BillerSimulator {
   private readonly server: JsonServer;
-  private readonly paid = new Map<string, PaidBill>();
-  private sequence = 0;
+  private readonly routes = new SimulatorRoutes();
+  readonly book: BillerBook;
+  readonly now: () => Date;
   url = '';
 
   constructor(private readonly options: BillerSimulatorOptions = {}) {
-    this.server = new JsonServer((method, path, body) => this.handle(method, path, body));
+    this.book = new BillerBook(options.stateDir);
+    this.now = options.now ?? (() => new Date());
+    this.server = new JsonServer(
+      (method, path, body, query) =>
+        this.routes.dispatch(method, path, body, query) ?? this.handle(method, path, body),
+    );
+  }
+
+  /** Adds an endpoint (`/billers/:billerId/...`); added routes are matched before the built-in ones. */
+  addRoute(method: string, pattern: string, handler: SimulatorRouteHandler): void {
+    this.routes.add(method, pattern, handler);
   }
 
   async start(port = 0): Promise<string> {
@@ -54,19 +66,15 @@ export class BillerSimulator {
     return billerSimulatorEndpoint(this.url, billerId);
   }
 
-  paidBill(paymentId: string): Readonly<PaidBill> | undefined {
-    return this.paid.get(paymentId);
+  paidBill(paymentId: string): PaidBill | undefined {
+    return this.book.find(paymentId);
   }
 
   get paidCount(): number {
-    return this.paid.size;
+    return this.book.size;
   }
 
-  private handle(
-    method: string,
-    path: string[],
-    body: unknown,
-  ): { status: number; body: unknown; delayMs?: number } {
+  private handle(method: string, path: string[], body: unknown): JsonAnswer {
     if (method === 'GET' && path[0] === 'health') return { status: 200, body: { status: 'ok' } };
     // /billers/{biller}/payments[/{id}/reversal]
     if (method !== 'POST' || path[0] !== 'billers' || path[2] !== 'payments' || path[1] === undefined) {
@@ -74,9 +82,8 @@ export class BillerSimulator {
     }
     const biller = path[1].toUpperCase();
     if (path.length === 5 && path[4] === 'reversal') {
-      const bill = this.paid.get(path[3] ?? '');
+      const bill = this.book.markReversed(path[3] ?? '', this.now());
       if (bill === undefined) return { status: 404, body: { message: 'unknown payment' } };
-      bill.reversed = true;
       return { status: 200, body: { status: 'REVERSED', receipt: bill.receipt } };
     }
     if (path.length !== 3) return { status: 404, body: { message: 'no such route' } };
@@ -87,7 +94,7 @@ export class BillerSimulator {
     if (paymentId === '' || reference === '')
       return { status: 400, body: { message: 'paymentId and billReference required' } };
 
-    const previous = this.paid.get(paymentId);
+    const previous = this.book.find(paymentId);
     if (previous !== undefined) return { status: 200, body: { status: 'PAID', receipt: previous.receipt } };
 
     const upper = reference.toUpperCase();
@@ -99,13 +106,15 @@ export class BillerSimulator {
     if (upper.startsWith('TIMEOUT'))
       return { status: 504, body: { status: 'TIMEOUT' }, delayMs: this.options.hangMs ?? 30_000 };
 
-    this.sequence += 1;
-    const receipt = `${biller}-${String(this.sequence).padStart(8, '0')}`;
-    this.paid.set(paymentId, {
+    const receipt = this.book.nextReceipt(biller);
+    this.book.recordPaid({
+      paymentId,
+      billerId: biller,
       receipt,
       billReference: reference,
       amountMinor: typeof b.amountMinor === 'string' ? b.amountMinor : '',
-      reversed: false,
+      currency: typeof b.currency === 'string' ? b.currency : '',
+      paidAt: this.now(),
     });
     const answer = { status: 200, body: { status: 'PAID', receipt } };
     return upper.startsWith('SLOW') ? { ...answer, delayMs: this.options.slowMs ?? 300 } : answer;

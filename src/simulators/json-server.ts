@@ -1,13 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+/**
+ * A simulator's answer: JSON by default; with contentType, body is sent as the text it is (a CSV
+ * posting file, say).
+ */
+export interface JsonAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly delayMs?: number;
+  readonly contentType?: string;
+}
+
 export type JsonHandler = (
   method: string,
   path: string[],
   body: unknown,
-) =>
-  | Promise<{ status: number; body: unknown; delayMs?: number }>
-  | { status: number; body: unknown; delayMs?: number };
+  query: URLSearchParams,
+) => Promise<JsonAnswer> | JsonAnswer;
 
 /**
  * A small real HTTP server for the simulators of parties outside the bank. It tracks its sockets and
@@ -59,34 +69,40 @@ export class JsonServer {
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        this.send(res, 400, { message: 'malformed JSON' });
+        this.send(res, { status: 400, body: { message: 'malformed JSON' } });
         return;
       }
     }
-    const path = (req.url ?? '/')
-      .split('?')[0]!
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const path = url.pathname
       .split('/')
       .filter((p) => p.length > 0)
       .map(decodeURIComponent);
     try {
-      const answer = await this.handler(req.method ?? 'GET', path, body);
+      const answer = await this.handler(req.method ?? 'GET', path, body, url.searchParams);
       if (answer.delayMs !== undefined && answer.delayMs > 0) {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          if (!res.destroyed) this.send(res, answer.status, answer.body);
+          if (!res.destroyed) this.send(res, answer);
         }, answer.delayMs);
         this.timers.add(timer);
         return;
       }
-      this.send(res, answer.status, answer.body);
+      this.send(res, answer);
     } catch (error) {
-      this.send(res, 500, { message: error instanceof Error ? error.message : 'error' });
+      this.send(res, { status: 500, body: { message: error instanceof Error ? error.message : 'error' } });
     }
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body ?? {});
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  private send(res: ServerResponse, answer: JsonAnswer): void {
+    const text =
+      answer.contentType !== undefined && typeof answer.body === 'string'
+        ? answer.body
+        : JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status, {
+      'content-type': answer.contentType ?? 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 }

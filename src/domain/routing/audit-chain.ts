@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { HashChainVerifier, canonicalJson } from '../audit/hash-chain';
 import type { RuleAction } from './routing-rule';
+
+export { GENESIS_HASH, canonicalJson, type ChainProblem, type ChainVerdict } from '../audit/hash-chain';
 
 /*
  * The routing audit log is a hash chain: entry n carries the hash of entry n-1, and its own hash is
@@ -7,8 +10,6 @@ import type { RuleAction } from './routing-rule';
  * entry altered behind the application's back no longer matches its hash; an entry removed leaves a
  * gap in the sequence; the newest entries removed disagree with the chain head.
  */
-
-export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditEntryContent {
   readonly seq: bigint;
@@ -27,22 +28,6 @@ export interface AuditEntry extends AuditEntryContent {
   readonly hash: string;
 }
 
-/** JSON with object keys sorted at every level and no whitespace: one text per value. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function hashEntry(e: AuditEntryContent): string {
   const text = canonicalJson({
     seq: e.seq.toString(),
@@ -59,94 +44,9 @@ export function hashEntry(e: AuditEntryContent): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-export type ChainProblem = 'gap' | 'hash-mismatch' | 'chain-mismatch' | 'truncated' | 'head-mismatch';
-
-export interface ChainVerdict {
-  readonly intact: boolean;
-  /** Entries checked. */
-  readonly checked: number;
-  /** Sequence number of the newest entry according to the chain head. */
-  readonly headSeq: number;
-  readonly firstBrokenAt?: number;
-  readonly problem?: ChainProblem;
-  readonly detail?: string;
-}
-
-/** Checks entries fed in ascending sequence order; stops at the first break. */
-export class ChainVerifier {
-  private expectedSeq = 1n;
-  private prevHash = GENESIS_HASH;
-  private count = 0;
-  private broken: { seq: bigint; problem: ChainProblem; detail: string } | undefined;
-
-  get done(): boolean {
-    return this.broken !== undefined;
-  }
-
-  push(entry: AuditEntry): void {
-    if (this.broken !== undefined) return;
-    this.count += 1;
-    if (entry.seq !== this.expectedSeq) {
-      this.broken = {
-        seq: this.expectedSeq,
-        problem: 'gap',
-        detail: `entry ${this.expectedSeq} is missing (next present entry is ${entry.seq})`,
-      };
-      return;
-    }
-    if (hashEntry(entry) !== entry.hash) {
-      this.broken = {
-        seq: entry.seq,
-        problem: 'hash-mismatch',
-        detail: `entry ${entry.seq} does not match its hash: its content was altered`,
-      };
-      return;
-    }
-    if (entry.prevHash !== this.prevHash) {
-      this.broken = {
-        seq: entry.seq,
-        problem: 'chain-mismatch',
-        detail: `entry ${entry.seq} does not carry the hash of entry ${entry.seq - 1n}`,
-      };
-      return;
-    }
-    this.prevHash = entry.hash;
-    this.expectedSeq += 1n;
-  }
-
-  finish(head: { seq: bigint; hash: string }): ChainVerdict {
-    const headSeq = Number(head.seq);
-    if (this.broken !== undefined) {
-      return {
-        intact: false,
-        checked: this.count,
-        headSeq,
-        firstBrokenAt: Number(this.broken.seq),
-        problem: this.broken.problem,
-        detail: this.broken.detail,
-      };
-    }
-    const last = this.expectedSeq - 1n;
-    if (head.seq > last) {
-      return {
-        intact: false,
-        checked: this.count,
-        headSeq,
-        firstBrokenAt: Number(last + 1n),
-        problem: 'truncated',
-        detail: `the chain head records ${head.seq} entries but the log ends at ${last}`,
-      };
-    }
-    if (head.seq < last || head.hash !== this.prevHash) {
-      return {
-        intact: false,
-        checked: this.count,
-        headSeq,
-        firstBrokenAt: Number(head.seq < last ? head.seq + 1n : last),
-        problem: 'head-mismatch',
-        detail: 'the chain head does not match the newest entry',
-      };
-    }
-    return { intact: true, checked: this.count, headSeq };
+/** Checks routing audit entries fed in ascending sequence order; stops at the first break. */
+export class ChainVerifier extends HashChainVerifier<AuditEntry> {
+  constructor() {
+    super(hashEntry);
   }
 }

@@ -141,6 +141,26 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
+export interface OpsAuditTable {
+  seq: ColumnType<bigint, bigint | string, never>;
+  at: ColumnType<Date, Date | string, never>;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  reason: string;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface OpsAuditHeadTable {
+  id: number;
+  seq: ColumnType<bigint, bigint | string, bigint | string>;
+  hash: string;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -154,4 +174,6 @@ export interface Database {
   journal_entries: JournalEntriesTable;
   journal_lines: JournalLinesTable;
   idempotency_keys: IdempotencyKeysTable;
+  ops_audit: OpsAuditTable;
+  ops_audit_head: OpsAuditHeadTable;
 }
