@@ -5,6 +5,7 @@ import * as routingAudit from './migrations/20261123010000-routing-audit';
 import * as edgeSecurity from './migrations/20261123020000-edge-security';
 import * as coreBankingRefunds from './migrations/20261124000000-core-banking-refunds';
 import * as opsAudit from './migrations/20261202090000-ops-audit';
+import * as certificationReports from './migrations/20261202170000-certification-reports';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261123020000-edge-security': edgeSecurity,
   '20261124000000-core-banking-refunds': coreBankingRefunds,
   '20261202090000-ops-audit': opsAudit,
+  '20261202170000-certification-reports': certificationReports,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

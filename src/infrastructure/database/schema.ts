@@ -161,6 +161,33 @@ export interface OpsAuditHeadTable {
   hash: string;
 }
 
+/** Migration 20261202170000-certification-reports: signed certification reports, append-only. */
+export interface CertificationReportsTable {
+  id: string;
+  partner_id: string;
+  lane_id: string;
+  protocol: 'iso8583' | 'rest' | 'iso20022';
+  suite_id: string;
+  suite_version: string;
+  suite_sha256: string;
+  dialect: string | null;
+  result: 'passed' | 'failed';
+  cases: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  report: string;
+  report_sha256: string;
+  jws: string;
+  kid: string;
+  public_jwk: Json<Record<string, unknown>>;
+  stored_at: Timestamp;
+  stored_by: string;
+  reason: string;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -176,4 +203,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   ops_audit: OpsAuditTable;
   ops_audit_head: OpsAuditHeadTable;
+  certification_reports: CertificationReportsTable;
 }

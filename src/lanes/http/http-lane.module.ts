@@ -9,6 +9,7 @@ import { OpsAuditController } from './ops-audit.controller';
 import { OpsRoutingController } from './ops-routing.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
+import { OpsCertificationController } from './ops-certification.controller';
 import { PartnerCredentialsController } from './partner-credentials.controller';
 
 @Module({})
@@ -24,6 +25,7 @@ export class HttpLaneModule {
         OpsAuditController,
         OAuthController,
         OpsPartnersController,
+        OpsCertificationController,
         PartnerCredentialsController,
         Iso20022Controller,
       ],
