@@ -3,7 +3,12 @@ const { cpSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const assets = ['protocols/iso20022/schemas', 'protocols/iso8583/dialects', 'lanes/http/dashboard/assets'];
+const assets = [
+  'protocols/iso20022/schemas',
+  'protocols/iso8583/dialects',
+  'lanes/http/dashboard/assets',
+  'certification/suites',
+];
 for (const rel of assets) {
   const from = join(root, 'src', rel);
   if (existsSync(from)) {

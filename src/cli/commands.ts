@@ -7,6 +7,7 @@ import { simulatorsCommand } from './simulators.command';
 import { webhooksCommand } from './webhooks.command';
 import { opsUsersCommand } from './ops-users.command';
 import { agentTerminalCommand } from './agent-terminal.command';
+import { certifyCliCommand } from './certify.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -24,4 +25,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   webhooksCommand,
   opsUsersCommand,
   agentTerminalCommand,
+  certifyCliCommand,
 ];

@@ -8,6 +8,7 @@ import {
 } from '../../src/lanes/security';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/lanes/security/tokens/token-authority';
 import { call } from '../support/http';
+import { signedReport } from '../support/certification';
 import { SCHEDULES } from '../integration/partners-fixtures';
 import { OPS, payBody, pay, MFS } from '../support/payments';
 import {
@@ -314,7 +315,16 @@ describe('lanes: address, lane assignment and suspension', () => {
     expect(refused.status).toBe(409);
     expect((refused.body as { reasons: string[] }).reasons.length).toBeGreaterThan(0);
     expect((await ops('PUT', '/ops/partners/demo-mfs/schedules', SCHEDULES)).status).toBe(200);
-    expect((await ops('POST', '/ops/partners/demo-mfs/certification', { passed: true })).status).toBe(200);
+    const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+      partnerId: 'demo-mfs',
+      laneId: 'public-mtls',
+    });
+    const stored = await ops('POST', '/ops/partners/demo-mfs/certification/reports', {
+      report: report.report,
+      jws: report.jws,
+      reason: 'recertified',
+    });
+    expect(stored.status).toBe(201);
     expect(
       (await ops('POST', '/ops/partners/demo-mfs/transitions', { to: 'live', reason: 'resume' })).status,
     ).toBe(200);

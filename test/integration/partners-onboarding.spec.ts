@@ -4,6 +4,7 @@ import { call } from '../support/http';
 import { OPS, payBody } from '../support/payments';
 import { startEdgeGateway, type EdgeGateway } from '../e2e/edge-support';
 import { SCHEDULES } from './partners-fixtures';
+import { signedReport } from '../support/certification';
 import { checkTransition, timeInStates } from '../../src/domain/partners/onboarding';
 
 let e: EdgeGateway;
@@ -100,8 +101,19 @@ describe('onboarding a partner through its lifecycle', () => {
     expect(early.status).toBe(403);
     expect(early.body).toMatchObject({ type: expect.stringMatching(/partner-not-live$/) });
 
-    expect((await move('acme-pay', 'live')).body.reasons).toEqual(['certification has not passed']);
-    expect((await ops('POST', '/ops/partners/acme-pay/certification', { passed: true })).status).toBe(200);
+    expect((await move('acme-pay', 'live')).body.reasons).toEqual([
+      'no passing signed rest certification report on lane public-mtls',
+    ]);
+    const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+      partnerId: 'acme-pay',
+      laneId: 'public-mtls',
+    });
+    const stored = await ops('POST', '/ops/partners/acme-pay/certification/reports', {
+      report: report.report,
+      jws: report.jws,
+      reason: 'certified by the desk',
+    });
+    expect(stored.status).toBe(201);
     e.clock.advanceHours(2);
     const live = await move('acme-pay', 'live');
     expect(live.status).toBe(200);

@@ -62,6 +62,13 @@ export interface NewPartner {
 /** Facts about the partner that live outside this module (lane configuration). */
 export interface OnboardingEnvironment {
   readonly hasAllowlist: (partnerId: string, db: Executor) => Promise<boolean>;
+  /** The lanes and protocols of the Technical Schedule without a valid signed certification report. */
+  readonly certificationGaps?: (
+    partnerId: string,
+    technical: NonNullable<Schedules['technical']> | undefined,
+    now: Date,
+    db: Executor,
+  ) => Promise<readonly string[]>;
 }
 
 const PARTNER_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -271,11 +278,17 @@ export class OnboardingRepository {
           .executeTakeFirst();
         if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
         const from = isPartnerState(row.status) ? row.status : 'live';
+        const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
+        const gaps =
+          to === 'live' && this.env.certificationGaps !== undefined
+            ? await this.env.certificationGaps(id, schedules.technical, now, tx)
+            : undefined;
         const check = checkTransition(from, to, {
-          schedules: schedulesSchema.safeParse(row.schedules ?? {}).data ?? {},
+          schedules,
           hasCredential: await this.hasCredential(id, now, tx),
           hasAllowlist: await this.env.hasAllowlist(id, tx),
           certificationPassed: row.certification_passed_at !== null,
+          ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
         });
         if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
         await tx

@@ -59,6 +59,8 @@ export const technicalSchema = z.strictObject({
   payerTypes: z.array(z.string().min(1)).min(1).optional(),
   /** Notice for credential rotation, 24 hours unless agreed otherwise. */
   credentialRotationNoticeHours: z.number().int().min(1).max(2160).default(24),
+  /** How old the last passing signed certification report of each endpoint may be to go live. */
+  certificationValidityDays: z.number().int().min(1).max(730).default(90),
   acceptances: z.strictObject({
     credentialRotationOn24hNotice: z.boolean(),
     mandatoryIdempotency: z.boolean(),
@@ -99,6 +101,11 @@ export interface GateFacts {
   readonly hasCredential: boolean;
   readonly hasAllowlist: boolean;
   readonly certificationPassed: boolean;
+  /**
+   * What the signed certification reports leave uncovered (one reason per lane and protocol), when
+   * the gateway stores reports: then they, not the recorded flag, decide the way to live.
+   */
+  readonly certificationGaps?: readonly string[];
 }
 
 export type TransitionCheck =
@@ -146,7 +153,10 @@ export function checkTransition(from: PartnerState, to: PartnerState, facts: Gat
     if (!facts.hasCredential) reasons.push('the partner has no acceptable credential');
     if (!facts.hasAllowlist) reasons.push('the partner is on no lane allowlist');
   }
-  if (to === 'live' && !facts.certificationPassed) reasons.push('certification has not passed');
+  if (to === 'live') {
+    if (facts.certificationGaps !== undefined) reasons.push(...facts.certificationGaps);
+    else if (!facts.certificationPassed) reasons.push('certification has not passed');
+  }
   return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
 }
 

@@ -11,6 +11,7 @@ import * as gatewayNodes from './migrations/20261202100000-gateway-nodes';
 import * as webhooks from './migrations/20261202120000-webhooks';
 import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
+import * as certificationReports from './migrations/20261202170000-certification-reports';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202120000-webhooks': webhooks,
   '20261202180000-ops-users': opsUsers,
   '20261202160000-agent-network': agentNetwork,
+  '20261202170000-certification-reports': certificationReports,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -389,6 +389,33 @@ export interface OpsSessionsTable {
   revoked_at: Date | null;
 }
 
+/** Migration 20261202170000-certification-reports: signed certification reports, append-only. */
+export interface CertificationReportsTable {
+  id: string;
+  partner_id: string;
+  lane_id: string;
+  protocol: 'iso8583' | 'rest' | 'iso20022';
+  suite_id: string;
+  suite_version: string;
+  suite_sha256: string;
+  dialect: string | null;
+  result: 'passed' | 'failed';
+  cases: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  started_at: Timestamp;
+  finished_at: Timestamp;
+  report: string;
+  report_sha256: string;
+  jws: string;
+  kid: string;
+  public_jwk: Json<Record<string, unknown>>;
+  stored_at: Timestamp;
+  stored_by: string;
+  reason: string;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -421,4 +448,5 @@ export interface Database {
   biller_reversals: BillerReversalsTable;
   ops_users: OpsUsersTable;
   ops_sessions: OpsSessionsTable;
+  certification_reports: CertificationReportsTable;
 }

@@ -11,6 +11,7 @@ import { OpsAuditController } from './ops-audit.controller';
 import { OpsRoutingController } from './ops-routing.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
+import { OpsCertificationController } from './ops-certification.controller';
 import { PartnerCredentialsController } from './partner-credentials.controller';
 import { BillerReversalsController } from './biller-reversals.controller';
 import { OpsWebhooksController } from './ops-webhooks.controller';
@@ -34,6 +35,7 @@ export class HttpLaneModule {
         OpsAuditController,
         OAuthController,
         OpsPartnersController,
+        OpsCertificationController,
         PartnerCredentialsController,
         Iso20022Controller,
         PartnerWebhooksController,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AppConfig } from '../../../config/config';
+import { CertificationRecords } from '../../../domain/certification/certification-records';
 import type { Db } from '../../../domain/db';
 import { CredentialsRepository } from '../../../domain/partners/credentials.repository';
 import { LaneCidrsRepository } from '../../../domain/partners/lane-cidrs.repository';
@@ -125,8 +126,12 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
     log: o.log,
   });
   tokens.start();
+  const certification = new CertificationRecords(o.db);
   const onboarding = new OnboardingRepository(o.db, {
     hasAllowlist: (id) => Promise.resolve(lanes.hasAllowlist(id)),
+    // Live needs a valid signed certification report for every endpoint of the Technical Schedule.
+    certificationGaps: (id, technical, now, db) =>
+      certification.gaps(id, technical?.endpoints ?? [], technical?.certificationValidityDays ?? 90, now, db),
   });
   const credentials = new CredentialService({
     db: o.db,

@@ -1,0 +1,140 @@
+import { parseSuite, SuiteError } from './suite';
+import { runSuite, type CertificationTarget, type RenderedHttp } from './runner';
+import type { Observation } from './template';
+
+/** A partner-facing HTTP service scripted in the test: it stands for whatever the suite certifies. */
+function target(answer: (r: RenderedHttp) => { status: number; json: Record<string, unknown> }): {
+  target: CertificationTarget;
+  sent: RenderedHttp[];
+} {
+  const sent: RenderedHttp[] = [];
+  return {
+    sent,
+    target: {
+      description: 'scripted',
+      capabilities: new Set(),
+      http: (r) => {
+        sent.push(r);
+        const a = answer(r);
+        const view: Observation = {
+          select: (kind, expr) =>
+            kind === 'status'
+              ? String(a.status)
+              : kind === 'json'
+                ? (a.json[expr] as string | undefined)
+                : undefined,
+          secret: (kind, expr) => kind === 'json' && expr === 'key',
+        };
+        return Promise.resolve({
+          sent: { protocol: 'http', summary: `${r.method} ${r.path}` },
+          sentView: { select: () => undefined },
+          received: { protocol: 'http', summary: String(a.status) },
+          receivedView: view,
+          connection: 'open',
+          elapsedMs: 3,
+        });
+      },
+    },
+  };
+}
+
+const SUITE = `
+schema: billgate.certification/v1
+id: demo
+version: 1.0.0
+title: Demo
+protocol: rest
+inputs: { amount: "10.00" }
+templates:
+  pay: { http: { method: POST, path: /bill/pay, headers: { idempotency-key: "{{case.key}}" }, json: { amount: "{{inputs.amount}}" } } }
+cases:
+  - id: approve
+    title: approved
+    let: { key: "k-{{fn.nonce}}" }
+    steps:
+      - id: first
+        http: { template: pay }
+        expect: [{ status: true, equals: 201 }, { json: status, equals: APPROVED }]
+      - id: again
+        http: { template: pay }
+        expect: [{ json: id, sameAs: first }]
+  - id: needs-webhooks
+    title: guarded
+    requires: [webhooks]
+    steps:
+      - { id: hook, webhook: { event: payment.reversed } }
+  - id: secret
+    title: a credential is never shown
+    steps:
+      - id: rotate
+        http: { method: POST, path: /partner/credentials/api-keys }
+        expect: [{ json: key, equals: "nope" }]
+`;
+
+describe('suites as data', () => {
+  it('lists every problem of an invalid suite with its path', () => {
+    const bad = SUITE.replace('version: 1.0.0', 'version: one').replace(
+      '{ status: true, equals: 201 }',
+      '{ status: true }',
+    );
+    expect(() => parseSuite(bad, 'bad.yaml')).toThrow(SuiteError);
+    try {
+      parseSuite(bad, 'bad.yaml');
+    } catch (e) {
+      const problems = (e as SuiteError).problems.join('\n');
+      expect(problems).toMatch(/^version: semver/m);
+      expect(problems).toMatch(/cases\.0\.steps\.0\.expect\.0: an assertion has exactly one of/);
+    }
+  });
+
+  it('refuses a sameAs naming a later step and a template that does not exist', () => {
+    const bad = SUITE.replace('sameAs: first', 'sameAs: later').replace(
+      'template: pay }\n        expect: [{ json',
+      'template: nope }\n        expect: [{ json',
+    );
+    expect(() => parseSuite(bad, 'bad.yaml')).toThrow(/no template nope[\s\S]*later is not an earlier step/);
+  });
+});
+
+describe('the runner', () => {
+  it('passes a case whose assertions hold; reuses the case values across steps', async () => {
+    const { target: t, sent } = target(() => ({ status: 201, json: { status: 'APPROVED', id: 'p-1' } }));
+    const report = await runSuite(parseSuite(SUITE, 's.yaml'), t, { cases: ['approve'] });
+    expect(report.cases[0]?.status).toBe('passed');
+    expect(report.result).toBe('passed');
+    expect(sent[0]?.headers['idempotency-key']).toMatch(/^k-[0-9a-f]{16}$/);
+    expect(sent[1]?.headers['idempotency-key']).toBe(sent[0]?.headers['idempotency-key']);
+    expect(sent[0]?.body).toBe('{"amount":"10.00"}');
+  });
+
+  it('names the failed assertion with expected and actual, and does not run the later steps', async () => {
+    const { target: t } = target(() => ({ status: 201, json: { status: 'DECLINED' } }));
+    const report = await runSuite(parseSuite(SUITE, 's.yaml'), t, { cases: ['approve'] });
+    const c = report.cases[0]!;
+    expect(c.status).toBe('failed');
+    expect(c.reason).toBe(
+      'first: JSON status equals "APPROVED" — expected equals "APPROVED", got "DECLINED"',
+    );
+    expect(c.steps.map((s) => s.status)).toEqual(['failed', 'not-run']);
+    expect(report.result).toBe('failed');
+  });
+
+  it('reports a case needing a capability the target lacks as skipped with the reason, never passed', async () => {
+    const { target: t } = target(() => ({ status: 201, json: {} }));
+    const report = await runSuite(parseSuite(SUITE, 's.yaml'), t, { cases: ['needs-webhooks'] });
+    expect(report.cases[0]).toMatchObject({
+      status: 'skipped',
+      reason: 'requires webhooks, which scripted does not offer',
+    });
+    expect(report.totals).toEqual({ cases: 1, passed: 0, failed: 0, skipped: 1 });
+    expect(report.result).toBe('failed');
+  });
+
+  it('never writes a credential into the report, even in a failed assertion', async () => {
+    const { target: t } = target(() => ({ status: 201, json: { key: 'bgk_supersecret' } }));
+    const report = await runSuite(parseSuite(SUITE, 's.yaml'), t, { cases: ['secret'] });
+    expect(report.cases[0]?.status).toBe('failed');
+    expect(JSON.stringify(report)).not.toContain('supersecret');
+    expect(report.cases[0]?.steps[0]?.assertions[0]?.actual).toMatch(/^\[redacted sha256:[0-9a-f]{16}\]$/);
+  });
+});

@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import { evaluateAssertion, type AssertionResult } from './assertions';
+import {
+  overallResult,
+  REPORT_SCHEMA,
+  type CaseReport,
+  type CertificationReport,
+  type RecordedMessage,
+  type StepReport,
+} from './report';
+import type { Capability, HttpRequest, Iso8583Message, LoadedSuite, Step, Suite, SuiteCase } from './suite';
+import {
+  mergeOver,
+  renderString,
+  renderValue,
+  TemplateError,
+  ValueGenerator,
+  type Observation,
+  type StepRecord,
+  type TemplateScope,
+} from './template';
+
+/**
+ * Plays a suite against a target, case by case, step by step. The runner knows no protocol: each
+ * step is rendered from its template and handed to the target's adapter, which sends it, reads the
+ * answer and records both (masked) for the report.
+ */
+
+export type FieldInput = string | Readonly<Record<string, string>>;
+
+export interface RenderedIso8583 {
+  readonly mti: string;
+  readonly fields: Readonly<Record<string, FieldInput>>;
+  readonly rawHex?: string;
+  readonly unframed?: boolean;
+}
+
+export type HttpAuth = 'partner' | 'ops' | 'none' | { readonly bearer: string };
+
+export interface RenderedHttp {
+  readonly method: NonNullable<HttpRequest['method']>;
+  readonly path: string;
+  readonly auth: HttpAuth;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface Exchange {
+  readonly sent: RecordedMessage;
+  readonly sentView: Observation;
+  readonly received?: RecordedMessage;
+  readonly receivedView?: Observation;
+  readonly connection: 'open' | 'closed';
+  readonly elapsedMs: number;
+  /** Set when no answer came (timeout, refused, closed before answering). */
+  readonly error?: string;
+}
+
+/** What a suite is played against: one adapter per kind of step, and what the target offers. */
+export interface CertificationTarget {
+  readonly description: string;
+  readonly capabilities: ReadonlySet<Capability>;
+  iso8583?(message: RenderedIso8583, timeoutMs: number): Promise<Exchange>;
+  http?(request: RenderedHttp, timeoutMs: number): Promise<Exchange>;
+  webhook?(wait: { event: string; paymentId?: string }, timeoutMs: number): Promise<Exchange>;
+  /** Body files referenced by `bodyFile`, read from the suite's own directory. */
+  readFile?(name: string): string;
+}
+
+export interface RunOptions {
+  readonly inputs?: Readonly<Record<string, string>>;
+  readonly partnerId?: string;
+  readonly laneId?: string;
+  /** Only these cases (ids); all when absent. */
+  readonly cases?: readonly string[];
+  readonly now?: () => Date;
+  readonly defaultTimeoutMs?: number;
+}
+
+function renderIso8583(suite: Suite, m: Iso8583Message, scope: TemplateScope): RenderedIso8583 {
+  const base = m.template !== undefined ? suite.templates[m.template]?.iso8583 : undefined;
+  const mti = m.mti ?? base?.mti;
+  const fields = mergeOver(base?.fields ?? {}, m.fields ?? {}) as Record<string, FieldInput | null>;
+  const rendered: Record<string, FieldInput> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === null) continue;
+    rendered[k] = renderValue(v, scope) as FieldInput;
+  }
+  const rawHex = m.rawHex ?? base?.rawHex;
+  if (mti === undefined && rawHex === undefined) throw new TemplateError('an ISO 8583 step needs an mti');
+  return {
+    mti: renderString(mti ?? '', scope),
+    fields: rendered,
+    ...(rawHex !== undefined ? { rawHex: renderString(rawHex, scope) } : {}),
+    ...((m.unframed ?? base?.unframed) === true ? { unframed: true } : {}),
+  };
+}
+
+function renderHttp(
+  suite: Suite,
+  r: HttpRequest,
+  outer: TemplateScope,
+  target: CertificationTarget,
+): RenderedHttp {
+  const base = r.template !== undefined ? suite.templates[r.template]?.http : undefined;
+  const vars: Record<string, string> = {};
+  const scope: TemplateScope = { ...outer, vars };
+  for (const [k, v] of Object.entries({ ...base?.vars, ...r.vars })) vars[k] = renderString(v, scope);
+  const method = r.method ?? base?.method ?? 'POST';
+  const path = r.path ?? base?.path;
+  if (path === undefined) throw new TemplateError('an HTTP step needs a path');
+  const headers: Record<string, string> = {};
+  const merged = mergeOver(base?.headers ?? {}, r.headers ?? {}) as Record<string, string | null>;
+  for (const [k, v] of Object.entries(merged))
+    if (v !== null) headers[k.toLowerCase()] = renderString(v, scope);
+  let body: string | undefined;
+  // `json: null` in a step drops the template's JSON body (a step sending malformed text instead).
+  const json =
+    r.json === null
+      ? undefined
+      : r.json !== undefined || base?.json !== undefined
+        ? mergeOver(base?.json, r.json)
+        : undefined;
+  const bodyFile = r.bodyFile ?? base?.bodyFile;
+  if (json !== undefined) {
+    body = JSON.stringify(renderValue(json, scope));
+    headers['content-type'] ??= 'application/json';
+  } else if (r.body !== undefined || base?.body !== undefined) {
+    body = renderString(r.body ?? base?.body ?? '', scope);
+  } else if (bodyFile !== undefined) {
+    if (target.readFile === undefined) throw new TemplateError(`bodyFile ${bodyFile}: no suite directory`);
+    body = renderString(target.readFile(bodyFile), scope);
+  }
+  const contentType = r.contentType ?? base?.contentType;
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  const auth = r.auth ?? base?.auth ?? 'partner';
+  return {
+    method,
+    path: renderString(path, scope),
+    auth: typeof auth === 'string' ? auth : { bearer: renderString(auth.bearer, scope) },
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const emptyView: Observation = { select: () => undefined };
+
+async function runStep(
+  suite: Suite,
+  step: Step,
+  scope: TemplateScope,
+  target: CertificationTarget,
+  records: Map<string, StepRecord>,
+  now: () => Date,
+  defaultTimeoutMs: number,
+): Promise<StepReport> {
+  const startedAt = now().toISOString();
+  const t0 = performance.now();
+  const timeoutMs = step.timeoutMs ?? defaultTimeoutMs;
+  const fail = (error: string): StepReport => ({
+    id: step.id,
+    ...(step.description !== undefined ? { description: step.description } : {}),
+    status: 'failed',
+    startedAt,
+    elapsedMs: Math.round(performance.now() - t0),
+    error,
+    assertions: [],
+  });
+  let exchange: Exchange;
+  try {
+    if (step.waitMs !== undefined) {
+      await sleep(step.waitMs);
+      records.set(step.id, { sent: emptyView, received: undefined });
+      return { id: step.id, status: 'passed', startedAt, elapsedMs: step.waitMs, assertions: [] };
+    }
+    if (step.iso8583 !== undefined) {
+      if (target.iso8583 === undefined)
+        return fail('the target has no ISO 8583 connection (--target host:port)');
+      exchange = await target.iso8583(renderIso8583(suite, step.iso8583, scope), timeoutMs);
+    } else if (step.http !== undefined) {
+      if (target.http === undefined) return fail('the target has no HTTP base URL (--http URL)');
+      exchange = await target.http(renderHttp(suite, step.http, scope, target), timeoutMs);
+    } else if (step.webhook !== undefined) {
+      if (target.webhook === undefined) return fail('the target delivers no webhooks to this harness');
+      const paymentId =
+        step.webhook.paymentId !== undefined ? renderString(step.webhook.paymentId, scope) : undefined;
+      exchange = await target.webhook(
+        { event: step.webhook.event, ...(paymentId !== undefined ? { paymentId } : {}) },
+        timeoutMs,
+      );
+    } else {
+      return fail('a step with nothing to do');
+    }
+  } catch (error) {
+    if (error instanceof TemplateError) return fail(`template: ${error.message}`);
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+  const outcome = {
+    received: exchange.receivedView,
+    elapsedMs: exchange.elapsedMs,
+    connection: exchange.connection,
+  };
+  // Recorded first, so an expectation may name what this very step sent (`steps.pay.sent.field.11`).
+  records.set(step.id, { sent: exchange.sentView, received: exchange.receivedView });
+  const assertions: AssertionResult[] = [];
+  const judgesConnection = step.expect.some((a) => a.connection !== undefined);
+  if (exchange.error !== undefined && !judgesConnection) {
+    assertions.push({
+      description: 'an answer arrives',
+      passed: false,
+      expected: 'an answer',
+      actual: exchange.error,
+    });
+  }
+  for (const a of step.expect) {
+    try {
+      assertions.push(evaluateAssertion(a, outcome, records, scope));
+    } catch (error) {
+      assertions.push({
+        description: a.description ?? 'assertion',
+        passed: false,
+        expected: 'a value to compare',
+        actual: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return {
+    id: step.id,
+    ...(step.description !== undefined ? { description: step.description } : {}),
+    status: assertions.every((a) => a.passed) ? 'passed' : 'failed',
+    startedAt,
+    elapsedMs: exchange.elapsedMs,
+    sent: exchange.sent,
+    ...(exchange.received !== undefined ? { received: exchange.received } : {}),
+    connection: exchange.connection,
+    ...(exchange.error !== undefined ? { error: exchange.error } : {}),
+    assertions,
+  };
+}
+
+function firstFailure(steps: readonly StepReport[]): string | undefined {
+  for (const s of steps) {
+    if (s.status !== 'failed') continue;
+    const a = s.assertions.find((x) => !x.passed);
+    if (a !== undefined) {
+      return `${s.id}: ${a.description} — expected ${a.expected}, got ${a.actual === null ? '(absent)' : JSON.stringify(a.actual)}`;
+    }
+    return `${s.id}: ${s.error ?? 'failed'}`;
+  }
+  return undefined;
+}
+
+async function runCase(
+  loaded: LoadedSuite,
+  c: SuiteCase,
+  target: CertificationTarget,
+  inputs: Readonly<Record<string, string>>,
+  generate: ValueGenerator,
+  now: () => Date,
+  defaultTimeoutMs: number,
+): Promise<CaseReport> {
+  const base = { id: c.id, title: c.title, ...(c.covers !== undefined ? { covers: c.covers } : {}) };
+  const missing = c.requires.filter((r) => !target.capabilities.has(r));
+  if (missing.length > 0) {
+    return {
+      ...base,
+      status: 'skipped',
+      reason: `requires ${missing.join(', ')}, which ${target.description} does not offer`,
+      elapsedMs: 0,
+      steps: c.steps.map((s) => ({ id: s.id, status: 'not-run', assertions: [] })),
+    };
+  }
+  const t0 = performance.now();
+  const records = new Map<string, StepRecord>();
+  const caseVars: Record<string, string> = {};
+  const scope: TemplateScope = { inputs, caseVars, steps: records, generate };
+  const steps: StepReport[] = [];
+  try {
+    for (const [k, v] of Object.entries(c.let)) caseVars[k] = renderString(v, scope);
+  } catch (error) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: `let: ${error instanceof Error ? error.message : String(error)}`,
+      elapsedMs: 0,
+      steps: [],
+    };
+  }
+  let failed = false;
+  for (const step of c.steps) {
+    // After a failure the later steps would judge a state the case never reached: shown, not run.
+    if (failed) {
+      steps.push({ id: step.id, status: 'not-run', assertions: [] });
+      continue;
+    }
+    const report = await runStep(loaded.suite, step, scope, target, records, now, defaultTimeoutMs);
+    steps.push(report);
+    failed = report.status === 'failed';
+  }
+  const reason = firstFailure(steps);
+  return {
+    ...base,
+    status: failed ? 'failed' : 'passed',
+    ...(reason !== undefined ? { reason } : {}),
+    elapsedMs: Math.round(performance.now() - t0),
+    steps,
+  };
+}
+
+export async function runSuite(
+  loaded: LoadedSuite,
+  target: CertificationTarget,
+  options: RunOptions = {},
+): Promise<CertificationReport> {
+  const now = options.now ?? (() => new Date());
+  const suite = loaded.suite;
+  const inputs = { ...suite.inputs, ...options.inputs };
+  const generate = new ValueGenerator(now);
+  const startedAt = now().toISOString();
+  const selected =
+    options.cases === undefined ? suite.cases : suite.cases.filter((c) => options.cases?.includes(c.id));
+  const cases: CaseReport[] = [];
+  for (const c of selected) {
+    cases.push(await runCase(loaded, c, target, inputs, generate, now, options.defaultTimeoutMs ?? 10_000));
+  }
+  const count = (s: CaseReport['status']): number => cases.filter((c) => c.status === s).length;
+  const totals = {
+    cases: cases.length,
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+  };
+  return {
+    schema: REPORT_SCHEMA,
+    id: randomUUID(),
+    suite: {
+      id: suite.id,
+      version: suite.version,
+      title: suite.title,
+      protocol: suite.protocol,
+      ...(suite.dialect !== undefined ? { dialect: suite.dialect } : {}),
+      sha256: loaded.sha256,
+    },
+    target: target.description,
+    ...(options.partnerId !== undefined ? { partnerId: options.partnerId } : {}),
+    ...(options.laneId !== undefined ? { laneId: options.laneId } : {}),
+    startedAt,
+    finishedAt: now().toISOString(),
+    result: overallResult(totals),
+    totals,
+    cases,
+  };
+}

@@ -1,0 +1,113 @@
+import { Body, Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import {
+  CertificationError,
+  CertificationRecords,
+  DEFAULT_CERTIFICATION_VALIDITY_DAYS,
+  type StoredReport,
+} from '../../domain/certification/certification-records';
+import { problem } from '../../protocols/rest/problem';
+import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { parseEdgeBody } from './edge-problems';
+
+const storeSchema = z.strictObject({
+  /** report.json exactly as signed (a string, so not one byte is re-serialised). */
+  report: z
+    .string()
+    .min(2)
+    .max(16 * 1024 * 1024),
+  jws: z.string().min(10).max(4096),
+  reason: z.string().trim().min(1).max(500),
+});
+
+const STATUS: Record<CertificationError['code'], number> = {
+  INVALID: 400,
+  SIGNATURE: 422,
+  CONFLICT: 409,
+  NOT_FOUND: 404,
+};
+
+function view(r: StoredReport): Record<string, unknown> {
+  return {
+    ...r,
+    startedAt: r.startedAt.toISOString(),
+    finishedAt: r.finishedAt.toISOString(),
+    storedAt: r.storedAt.toISOString(),
+  };
+}
+
+/**
+ * Signed certification reports stored with the partner (item "The gate" of issue 14): a report is
+ * accepted only when its detached JWS verifies against the gateway's JWKS over the exact bytes sent.
+ */
+@ApiTags('ops: certification')
+@ApiBearerAuth()
+@Controller('ops/partners/:id/certification')
+@UseGuards(OpsAuthGuard)
+export class OpsCertificationController {
+  private readonly records: CertificationRecords;
+
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
+    this.records = new CertificationRecords(s.database.db);
+  }
+
+  private async partnerOrThrow(id: string) {
+    const p = await this.s.edge.onboarding.get(id, this.s.edge.clock.now());
+    if (p === undefined) throw problem(404, 'not-found', `no partner ${id}`);
+    return p;
+  }
+
+  @Post('reports')
+  @ApiOperation({ summary: 'Store a signed certification report with the partner (verified first)' })
+  async store(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    await this.partnerOrThrow(id);
+    const b = parseEdgeBody(storeSchema, body, 'certification report');
+    try {
+      const stored = await this.records.store({
+        partnerId: id,
+        report: b.report,
+        jws: b.jws,
+        jwks: { keys: this.s.edge.tokens.jwks().keys.map((k) => ({ ...k })) },
+        actor: opsUserOf(req),
+        reason: b.reason,
+        now: this.s.edge.clock.now(),
+      });
+      return view(stored);
+    } catch (error) {
+      if (error instanceof CertificationError) {
+        throw problem(STATUS[error.code], `certification-${error.code.toLowerCase()}`, error.message);
+      }
+      throw error;
+    }
+  }
+
+  @Get('reports')
+  @ApiOperation({ summary: "The partner's certification reports and what the gate to live still misses" })
+  async list(@Param('id') id: string): Promise<unknown> {
+    const partner = await this.partnerOrThrow(id);
+    const technical = partner.schedules.technical;
+    const gaps = await this.records.gaps(
+      id,
+      technical?.endpoints ?? [],
+      technical?.certificationValidityDays ?? DEFAULT_CERTIFICATION_VALIDITY_DAYS,
+      this.s.edge.clock.now(),
+    );
+    return {
+      reports: (await this.records.list(id)).map(view),
+      gate: { readyForLive: technical !== undefined && gaps.length === 0, gaps },
+    };
+  }
+
+  @Get('reports/:reportId')
+  @ApiOperation({ summary: 'One stored report: the signed bytes, the JWS and the key that verified it' })
+  async get(@Param('id') id: string, @Param('reportId') reportId: string): Promise<unknown> {
+    const stored = z.uuid().safeParse(reportId).success ? await this.records.get(id, reportId) : undefined;
+    const signed = stored === undefined ? undefined : await this.records.signed(id, reportId);
+    if (stored === undefined || signed === undefined)
+      throw problem(404, 'not-found', `no report ${reportId}`);
+    return { ...view(stored), ...signed };
+  }
+}
