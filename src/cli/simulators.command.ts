@@ -1,6 +1,7 @@
 import { ConfigError, loadSimulatorsConfig } from '../config/config';
 import { simulatorsListeningLine, startSimulators } from '../simulators/simulators';
 import type { CliCommand } from './cli-command';
+import { untilSignal } from './until-signal';
 
 const USAGE =
   'simulators [--biller-port <n>] [--core-banking-port <n>]   biller + core-banking simulators on 127.0.0.1 (0 = any port)';
@@ -61,18 +62,6 @@ export async function runSimulatorsCommand(
   const signal = await stopped;
   await running.stop();
   return { code: 0, output: `simulators stopped (${signal})` };
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(signal);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
 }
 
 export const simulatorsCommand: CliCommand = {

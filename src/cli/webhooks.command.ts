@@ -1,5 +1,6 @@
 import type { CliCommand } from './cli-command';
 import { WebhookReceiver } from './webhook-receiver';
+import { untilSignal } from './until-signal';
 
 const USAGE =
   'webhooks listen --secret whsec_... [--secret whsec_...] [--port N] [--fail-first N]   receive, verify and print deliveries';
@@ -61,18 +62,6 @@ export async function runWebhooksCommand(
   const signal = await stopped;
   await receiver.stop();
   return { code: 0, output: `webhooks receiver stopped (${signal}); ${receiver.received.length} received` };
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve(signal);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
 }
 
 export const webhooksCommand: CliCommand = {
