@@ -57,14 +57,7 @@ export class CoreBankingRefunds {
    */
   async refundNow(db: Executor, order: RefundOrder, now: Date): Promise<CoreBankingAnswer> {
     // Leased from the start, so the retry loop leaves it to this attempt.
-    await sql`
-      insert into core_banking_refunds
-        (payment_id, account, amount, currency, reference, state, attempts, next_attempt_at, created_at, updated_at)
-      values (
-        ${order.paymentId}, ${order.account}, ${order.amountMinor}, ${order.currency},
-        ${refundReference(order.paymentId)}, 'owed', 0, ${new Date(now.getTime() + LEASE_MS)}, ${now}, ${now}
-      )
-      on conflict (payment_id) do nothing`.execute(db);
+    await this.owe(db, order, now);
     const { rows } = await sql<{ state: string; attempts: number; core_banking_ref: string | null }>`
       select state, attempts, core_banking_ref from core_banking_refunds
       where payment_id = ${order.paymentId}`.execute(db);
