@@ -9,6 +9,7 @@ import { isValidIdempotencyKey } from '../../protocols/rest/bill-pay.request';
 import { fingerprint } from '../../protocols/rest/canonical-json';
 import { problem } from '../../protocols/rest/problem';
 import { agentMapped, amountText, major, minorOf, parseBody, terminalOf } from './agent-problems';
+import { idempotencyConflict, idempotencyInFlight } from './idempotency-problems';
 import { laneOf } from './lane-context';
 import { countSheetSchema, renderAgent, renderSheet } from './ops-agents.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
@@ -103,18 +104,9 @@ export class AgentTerminalController {
           currency: b.currency,
         };
       case 'conflict':
-        throw problem(
-          422,
-          'idempotency-key-conflict',
-          'The idempotency key was used for a different request',
-        );
+        throw idempotencyConflict();
       case 'in-flight':
-        void reply.header('retry-after', '1');
-        throw problem(
-          409,
-          'idempotency-key-in-flight',
-          'A request with this Idempotency-Key is still being processed',
-        );
+        throw idempotencyInFlight(reply);
     }
   }
 

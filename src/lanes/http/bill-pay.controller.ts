@@ -31,6 +31,7 @@ import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
 import { laneOf } from './lane-context';
 import { unsupportedMediaType } from './problem.filter';
+import { idempotencyConflict, idempotencyInFlight } from './idempotency-problems';
 
 export const REST_BILL_PAY_SCOPE = 'rest:bill-pay';
 
@@ -117,19 +118,10 @@ export class BillPayController {
         void reply.header('location', `/bill/pay/${outcome.result.paymentId}`);
         return renderBillPay(outcome.result, false, partner.id);
       }
-      case 'conflict': {
-        const r = REST_REASONS.DUPLICATE_CONFLICT;
-        throw problem(r.httpStatus, r.problemSlug, r.message, {
-          detail: 'this Idempotency-Key was first used with a different body',
-        });
-      }
+      case 'conflict':
+        throw idempotencyConflict();
       case 'in-flight':
-        void reply.header('retry-after', '1');
-        throw problem(
-          409,
-          'idempotency-key-in-flight',
-          'A request with this Idempotency-Key is still being processed',
-        );
+        throw idempotencyInFlight(reply);
     }
   }
 
