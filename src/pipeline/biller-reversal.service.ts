@@ -120,20 +120,14 @@ export class BillerReversalService {
     fingerprint: string,
   ): Promise<BillerReversalOutcome> {
     // The payment row is the lock every path that changes its state takes (finish, sweep, reversal).
-    const locked = await tx
-      .selectFrom('payments')
-      .select('status')
-      .where('id', '=', original.id)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const state = await this.d.payments.lockState(tx, original.id);
     const replay = await this.replay(tx, req, fingerprint);
     if (replay !== undefined) return replay;
-    if (locked.status === 'REVERSED')
-      throw new Refused('ALREADY_REVERSED', 'the payment is already reversed');
-    if (locked.status !== 'APPROVED') {
+    if (state === 'REVERSED') throw new Refused('ALREADY_REVERSED', 'the payment is already reversed');
+    if (state !== 'APPROVED') {
       throw new Refused(
         'NOT_REVERSIBLE',
-        `the payment is ${locked.status}: only an approved payment can be reversed`,
+        `the payment is ${state}: only an approved payment can be reversed`,
       );
     }
     if (req.currency !== original.currency) {

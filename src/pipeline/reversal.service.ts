@@ -200,13 +200,8 @@ export class ReversalService {
     return {
       result,
       tx: async (tx) => {
-        const locked = await tx
-          .selectFrom('payments')
-          .select('status')
-          .where('id', '=', original.id)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
-        if (locked.status === 'REVERSED' || locked.status === 'DECLINED') return;
+        const state = await this.d.payments.lockState(tx, original.id);
+        if (state === 'REVERSED' || state === 'DECLINED') return;
         // A payment left PENDING before anything was posted (core banking never answered, or the
         // sweep caught it before the debit) has no journal to undo: reversing one would create money.
         const posted = await tx

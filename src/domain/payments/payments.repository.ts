@@ -159,6 +159,20 @@ export class PaymentsRepository {
     return claims.map((_, ord) => claimed.has(ord));
   }
 
+  /**
+   * Locks a payment's row for the rest of the transaction and answers its state: the lock every path
+   * that changes a payment's state takes (finish, sweep, reversal), so they serialise on it.
+   */
+  async lockState(tx: Executor, id: string): Promise<string> {
+    const row = await tx
+      .selectFrom('payments')
+      .select('status')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    return row.status;
+  }
+
   async findById(db: Executor, id: string): Promise<Payment | undefined> {
     const row = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toPayment(row);
