@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from '../lib/gateway-process';
 
 /**
@@ -64,6 +64,9 @@ export class Postgres {
     if (!existsSync(join(this.dataDir, 'PG_VERSION'))) {
       rmSync(this.dataDir, { recursive: true, force: true });
       mkdirSync(this.dataDir, { recursive: true });
+      // mkdtemp makes the suite's directory 0700 for its (root) owner: the postgres user that initdb
+      // runs as must be able to reach its data directory inside it.
+      if (asRoot) chmodSync(dirname(this.dataDir), 0o755);
       chmodSync(this.dataDir, 0o700);
       if (asRoot) execFileSync('chown', ['postgres:postgres', this.dataDir]);
       run(join(this.bin, 'initdb'), [
