@@ -8,6 +8,8 @@ export interface SimulatedAccount {
   readonly hang?: boolean;
   /** Apply every request at once but hold the answer past the caller's timeout (the answer was lost). */
   readonly late?: boolean;
+  /** Debits work, credits are refused (the account was closed after the debit): refunds are refused. */
+  readonly refuseCredits?: boolean;
 }
 
 /** Accounts the demo and the tests rely on; documented in the README. */
@@ -15,6 +17,7 @@ export const DEMO_CORE_BANKING_ACCOUNTS: Record<string, SimulatedAccount> = {
   '1001000000001': { balance: 100_000_000_000n, currency: 'BDT' },
   '1001000000002': { balance: 1_000n, currency: 'BDT' },
   '1001000000003': { balance: 100_000_00n, currency: 'BDT', blocked: true },
+  '1001000000007': { balance: 100_000_00n, currency: 'BDT', refuseCredits: true },
   '1001000000008': { balance: 100_000_00n, currency: 'BDT', late: true },
   '1001000000009': { balance: 100_000_00n, currency: 'BDT', hang: true },
 };
@@ -91,6 +94,9 @@ export class CoreBankingSimulator {
     if (account === undefined) return { status: 404, body: { status: 'ACCOUNT_NOT_FOUND' } };
     if (account.hang === true) return { status: 504, body: { status: 'TIMEOUT' }, delayMs: this.hangMs };
     if (account.blocked === true) return { status: 423, body: { status: 'ACCOUNT_BLOCKED' } };
+    if (account.refuseCredits === true && direction === 'credits') {
+      return { status: 423, body: { status: 'ACCOUNT_CLOSED' } };
+    }
     if (b.currency !== account.currency) return { status: 422, body: { status: 'CURRENCY_MISMATCH' } };
     const amount = BigInt(amountText);
     if (direction === 'debits' && account.balance < amount)

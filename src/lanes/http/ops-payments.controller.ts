@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -124,7 +124,7 @@ export class OpsPaymentsController {
     return {
       ...(await this.view(story.payment, true)),
       journals: story.journals.map((j) => ({
-        id: j.id,
+        id: String(j.id),
         kind: j.kind,
         memo: j.memo,
         currency: j.currency,
@@ -143,6 +143,7 @@ export class OpsPaymentsController {
   }
 
   @Post(':id/decision')
+  @HttpCode(200)
   @ApiOperation({
     summary:
       'Decide a payment parked in NEEDS_ATTENTION (mandatory reason; written to the ops audit chain): ' +

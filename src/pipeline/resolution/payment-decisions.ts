@@ -152,14 +152,11 @@ export class PaymentDecisions {
   }
 
   /**
-   * The first attempt of a refund owed by a committed decision (issue 10, item 2: a refund only ever
-   * follows a committed reversal). Unconfirmed, it stays owed and the retry loop pays it. The
-   * agent-core reversal is left to its job runner (AgentCoreReversals.attemptNow when one is wired).
+   * The first attempts of what a committed decision owes (issue 10, item 2: a refund only ever follows
+   * a committed reversal). Unconfirmed, each stays with its retry loop or job.
    */
-  async afterCommit(
-    decided: Decided,
-    attemptAgentCore?: (paymentId: string) => Promise<void>,
-  ): Promise<void> {
+  async afterCommit(decided: Decided): Promise<void> {
+    const attemptAgentCore = this.d.attemptAgentCoreReversal;
     if (decided.refundOwed) {
       try {
         const answer = await this.d.refunds.attempt(this.d.db, decided.payment.id, this.now());
