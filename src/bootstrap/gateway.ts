@@ -57,6 +57,7 @@ import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
+import { createFollowUps, type FollowUpServices } from './follow-ups';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
@@ -236,7 +237,30 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         ),
       ),
     };
-    const refunds = new CoreBankingRefunds((order) => engines.coreBanking.refund(order));
+    // Bound once the follow-ups exist (they need the refunds): a refused refund parks its payment for ops.
+    const refunds = new CoreBankingRefunds(
+      (order) => engines.coreBanking.refund(order),
+      async (tx, paymentId, detail) => {
+        await followUps.decisions.parkInTx(tx, paymentId, `core banking refused the refund: ${detail}`);
+      },
+    );
+    const outbox = createOutbox();
+    const agentCore = agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics);
+    const followUps: FollowUpServices = createFollowUps({
+      db: database.db,
+      config,
+      engines,
+      payments,
+      idempotency,
+      ledger,
+      refunds,
+      billers,
+      billerDirectory,
+      agentCore,
+      events: outbox.outbox,
+      metrics,
+      log,
+    });
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
     const groupCommit = (writer: string) => ({
@@ -268,13 +292,16 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
       refunds,
-      agentCore: agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics),
+      agentCore,
       metrics,
       log,
       earlyReversals,
       outcomes,
+      followUps: followUps.followUps,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
-    const outbox = createOutbox();
     const reversals = new ReversalService({
       db: database.db,
       events: outbox.outbox,
@@ -287,6 +314,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       log,
       earlyReversals,
       ...engines,
+      ledger,
+      followUps: followUps.followUps,
+      decisions: followUps.decisions,
+      agentCore: agentCore !== undefined,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
     const partners = new PartnersRepository(database.db);
     // Compiles every ISO 20022 XSD once (~0.35 s); shared by the HTTP lane for the gateway's life.
@@ -302,6 +336,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       log,
       refunds,
       lease,
+      followUps.followUps,
     );
     housekeeping.start(config.housekeepingIntervalMs);
     closers.push(() => Promise.resolve(housekeeping.stop()));
@@ -338,6 +373,11 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       outbox: outbox.outbox,
       log,
       ...engines,
+      followUps: followUps.followUps,
+      agentCore: agentCore !== undefined,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
 
     const services: GatewayServices = {
@@ -361,6 +401,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billerReversals,
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
+      followUps,
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);
@@ -388,6 +429,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const httpUrl = listeners[0]?.url ?? `http://${config.http.host}:${config.http.port}`;
 
     webhooks.worker.start();
+    followUps.runner.start(config.followUps.pollMs);
+    closers.push(() => followUps.runner.stop());
     const iso8583Ports = Object.fromEntries([...iso8583Servers].map(([id, s]) => [id, s.port]));
     return { services, http: app, httpUrl, httpLanes, lanes, iso8583Ports, simulators, close };
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/config';
 import type { AgentServices } from './agent-services';
+import type { FollowUpServices } from './follow-ups';
 import type { BillInquiry } from '../pipeline/bill-inquiry';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
@@ -50,6 +51,8 @@ export interface GatewayServices {
   readonly agents: AgentServices;
   /** What is due on a bill, asked of the biller a payment would be routed to. */
   readonly billInquiry: BillInquiry;
+  /** Resolution of PENDING payments, store and forward of reversals, ops decisions on parked payments. */
+  readonly followUps: FollowUpServices;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

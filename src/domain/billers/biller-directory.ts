@@ -25,10 +25,15 @@ export class BillerDirectory {
   reload(): Promise<void> {
     this.loading ??= this.db
       .selectFrom('biller_endpoints')
-      .select(['id', 'url', 'timeout_ms'])
+      .select(['id', 'url', 'timeout_ms', 'status_window_ms'])
       .execute()
       .then((rows) => {
-        this.endpoints = new Map(rows.map((r) => [r.id, { id: r.id, url: r.url, timeoutMs: r.timeout_ms }]));
+        this.endpoints = new Map(
+          rows.map((r) => [
+            r.id,
+            { id: r.id, url: r.url, timeoutMs: r.timeout_ms, statusWindowMs: r.status_window_ms },
+          ]),
+        );
         this.loadedAt = Date.now();
       })
       .finally(() => {

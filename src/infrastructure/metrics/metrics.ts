@@ -180,6 +180,44 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly resolutions = new Counter({
+    name: 'billgate_payment_resolutions_total',
+    help: 'Payments left pending that reached a final state, by outcome and by what decided it',
+    labelNames: ['outcome', 'by'] as const,
+    registers: [this.registry],
+  });
+
+  readonly parked = new Counter({
+    name: 'billgate_payments_parked_total',
+    help: 'Payments parked in NEEDS_ATTENTION for ops, by the state they were parked from',
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
+
+  readonly paymentsWaiting = new Gauge({
+    name: 'billgate_payments_waiting',
+    help: 'Payments without a final state: PENDING (being resolved) and NEEDS_ATTENTION (waiting for ops)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
+  readonly paymentsOldestWaitingAge = new Gauge({
+    name: 'billgate_payments_oldest_waiting_age_seconds',
+    help: 'Age of the oldest PENDING / NEEDS_ATTENTION payment (since it entered that state)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
+  readonly followUps = new Gauge({
+    name: 'billgate_follow_up_jobs',
+    help: 'Durable follow-ups (payment.resolve, biller.reversal, agent-core.reversal) by state',
+    labelNames: ['kind', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_process_' });
   }

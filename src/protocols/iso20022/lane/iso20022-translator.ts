@@ -596,7 +596,16 @@ function outcomeOf(r: BillPayResult): TransactionOutcome {
     case 'PENDING':
       return isoStatusFor(r.reasonCode).status === 'ACSP' ? r.reasonCode : 'PROCESSING_INTERRUPTED';
     case 'DECLINED':
-      return isoStatusFor(r.reasonCode).status === 'RJCT' ? r.reasonCode : 'SYSTEM_ERROR';
+      // Declined once its pending outcome was resolved (the biller never received it, core banking
+      // never debited): a rejection that names why, not an internal error.
+      return isoStatusFor(r.reasonCode).status === 'RJCT'
+        ? r.reasonCode
+        : narr(
+            'RJCT',
+            r.reasonCode === 'CORE_BANKING_TIMEOUT'
+              ? 'Not made: core banking never made the debit'
+              : 'Not made: the biller never received the payment; the debit was undone',
+          );
     case 'REVERSED':
       return narr('RJCT', 'The payment was reversed');
   }
