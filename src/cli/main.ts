@@ -33,8 +33,14 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    process.stderr.write(`usage: billgate <command>\n\n${commands.map((c) => `  ${c.usage}`).join('\n')}\n`);
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 64;
+    const usage = `usage: billgate <command>\n\n${commands.map((c) => `  ${c.usage}`).join('\n')}\n`;
+    if (name === 'help' || name === '--help' || name === '-h') {
+      process.stdout.write(usage);
+      return 0;
+    }
+    // EX_USAGE (sysexits.h): no command, or one billgate does not have.
+    process.stderr.write(name === undefined ? usage : `billgate: unknown command ${name}\n\n${usage}`);
+    return 64;
   }
   const { code, output } = await command.run(rest);
   (code === 0 ? process.stdout : process.stderr).write(output.endsWith('\n') ? output : `${output}\n`);
