@@ -10,6 +10,7 @@ import { isTransientDatabaseError } from '../domain/db';
 import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
+import { BillerAdmin } from '../domain/billers/biller-admin';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import { Ledger } from '../domain/ledger/ledger';
 import { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -103,6 +104,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const nodeId = `node-${randomBytes(6).toString('hex')}`;
     const database: DatabaseHandle = await openDatabase({
       nodeId,
+      purpose: 'the billgate gateway',
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
@@ -223,6 +225,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
 
     const billers = new BillerClient(http, metrics);
     const billerDirectory = new BillerDirectory(database.db);
+    await billerDirectory.start(cache);
     const engines = {
       floatEngine: new FloatEngine(ledger),
       agentEngine: new AgentEngine(ledger),
@@ -340,6 +343,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       ...engines,
     });
 
+    const billTypes = new BillTypeCatalog(database.db);
     const services: GatewayServices = {
       config,
       database,
@@ -348,7 +352,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       authenticator,
-      billTypes: new BillTypeCatalog(database.db),
+      billTypes,
       pipeline,
       payments,
       ledger,
@@ -361,6 +365,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billerReversals,
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
+      billers: new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

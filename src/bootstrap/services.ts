@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/config';
 import type { AgentServices } from './agent-services';
 import type { BillInquiry } from '../pipeline/bill-inquiry';
+import type { BillerAdmin } from '../domain/billers/biller-admin';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -50,6 +51,8 @@ export interface GatewayServices {
   readonly agents: AgentServices;
   /** What is due on a bill, asked of the biller a payment would be routed to. */
   readonly billInquiry: BillInquiry;
+  /** Ops own the billers: create, change address or timeout, disable (audited). */
+  readonly billers: BillerAdmin;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

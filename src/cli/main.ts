@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { loadConfig } from '../config/config';
 import { openDatabase } from '../infrastructure/database/database';
 import { migrateDown, migrateToLatest } from '../infrastructure/database/migrator';
+import { DataDirLockedError } from '../infrastructure/database/data-dir-lock';
 import { CLI_COMMANDS, type CliCommand } from './commands';
 
 /**
@@ -15,7 +16,12 @@ const BUILTIN: CliCommand[] = [
     usage: 'migrate [--down]    apply every pending migration (or roll the last one back)',
     run: async (args) => {
       const config = loadConfig();
-      const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+      const handle = await openDatabase({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolSize: 2,
+        purpose: 'billgate migrate',
+      });
       try {
         const done = args.includes('--down')
           ? await migrateDown(handle.db as never)
@@ -51,5 +57,6 @@ main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
     process.stderr.write(`billgate: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    // EX_TEMPFAIL: another process holds DATA_DIR; the same command works once it has stopped.
+    process.exit(error instanceof DataDirLockedError ? 75 : 1);
   });

@@ -51,6 +51,9 @@ export interface BillerEndpointsTable {
   url: string;
   timeout_ms: number;
   created_at: DefaultedTimestamp;
+  /** Set by ops (`/ops/billers/{id}/disable`): routes to it stop answering. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface RoutingRulesTable {
