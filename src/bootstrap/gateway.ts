@@ -11,6 +11,7 @@ import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
 import { BillerAdmin } from '../domain/billers/biller-admin';
+import { readWaiting, WAITING_STATES } from '../domain/ops-views/live-traffic';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import { Ledger } from '../domain/ledger/ledger';
 import { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -242,11 +243,20 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const refunds = new CoreBankingRefunds((order) => engines.coreBanking.refund(order));
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
+    const batchFailed = (writer: string) => (_size: number, outcome: 'split' | 'failed') =>
+      metrics.batchFailures.inc({ writer, outcome });
     const groupCommit = (writer: string) => ({
       maxBatch: config.groupCommitMax,
       maxInFlight: 2,
       observe: batchObserver(writer),
+      failed: batchFailed(writer),
     });
+    // The float writer hands these options on to its batchers as they are (MicroBatcherOptions).
+    const floatWriterOptions = {
+      maxBatch: config.groupCommitMax,
+      observe: batchObserver('float'),
+      failed: batchFailed('float'),
+    };
     const earlyReversals = new EarlyReversals({
       db: database.db,
       idempotency,
@@ -263,10 +273,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billers,
       billerDirectory,
       ledger,
-      floatWriter: new FloatPaymentWriter(database.db, {
-        maxBatch: config.groupCommitMax,
-        observe: batchObserver('float'),
-      }),
+      floatWriter: new FloatPaymentWriter(database.db, floatWriterOptions),
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
@@ -343,6 +350,15 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       ...engines,
     });
 
+    // Payments waiting for a final state, read from the database on each scrape (cluster-wide).
+    metrics.onScrape('waiting', async () => {
+      const waiting = await readWaiting(database.db, new Date());
+      for (const state of WAITING_STATES) {
+        const w = waiting.find((x) => x.state === state);
+        metrics.paymentsWaiting.set({ state }, w?.count ?? 0);
+        metrics.paymentsWaitingOldestAge.set({ state }, w?.oldestAgeSeconds ?? 0);
+      }
+    });
     const billTypes = new BillTypeCatalog(database.db);
     const services: GatewayServices = {
       config,
