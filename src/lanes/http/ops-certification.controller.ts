@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
@@ -11,6 +11,7 @@ import {
 } from '../../domain/certification/certification-records';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { parseEdgeBody } from './edge-problems';
 
 const storeSchema = z.strictObject({
@@ -61,6 +62,7 @@ export class OpsCertificationController {
   }
 
   @Post('reports')
+  @ApiBody({ schema: schemaOf(storeSchema) })
   @ApiOperation({ summary: 'Store a signed certification report with the partner (verified first)' })
   async store(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     await this.partnerOrThrow(id);
