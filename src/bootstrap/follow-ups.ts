@@ -128,14 +128,8 @@ export function createFollowUps(o: {
     );
   }
 
-  o.metrics.onScrape('waiting', async () => {
-    for (const w of await o.payments.waiting(o.db)) {
-      o.metrics.paymentsWaiting.set({ state: w.state }, w.count);
-      o.metrics.paymentsOldestWaitingAge.set(
-        { state: w.state },
-        w.oldest === null ? 0 : Math.max(0, (Date.now() - w.oldest.getTime()) / 1000),
-      );
-    }
+  // Payments waiting (PENDING, NEEDS_ATTENTION) are counted by the composition root's 'waiting' hook.
+  o.metrics.onScrape('follow-ups', async () => {
     for (const kind of [RESOLVE, BILLER_REVERSAL, AGENT_CORE_REVERSAL]) {
       const counts = await queue.counts(o.db, kind);
       for (const [state, n] of Object.entries(counts)) o.metrics.followUps.set({ kind, state }, n);

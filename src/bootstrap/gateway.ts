@@ -10,6 +10,8 @@ import { isTransientDatabaseError } from '../domain/db';
 import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
+import { BillerAdmin } from '../domain/billers/biller-admin';
+import { readWaiting, WAITING_STATES } from '../domain/ops-views/live-traffic';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import { Ledger } from '../domain/ledger/ledger';
 import { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -104,6 +106,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const nodeId = `node-${randomBytes(6).toString('hex')}`;
     const database: DatabaseHandle = await openDatabase({
       nodeId,
+      purpose: 'the billgate gateway',
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
@@ -224,6 +227,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
 
     const billers = new BillerClient(http, metrics);
     const billerDirectory = new BillerDirectory(database.db);
+    await billerDirectory.start(cache);
     const engines = {
       floatEngine: new FloatEngine(ledger),
       agentEngine: new AgentEngine(ledger),
@@ -263,11 +267,20 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     });
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
+    const batchFailed = (writer: string) => (_size: number, outcome: 'split' | 'failed') =>
+      metrics.batchFailures.inc({ writer, outcome });
     const groupCommit = (writer: string) => ({
       maxBatch: config.groupCommitMax,
       maxInFlight: 2,
       observe: batchObserver(writer),
+      failed: batchFailed(writer),
     });
+    // The float writer hands these options on to its batchers as they are (MicroBatcherOptions).
+    const floatWriterOptions = {
+      maxBatch: config.groupCommitMax,
+      observe: batchObserver('float'),
+      failed: batchFailed('float'),
+    };
     const earlyReversals = new EarlyReversals({
       db: database.db,
       idempotency,
@@ -284,10 +297,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billers,
       billerDirectory,
       ledger,
-      floatWriter: new FloatPaymentWriter(database.db, {
-        maxBatch: config.groupCommitMax,
-        observe: batchObserver('float'),
-      }),
+      floatWriter: new FloatPaymentWriter(database.db, floatWriterOptions),
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
@@ -380,6 +390,16 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         : {}),
     });
 
+    // Payments waiting for a final state, read from the database on each scrape (cluster-wide).
+    metrics.onScrape('waiting', async () => {
+      const waiting = await readWaiting(database.db, new Date());
+      for (const state of WAITING_STATES) {
+        const w = waiting.find((x) => x.state === state);
+        metrics.paymentsWaiting.set({ state }, w?.count ?? 0);
+        metrics.paymentsWaitingOldestAge.set({ state }, w?.oldestAgeSeconds ?? 0);
+      }
+    });
+    const billTypes = new BillTypeCatalog(database.db);
     const services: GatewayServices = {
       config,
       database,
@@ -388,7 +408,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       authenticator,
-      billTypes: new BillTypeCatalog(database.db),
+      billTypes,
       pipeline,
       payments,
       ledger,
@@ -402,6 +422,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
       followUps,
+      billers: new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

@@ -47,8 +47,9 @@ export class CoreBankingSimulator {
     this.server = new JsonServer((method, path, body) => this.handle(method, path, body));
   }
 
-  async start(port = 0): Promise<string> {
-    this.url = await this.server.listen(port);
+  /** Listens on loopback unless told otherwise (`billgate simulators --host 0.0.0.0` in a container). */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.url = await this.server.listen(port, host);
     return this.url;
   }
 

@@ -252,23 +252,6 @@ export class PaymentsRepository {
     return rows.map(toPayment);
   }
 
-  /** How many payments wait without a final state, and since when the oldest has waited. */
-  async waiting(
-    db: Executor,
-  ): Promise<{ state: 'PENDING' | 'NEEDS_ATTENTION'; count: number; oldest: Date | null }[]> {
-    const { rows } = await sql<{ state: 'PENDING' | 'NEEDS_ATTENTION'; n: number; oldest: Date | null }>`
-      select s.state, count(p.id)::int as n,
-             min(case when s.state = 'NEEDS_ATTENTION' then p.attention_since else p.updated_at end) as oldest
-      from (values ('PENDING'), ('NEEDS_ATTENTION')) as s (state)
-      left join payments p on p.status = s.state
-      group by s.state`.execute(db);
-    return rows.map((r) => ({
-      state: r.state,
-      count: r.n,
-      oldest: r.oldest === null ? null : new Date(r.oldest),
-    }));
-  }
-
   async findById(db: Executor, id: string): Promise<Payment | undefined> {
     const row = await db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toPayment(row);

@@ -53,6 +53,9 @@ export interface BillerEndpointsTable {
   created_at: DefaultedTimestamp;
   /** How long "no such payment" at the biller may still mean "not yet" (status inquiries). */
   status_window_ms: ColumnType<number, number | undefined, number>;
+  /** Set by ops (`/ops/billers/{id}/disable`): routes to it stop answering. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface RoutingRulesTable {

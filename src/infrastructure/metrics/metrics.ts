@@ -86,6 +86,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly batchFailures = new Counter({
+    name: 'billgate_db_batch_failures_total',
+    help: 'Group-commit statements the database refused, by writer and outcome: split (to find the payment at fault) or failed (every payment of it failed)',
+    labelNames: ['writer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly edgeRefusals = new Counter({
     name: 'billgate_edge_refusals_total',
     help: 'Connections and requests refused at the edge, by lane and reason',
@@ -135,6 +142,22 @@ export class Metrics {
     labelNames: ['partner'] as const,
     registers: [this.registry],
     collect: () => this.scrape('partners'),
+  });
+
+  readonly paymentsWaiting = new Gauge({
+    name: 'billgate_payments_waiting',
+    help: 'Payments not yet in a final state, by state (RECEIVED, POSTED, PENDING, NEEDS_ATTENTION), cluster-wide',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
+  readonly paymentsWaitingOldestAge = new Gauge({
+    name: 'billgate_payments_waiting_oldest_age_seconds',
+    help: 'Age of the oldest payment in each waiting state (0 when none), cluster-wide',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
   });
 
   readonly refundsOwed = new Gauge({
@@ -194,31 +217,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly paymentsWaiting = new Gauge({
-    name: 'billgate_payments_waiting',
-    help: 'Payments without a final state: PENDING (being resolved) and NEEDS_ATTENTION (waiting for ops)',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-    collect: () => this.scrape('waiting'),
-  });
-
-  readonly paymentsOldestWaitingAge = new Gauge({
-    name: 'billgate_payments_oldest_waiting_age_seconds',
-    help: 'Age of the oldest PENDING / NEEDS_ATTENTION payment (since it entered that state)',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-    collect: () => this.scrape('waiting'),
-  });
-
   readonly followUps = new Gauge({
     name: 'billgate_follow_up_jobs',
     help: 'Durable follow-ups (payment.resolve, biller.reversal, agent-core.reversal) by state',
     labelNames: ['kind', 'state'] as const,
     registers: [this.registry],
-    collect: () => this.scrape('waiting'),
+    collect: () => this.scrape('follow-ups'),
   });
 
   constructor(defaultMetrics = true) {
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_process_' });
+    // Node's own metrics keep their names under our prefix: billgate_process_cpu_seconds_total,
+    // billgate_nodejs_eventloop_lag_seconds (prom-client's names already start with process_/nodejs_).
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_' });
   }
 }

@@ -12,6 +12,7 @@ import { resultOf } from '../../pipeline/bill-pay-result';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { parseEdgeBody } from './edge-problems';
+import { opsReason, schemaOf } from './openapi-schemas';
 
 const STATES: readonly PaymentState[] = [
   'RECEIVED',
@@ -26,10 +27,103 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PAGE = 200;
 
 const decisionSchema = z.strictObject({
-  outcome: z.enum(['APPROVED', 'DECLINED', 'REVERSED', 'PENDING']),
-  reason: z.string().trim().min(1).max(500),
-  billerReceipt: z.string().trim().min(1).max(64).optional(),
-  settlementReference: z.string().trim().min(1).max(64).optional(),
+  outcome: z
+    .enum(['APPROVED', 'DECLINED', 'REVERSED', 'PENDING'])
+    .describe(
+      'undecided: APPROVED, DECLINED or PENDING (resume resolution); parked with an outcome: that outcome',
+    ),
+  reason: opsReason,
+  billerReceipt: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('APPROVED: the receipt the biller gave'),
+  settlementReference: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('a refused refund settled by hand: how (cheque number, transfer id)'),
+});
+
+/** What ops read of a payment (money as decimal strings of minor units and of major units). */
+const followUpSchema = z
+  .object({
+    state: z.enum(['pending', 'running', 'done', 'dead']),
+    attempts: z.number().int(),
+    nextCheckAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+  })
+  .nullable();
+const paymentViewSchema = z.object({
+  id: z.string(),
+  state: z.enum(STATES as [PaymentState, ...PaymentState[]]),
+  partnerStatus: z.enum(['APPROVED', 'DECLINED', 'PENDING', 'REVERSED']).describe('what the partner is told'),
+  reasonCode: z.string(),
+  partnerId: z.string(),
+  lane: z.string(),
+  protocol: z.string(),
+  payerType: z.string(),
+  payer: z.object({ kind: z.string(), id: z.string() }),
+  billType: z.string(),
+  billReference: z.string(),
+  amountMinor: z.string(),
+  amount: z.string(),
+  currency: z.string(),
+  partnerReference: z.string(),
+  idempotencyKey: z.string(),
+  billerReceipt: z.string().nullable(),
+  coreBankingRef: z.string().nullable(),
+  route: z
+    .object({
+      ruleId: z.string(),
+      version: z.number(),
+      billerEndpoint: z.string(),
+      settlementAccount: z.string(),
+    })
+    .nullable(),
+  attention: z
+    .object({ reason: z.string(), parkedFrom: z.string(), since: z.string() })
+    .nullable()
+    .describe('set while NEEDS_ATTENTION'),
+  receivedAt: z.string(),
+  updatedAt: z.string(),
+  resolution: followUpSchema
+    .optional()
+    .describe("a PENDING payment's status inquiries: next check, attempts"),
+});
+const paymentDetailSchema = paymentViewSchema.extend({
+  billerReversal: followUpSchema.describe('a reversal being forwarded to the biller (store and forward)'),
+  agentCoreReversal: followUpSchema,
+  refund: z
+    .object({
+      state: z.string(),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+      reference: z.string(),
+    })
+    .nullable(),
+  journals: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        memo: z.string(),
+        currency: z.string(),
+        at: z.string(),
+        lines: z.array(
+          z.object({ accountId: z.string(), side: z.enum(['D', 'C']), amountMinor: z.string() }),
+        ),
+      }),
+    )
+    .optional(),
+  idempotency: z
+    .object({ scope: z.string(), state: z.string(), updatedAt: z.string() })
+    .nullable()
+    .optional(),
 });
 
 const REFUSAL_STATUS: Record<OpsDecisionRefusal, number> = {
@@ -66,7 +160,10 @@ export class OpsPaymentsController {
   @ApiQuery({ name: 'to', required: false, description: 'received before (ISO 8601)' })
   @ApiQuery({ name: 'limit', required: false, description: `1-${MAX_PAGE}, default 50` })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiResponse({ status: 200, description: '{ items, nextCursor }' })
+  @ApiResponse({
+    status: 200,
+    schema: schemaOf(z.object({ items: z.array(paymentViewSchema), nextCursor: z.string().nullable() })),
+  })
   @ApiResponse({
     status: 400,
     description: 'An unknown state (the valid ones are listed), a bad date or limit',
@@ -117,6 +214,7 @@ export class OpsPaymentsController {
     summary:
       "One payment's whole story: state, journals, idempotency record, its resolution, refund and forwarded reversals",
   })
+  @ApiResponse({ status: 200, schema: schemaOf(paymentDetailSchema) })
   @ApiResponse({ status: 404, description: 'No such payment' })
   async get(@Param('id') id: string): Promise<unknown> {
     const story = UUID.test(id) ? await paymentStory(this.s.database.db, id) : undefined;
@@ -149,8 +247,12 @@ export class OpsPaymentsController {
       'Decide a payment parked in NEEDS_ATTENTION (mandatory reason; written to the ops audit chain): ' +
       'APPROVED, DECLINED or PENDING (resume resolution) when it was undecided; confirm its outcome once a failed follow-up is handled by hand',
   })
-  @ApiBody({ schema: z.toJSONSchema(decisionSchema) as Record<string, unknown> })
-  @ApiResponse({ status: 200, description: 'The payment after the decision' })
+  @ApiBody({ schema: schemaOf(decisionSchema) })
+  @ApiResponse({
+    status: 200,
+    description: 'The payment after the decision',
+    schema: schemaOf(paymentDetailSchema),
+  })
   @ApiResponse({ status: 404, description: 'No such payment' })
   @ApiResponse({ status: 409, description: 'Not in NEEDS_ATTENTION, or approving a payment never posted' })
   @ApiResponse({
