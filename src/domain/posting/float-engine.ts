@@ -1,4 +1,5 @@
 import type { Tx } from '../db';
+import { memos } from '../ledger/journal-writer';
 import { InsufficientFundsError, type Ledger, LedgerIntegrityError } from '../ledger/ledger';
 import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
 
@@ -13,7 +14,7 @@ export class FloatEngine {
         paymentId: req.paymentId,
         kind: 'payment',
         currency: req.currency,
-        memo: `bill payment ${req.paymentId} from float of ${req.partnerId}`,
+        memo: memos.float(req.paymentId, req.partnerId),
         lines: [
           { accountId: float, side: 'D', amount: req.amountMinor },
           { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
@@ -31,15 +32,6 @@ export class FloatEngine {
   }
 
   async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
-    await this.ledger.post(tx, {
-      paymentId: req.paymentId,
-      kind: 'reversal',
-      currency: req.currency,
-      memo,
-      lines: [
-        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
-        { accountId: floatAccountId(req.partnerId, req.currency), side: 'C', amount: req.amountMinor },
-      ],
-    });
+    await this.ledger.reverseOf(tx, req.paymentId, memo);
   }
 }
