@@ -93,7 +93,7 @@ export async function postingLinesOf(
     currency: first.currency.trim(),
     lines: rows.map((r) => ({
       accountId: r.account_id,
-      side: r.side as 'D' | 'C',
+      side: r.side,
       amount: BigInt(r.amount),
     })),
   };
