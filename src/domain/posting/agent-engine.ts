@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../db';
 import { memos } from '../ledger/journal-writer';
 import type { Ledger } from '../ledger/ledger';
-import { PostingDeclined, type PostingRequest } from './posting-engine';
+import { PostingDeclined, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /** The bank's business day, in its own time zone: count sheets and variances belong to one. */
 export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
@@ -27,7 +27,10 @@ export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
  * (agent_offline_items.within_allowance) was already paid in cash at the counter, so at sync it is
  * posted even past the limit and recorded in agent_limit_breaches for ops.
  */
-export class AgentEngine {
+export class AgentEngine implements PostingEngine {
+  readonly kind = 'agent-banking' as const;
+  readonly owedOnUndo = 'agent-core-reversal' as const;
+
   constructor(private readonly ledger: Ledger) {}
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {

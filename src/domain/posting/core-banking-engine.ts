@@ -3,14 +3,17 @@ import { memos } from '../ledger/journal-writer';
 import { type Ledger } from '../ledger/ledger';
 import type { CoreBankingAnswer, CoreBankingClient, CoreBankingStatus } from './core-banking-client';
 import { refundReference, type RefundOrder } from './core-banking-refunds';
-import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
+import { coreBankingClearingAccountId, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /**
  * Core banking: the customer's account lives in the core banking system, which is debited first
  * (strict, slow, auditable); our ledger then records the claim on core banking against the biller's
  * settlement account.
  */
-export class CoreBankingEngine {
+export class CoreBankingEngine implements PostingEngine {
+  readonly kind = 'core-banking' as const;
+  readonly owedOnUndo = 'core-banking-refund' as const;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly client: CoreBankingClient,

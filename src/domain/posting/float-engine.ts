@@ -1,10 +1,13 @@
 import type { Tx } from '../db';
 import { memos } from '../ledger/journal-writer';
 import { InsufficientFundsError, type Ledger, LedgerIntegrityError } from '../ledger/ledger';
-import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
+import { floatAccountId, PostingDeclined, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /** MFS float: debits the partner's pre-funded float in our own ledger, never below zero. */
-export class FloatEngine {
+export class FloatEngine implements PostingEngine {
+  readonly kind = 'mfs-float' as const;
+  readonly owedOnUndo = 'nothing' as const;
+
   constructor(private readonly ledger: Ledger) {}
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {
