@@ -13,7 +13,12 @@ import type { AgentEngine } from '../domain/posting/agent-engine';
 import type { AgentBankingCoreClient } from '../domain/agents/agent-banking-core-client';
 import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import type { FloatEngine } from '../domain/posting/float-engine';
-import { floatAccountId, PostingDeclined, type PostingRequest } from '../domain/posting/posting-engine';
+import {
+  floatAccountId,
+  PostingDeclined,
+  type EngineKind,
+  type PostingRequest,
+} from '../domain/posting/posting-engine';
 import type { ReasonCode } from '../domain/reason-codes';
 import type { Route } from '../domain/routing/route';
 import type { RouteResolver } from '../domain/routing/route-resolver';
@@ -61,7 +66,12 @@ export interface PipelineDeps {
 
 type Begun =
   | { readonly kind: 'outcome'; readonly outcome: PayOutcome }
-  | { readonly kind: 'posted'; readonly payment: Payment; readonly route: Route }
+  | {
+      readonly kind: 'posted';
+      readonly payment: Payment;
+      readonly route: Route;
+      readonly engine: EngineKind;
+    }
   | {
       readonly kind: 'needs-core-banking';
       readonly payment: Payment;
@@ -147,7 +157,7 @@ export class BillPayPipeline {
       );
     }
 
-    if (begun.kind === 'posted' && payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+    if (begun.kind === 'posted' && begun.engine === 'agent-banking' && this.d.agentCore !== undefined) {
       const refused = await this.recordAtAgentCore(key, payment, log);
       if (refused !== undefined) return refused;
     }
@@ -280,7 +290,7 @@ export class BillPayPipeline {
         }
         const payment = await this.insertPayment(tx, cmd, route, 'POSTED', 'APPROVED');
         await engine.post(tx, postingRequest(cmd, route));
-        return { kind: 'posted', payment, route };
+        return { kind: 'posted', payment, route, engine: engine.kind };
       });
     } catch (error) {
       if (!(error instanceof PostingDeclined)) throw error;
@@ -351,7 +361,7 @@ export class BillPayPipeline {
     });
     switch (written) {
       case 'posted':
-        return { kind: 'posted', payment: posted, route };
+        return { kind: 'posted', payment: posted, route, engine: 'mfs-float' };
       case 'declined':
         return { kind: 'outcome', outcome: { kind: 'processed', result: resultOf(declined) } };
       case 'duplicate':
