@@ -13,6 +13,7 @@ import { JobQueue, JobRunner } from '../infrastructure/jobs';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { Engines } from '../pipeline/posting-reversal';
+import { PostingUndo } from '../pipeline/posting-undo';
 import { AGENT_CORE_REVERSAL, BILLER_REVERSAL, FollowUps, RESOLVE } from '../pipeline/resolution/follow-ups';
 import { OpsDecisions } from '../pipeline/resolution/ops-decisions';
 import { PaymentDecisions } from '../pipeline/resolution/payment-decisions';
@@ -21,6 +22,8 @@ import { AgentCoreReversals, BillerReversalForwarder } from '../pipeline/resolut
 
 export interface FollowUpServices {
   readonly queue: JobQueue;
+  /** Undoing a posting, with what it owes outside, the same for every path that undoes one. */
+  readonly undo: PostingUndo;
   readonly followUps: FollowUps;
   readonly decisions: PaymentDecisions;
   readonly resolver: PaymentResolver;
@@ -61,19 +64,25 @@ export function createFollowUps(o: {
     o.agentCore === undefined
       ? undefined
       : (id: string) => agentCoreReversals?.attemptNow(id) ?? Promise.resolve();
-  const decisions = new PaymentDecisions({
+  const undo = new PostingUndo({
     ...o.engines,
     db: o.db,
-    payments: o.payments,
-    idempotency: o.idempotency,
     ledger: o.ledger,
     refunds: o.refunds,
     followUps,
-    events: o.events,
     agentCore: o.agentCore !== undefined,
-    metrics: o.metrics,
     log: o.log,
     ...(attemptAgentCoreReversal !== undefined ? { attemptAgentCoreReversal } : {}),
+  });
+  const decisions = new PaymentDecisions({
+    db: o.db,
+    payments: o.payments,
+    idempotency: o.idempotency,
+    refunds: o.refunds,
+    undo,
+    events: o.events,
+    metrics: o.metrics,
+    log: o.log,
   });
   const resolver = new PaymentResolver({
     db: o.db,
@@ -146,5 +155,5 @@ export function createFollowUps(o: {
     queue,
     audit: new OpsAuditLog(),
   });
-  return { queue, followUps, decisions, resolver, opsDecisions, runner, attemptAgentCoreReversal };
+  return { queue, undo, followUps, decisions, resolver, opsDecisions, runner, attemptAgentCoreReversal };
 }

@@ -301,21 +301,17 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
-      refunds,
       agentCore,
       metrics,
       log,
       earlyReversals,
       outcomes,
       followUps: followUps.followUps,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
+      undo: followUps.undo,
     });
     const reversals = new ReversalService({
       db: database.db,
       events: outbox.outbox,
-      refunds,
       idempotency,
       payments,
       billers,
@@ -323,14 +319,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       earlyReversals,
-      ...engines,
-      ledger,
+      undo: followUps.undo,
       followUps: followUps.followUps,
       decisions: followUps.decisions,
-      agentCore: agentCore !== undefined,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
     });
     const partners = new PartnersRepository(database.db);
     // Compiles every ISO 20022 XSD once (~0.35 s); shared by the HTTP lane for the gateway's life.
@@ -379,15 +370,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       db: database.db,
       config,
       payments,
-      refunds,
+      undo: followUps.undo,
       outbox: outbox.outbox,
       log,
-      ...engines,
-      followUps: followUps.followUps,
-      agentCore: agentCore !== undefined,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
     });
 
     // Payments waiting for a final state, read from the database on each scrape (cluster-wide).
