@@ -60,6 +60,7 @@ import { createBillerReversals, createOutbox, createWebhooks } from './webhooks'
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
+import { addPostingFile } from '../simulators/biller-posting-file';
 import { BillInquiry } from '../pipeline/bill-inquiry';
 
 export interface Gateway {
@@ -176,6 +177,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       });
       addReversalControl(simulators.biller);
       addBillInquiry(simulators.biller);
+      addPostingFile(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();
