@@ -26,7 +26,7 @@ import { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import { RouteResolver } from '../domain/routing/route-resolver';
 import { RoutingAdmin } from '../domain/routing/routing-admin';
 import { RoutingRulesReader } from '../domain/routing/routing-rules.repository';
-import { seedDemoData } from '../demo/demo-data';
+import { DEMO_PARTNERS, seedDemoData } from '../demo/demo-data';
 import { seedDemoOpsUsers } from '../demo/demo-ops-users';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
 import { MemoryCache } from '../infrastructure/cache/memory-cache';
@@ -62,6 +62,9 @@ import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
 import { addPostingFile } from '../simulators/biller-posting-file';
 import { BillInquiry } from '../pipeline/bill-inquiry';
+import { OpsAuditLog } from '../domain/audit/ops-audit-log';
+import { seedDemoRecon } from '../demo/demo-recon';
+import { createRecon } from './recon';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -199,6 +202,11 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       }
       await seedDemoData(database.db, (id) => billerSimulatorEndpoint(billerUrl, id.replace(/^sim-/, '')));
       await seedDemoOpsUsers(database.db);
+      await seedDemoRecon(
+        database.db,
+        DEMO_PARTNERS.map((p) => p.id),
+        billerUrl,
+      );
       if (coreBankingUrl === undefined) {
         log.warn('demo data without a core banking system: set CORE_BANKING_URL or SIMULATORS=true');
       }
@@ -342,6 +350,18 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       ...engines,
     });
 
+    const recon = await createRecon({
+      db: database.db,
+      ledger,
+      audit: new OpsAuditLog(),
+      metrics,
+      log,
+      timeZone: config.recon.timeZone,
+      ...(config.recon.cycle ? { cycle: { intervalMs: config.recon.cycleIntervalMs, owner: nodeId } } : {}),
+      ...(config.recon.inboxDir !== undefined ? { inboxDir: config.recon.inboxDir } : {}),
+    });
+    closers.push(() => recon.close());
+
     const services: GatewayServices = {
       config,
       database,
@@ -363,6 +383,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billerReversals,
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
+      recon,
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

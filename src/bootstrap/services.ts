@@ -18,6 +18,7 @@ import type { Iso20022Engine } from '../protocols/iso20022/engine';
 import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import type { BillerReversalService } from '../pipeline/biller-reversal.service';
+import type { ReconServices } from './recon';
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
@@ -50,6 +51,8 @@ export interface GatewayServices {
   readonly agents: AgentServices;
   /** What is due on a bill, asked of the biller a payment would be routed to. */
   readonly billInquiry: BillInquiry;
+  /** Three-way reconciliation: files, runs, breaks and their workflow, statements (issue 12). */
+  readonly recon: ReconServices;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

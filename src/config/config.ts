@@ -59,6 +59,21 @@ const envSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(15000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  /** Reconciliation (issue 12): the business day's time zone, the watched inbox, the nightly cycle. */
+  RECON_TIME_ZONE: z
+    .string()
+    .default('Asia/Dhaka')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Dhaka'),
+  RECON_INBOX_DIR: z.string().min(1).optional(),
+  RECON_CYCLE: bool.default(true),
+  RECON_CYCLE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -128,6 +143,15 @@ export interface AppConfig {
     readonly retryScheduleMs: readonly number[];
     readonly timeoutMs: number;
     readonly pollMs: number;
+  };
+  readonly recon: {
+    /** The time zone business days are counted in (Asia/Dhaka by default). */
+    readonly timeZone: string;
+    /** A directory watched for partner and biller files (none when unset). */
+    readonly inboxDir: string | undefined;
+    /** Whether this node takes part in the nightly cycle (one node of the cluster runs each step). */
+    readonly cycle: boolean;
+    readonly cycleIntervalMs: number;
   };
 }
 
@@ -226,6 +250,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
     webhooks: { retryScheduleMs, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
+    recon: {
+      timeZone: e.RECON_TIME_ZONE,
+      inboxDir: e.RECON_INBOX_DIR,
+      cycle: e.RECON_CYCLE,
+      cycleIntervalMs: e.RECON_CYCLE_INTERVAL_MS,
+    },
   };
 }
 

@@ -76,9 +76,21 @@ export class ReconRunner {
   }
 
   async run(req: RunRequest, onProgress?: (p: RunProgress) => void): Promise<ReconRun> {
+    const { done } = await this.begin(req, onProgress);
+    return done;
+  }
+
+  /**
+   * Takes the cluster's running slot and answers at once with the run as started (RunInProgressError
+   * when another run holds the slot); `done` settles when the run has finished or failed.
+   */
+  async begin(
+    req: RunRequest,
+    onProgress?: (p: RunProgress) => void,
+  ): Promise<{ run: ReconRun; done: Promise<ReconRun> }> {
     const { db } = this.d;
     const runId = this.d.newId();
-    await this.d.runs.start(
+    const run = await this.d.runs.start(
       db,
       {
         id: runId,
@@ -93,19 +105,22 @@ export class ReconRunner {
       onProgress?.({ runId, phase, done, total });
       await this.d.runs.progress(db, runId, phase, done, total);
     };
-    try {
-      const { counts, files } = await this.execute(runId, req, progress);
-      await this.d.runs.finish(db, runId, { state: 'done', counts: { ...counts }, files }, this.now());
-    } catch (error) {
-      await this.d.runs.finish(
-        db,
-        runId,
-        { state: 'failed', error: error instanceof Error ? error.message : String(error) },
-        this.now(),
-      );
-      throw error;
-    }
-    return (await this.d.runs.get(db, runId))!;
+    const done = (async () => {
+      try {
+        const { counts, files } = await this.execute(runId, req, progress);
+        await this.d.runs.finish(db, runId, { state: 'done', counts: { ...counts }, files }, this.now());
+      } catch (error) {
+        await this.d.runs.finish(
+          db,
+          runId,
+          { state: 'failed', error: error instanceof Error ? error.message : String(error) },
+          this.now(),
+        );
+        throw error;
+      }
+      return (await this.d.runs.get(db, runId))!;
+    })();
+    return { run, done };
   }
 
   private async execute(

@@ -89,7 +89,11 @@ export class SettlementStatements {
   }
 
   /** The lines of one settlement account, in booking order, a page at a time. */
-  async *lines(header: StatementHeader, settlementAccount: string, pageSize = 5_000): AsyncIterable<StatementLine> {
+  async *lines(
+    header: StatementHeader,
+    settlementAccount: string,
+    pageSize = 5_000,
+  ): AsyncIterable<StatementLine> {
     let after = 0n;
     for (;;) {
       const { rows } = await sql<{
@@ -136,34 +140,38 @@ export class SettlementStatements {
     yield 'settlement_account,kind,payment_id,partner_reference,biller_receipt,bill_type,direction,amount,currency,booked_at\n';
     for (const t of header.totals) {
       for await (const l of this.lines(header, t.settlementAccount)) {
-        yield [
-          l.settlementAccount,
-          l.kind,
-          l.paymentId,
-          csvCell(l.partnerReference),
-          csvCell(l.billerReceipt ?? ''),
-          l.billType,
-          l.direction,
-          formatMajorAmount(l.amountMinor, l.currency),
-          l.currency,
-          l.bookedAt.toISOString(),
-        ].join(',') + '\n';
+        yield (
+          [
+            l.settlementAccount,
+            l.kind,
+            l.paymentId,
+            csvCell(l.partnerReference),
+            csvCell(l.billerReceipt ?? ''),
+            l.billType,
+            l.direction,
+            formatMajorAmount(l.amountMinor, l.currency),
+            l.currency,
+            l.bookedAt.toISOString(),
+          ].join(',') + '\n'
+        );
       }
     }
     for (const t of header.totals) {
       const net = t.netMinor < 0n ? -t.netMinor : t.netMinor;
-      yield [
-        t.settlementAccount,
-        'net',
-        '',
-        `payments=${t.payments}`,
-        `reversals=${t.reversals}`,
-        '',
-        t.netMinor < 0n ? 'CRDT' : 'DBIT',
-        formatMajorAmount(net, t.currency),
-        t.currency,
-        '',
-      ].join(',') + '\n';
+      yield (
+        [
+          t.settlementAccount,
+          'net',
+          '',
+          `payments=${t.payments}`,
+          `reversals=${t.reversals}`,
+          '',
+          t.netMinor < 0n ? 'CRDT' : 'DBIT',
+          formatMajorAmount(net, t.currency),
+          t.currency,
+          '',
+        ].join(',') + '\n'
+      );
     }
   }
 }

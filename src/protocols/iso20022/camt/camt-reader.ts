@@ -321,7 +321,12 @@ export function rowOf(e: CamtEntry, layout: CamtLayout): ReadItem {
     const ref = layout.references[which];
     return ref === undefined ? null : (e.refs[ref] ?? null);
   };
-  const paymentId = key('paymentId');
+  const given = key('paymentId');
+  // Our ids travel in Max35Text fields without their hyphens (see camt053-statement.ts).
+  const paymentId =
+    given !== null && /^[0-9a-f]{32}$/i.test(given)
+      ? `${given.slice(0, 8)}-${given.slice(8, 12)}-${given.slice(12, 16)}-${given.slice(16, 20)}-${given.slice(20)}`
+      : given;
   if (paymentId !== null && !UUID.test(paymentId)) {
     problems.push(`${layout.references.paymentId} "${paymentId}" (our payment id) is not a UUID`);
   }

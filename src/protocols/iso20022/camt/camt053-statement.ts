@@ -24,7 +24,8 @@ function id35(value: string): string {
 function entry(l: StatementLine): string {
   const refs = [
     e('AcctSvcrRef', id35(`JE${l.journalEntryId}`)),
-    e('InstrId', id35(l.paymentId)),
+    // Max35Text: our payment id without its hyphens (32 hex digits); the reader puts them back.
+    e('InstrId', l.paymentId.replace(/-/g, '')),
     e('EndToEndId', id35(l.partnerReference)),
   ].join('');
   return (
@@ -54,7 +55,7 @@ function balance(code: 'OPBD' | 'CLBD', netMinor: bigint, currency: string, date
 /**
  * Our settlement statement for a partner and a business day as an ISO 20022 camt.053.001.08: one
  * Stmt per settlement account, one booked entry per payment (DBIT) and reversal (CRDT, RvslInd),
- * EndToEndId = the partner's reference, InstrId = our payment id, the biller's receipt as
+ * EndToEndId = the partner's reference, InstrId = our payment id (32 hex digits, no hyphens), the biller's receipt as
  * AcctSvcrRef; the closing balance is the day's net (opening zero: the statement covers one day).
  * Written as a stream of chunks, so a large day is never one string.
  */
