@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
 import { currencyByCode } from '../money/currency';
 import { MAX_MINOR } from '../money/money';
 import type { CsvLayout, DateFormat, ReadItem, SourceReader, SourceRow, SourceStatus } from './layout';
+import { CsvSyntaxError, csvRecords } from './csv-records';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_REFERENCE = 64;
@@ -16,22 +15,13 @@ type Field = keyof CsvLayout['columns'];
  */
 export class CsvSourceReader implements SourceReader {
   private readonly statuses: ReadonlyMap<string, SourceStatus>;
+  private readonly dates = new Map<string, string | undefined>();
 
   constructor(private readonly layout: CsvLayout) {
     this.statuses = new Map(Object.entries(layout.statusMap).map(([k, v]) => [k.toUpperCase(), v]));
   }
 
-  async *read(path: string): AsyncIterable<ReadItem> {
-    const parser = createReadStream(path).pipe(
-      parse({
-        delimiter: this.layout.delimiter,
-        bom: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        trim: true,
-        info: true,
-      }),
-    );
+  async *read(path: string): AsyncIterable<readonly ReadItem[]> {
     let index: ((field: Field) => number | undefined) | undefined = this.layout.header
       ? undefined
       : (field) => {
@@ -39,34 +29,33 @@ export class CsvSourceReader implements SourceReader {
           return typeof c === 'number' ? c - 1 : undefined;
         };
     try {
-      for await (const record of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const line = record.info.lines;
-        if (index === undefined) {
-          const header = record.record.map((h) => h.toLowerCase());
-          const problems: string[] = [];
-          const positions = new Map<Field, number>();
-          for (const [field, col] of Object.entries(this.layout.columns) as [Field, string | number][]) {
-            const at = typeof col === 'number' ? col - 1 : header.indexOf(col.toLowerCase());
-            if (at < 0 || at >= header.length) problems.push(`no column "${col}" for ${field} in the header`);
-            positions.set(field, at);
+      for await (const records of csvRecords(path, this.layout.delimiter)) {
+        const items: ReadItem[] = [];
+        for (const record of records) {
+          if (index === undefined) {
+            const header = record.fields.map((h) => h.toLowerCase());
+            const problems: string[] = [];
+            const positions = new Map<Field, number>();
+            for (const [field, col] of Object.entries(this.layout.columns) as [Field, string | number][]) {
+              const at = typeof col === 'number' ? col - 1 : header.indexOf(col.toLowerCase());
+              if (at < 0 || at >= header.length)
+                problems.push(`no column "${col}" for ${field} in the header`);
+              positions.set(field, at);
+            }
+            if (problems.length > 0) {
+              yield [{ problem: { line: record.line, message: problems.join('; ') } }];
+              return;
+            }
+            index = (field) => positions.get(field);
+            continue;
           }
-          if (problems.length > 0) {
-            yield { problem: { line, message: problems.join('; ') } };
-            return;
-          }
-          index = (field) => positions.get(field);
-          continue;
+          items.push(this.row(record.line, record.fields, index));
         }
-        yield this.row(line, record.record, index);
+        yield items;
       }
     } catch (error) {
-      const info = error as { lines?: number; message?: string };
-      yield {
-        problem: {
-          line: typeof info.lines === 'number' ? info.lines : 0,
-          message: `unreadable CSV: ${info.message ?? String(error)}`,
-        },
-      };
+      if (!(error instanceof CsvSyntaxError)) throw error;
+      yield [{ problem: { line: error.line, message: `unreadable CSV: ${error.message}` } }];
     }
   }
 
@@ -111,7 +100,13 @@ export class CsvSourceReader implements SourceReader {
       );
     }
     const dateText = cell('valueDate') ?? '';
-    const valueDate = parseDate(dateText, this.layout.dateFormat);
+    let valueDate = this.dates.get(dateText);
+    if (valueDate === undefined && !this.dates.has(dateText)) {
+      valueDate = parseDate(dateText, this.layout.dateFormat);
+      // A file carries a handful of distinct dates: each is checked once.
+      if (this.dates.size > 10_000) this.dates.clear();
+      this.dates.set(dateText, valueDate);
+    }
     if (valueDate === undefined)
       problems.push(`valueDate: "${dateText}" is not a ${this.layout.dateFormat} date`);
 
@@ -137,6 +132,10 @@ export class CsvSourceReader implements SourceReader {
   }
 }
 
+const DECIMAL_DOT = /^(0|[1-9]\d{0,17})(?:\.(\d{1,18}))?$/;
+const DECIMAL_COMMA = /^(0|[1-9]\d{0,17})(?:,(\d{1,18}))?$/;
+const MINOR = /^[1-9]\d{0,17}$/;
+
 /** Minor units from the layout's amount format; a string says what is wrong. */
 export function parseAmount(
   text: string,
@@ -144,12 +143,11 @@ export function parseAmount(
   digits: number,
 ): bigint | string {
   if (layout.amountFormat === 'minor') {
-    if (!/^[1-9]\d{0,17}$/.test(text)) return 'is not a positive whole number of minor units';
+    if (!MINOR.test(text)) return 'is not a positive whole number of minor units';
     const minor = BigInt(text);
     return minor > MAX_MINOR ? 'is too large' : minor;
   }
-  const sep = layout.decimalSeparator === ',' ? ',' : '\\.';
-  const m = new RegExp(`^(0|[1-9]\\d{0,17})(?:${sep}(\\d{1,18}))?$`).exec(text);
+  const m = (layout.decimalSeparator === ',' ? DECIMAL_COMMA : DECIMAL_DOT).exec(text);
   if (m === null) return `is not a positive decimal amount (separator "${layout.decimalSeparator}")`;
   const fraction = m[2] ?? '';
   if (fraction.length > digits) return `has more than ${digits} decimals`;

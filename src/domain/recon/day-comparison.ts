@@ -189,11 +189,15 @@ export class DayComparison {
         select m.payment_id as matched_payment, m.match_key, r.*, pf.tol_amount, pf.tol_days
         from pf join recon_matches m on m.file_id = pf.file_id and m.outcome = 'matched'
         join recon_source_rows r on r.file_id = m.file_id and r.line_no = m.line_no
+        where m.file_id = any(${partnerFiles.map((f) => f.fileId)}::uuid[])
+          and r.file_id = any(${partnerFiles.map((f) => f.fileId)}::uuid[])
       ),
       bm as (
         select m.payment_id as matched_payment, m.match_key, r.*, bf.tol_amount, bf.tol_days
         from bf join recon_matches m on m.file_id = bf.file_id and m.outcome = 'matched'
         join recon_source_rows r on r.file_id = m.file_id and r.line_no = m.line_no
+        where m.file_id = any(${billerFiles.map((f) => f.fileId)}::uuid[])
+          and r.file_id = any(${billerFiles.map((f) => f.fileId)}::uuid[])
       )
       select o.id, o.partner_id, o.biller_endpoint, o.partner_reference, o.biller_receipt, o.amount, o.currency,
              o.raw_status, o.st, o.received_at, o.settlement_account, o.vd::text as vd,

@@ -50,7 +50,7 @@ export class IntakeError extends Error {
   }
 }
 
-const BATCH = 5_000;
+const BATCH = 10_000;
 const MAX_REPORTED = 10_000;
 
 class Refused extends Error {}
@@ -127,22 +127,29 @@ export class ReconIntake {
           receivedBy: req.receivedBy,
         });
         let batch: SourceRow[] = [];
-        for await (const item of reader.read(req.path)) {
-          if ('problem' in item) {
-            problemCount += 1;
-            if (problems.length < MAX_REPORTED) problems.push(item.problem);
-            batch = [];
-            continue;
+        // One insert in flight while the next chunk is read: parsing and the database overlap.
+        let inFlight: Promise<void> = Promise.resolve();
+        for await (const items of reader.read(req.path)) {
+          for (const item of items) {
+            if ('problem' in item) {
+              problemCount += 1;
+              if (problems.length < MAX_REPORTED) problems.push(item.problem);
+              batch = [];
+              continue;
+            }
+            rowCount += 1;
+            // After the first bad line nothing more is written: the file will be refused anyway.
+            if (problemCount > 0) continue;
+            batch.push(item.row);
           }
-          rowCount += 1;
-          // After the first bad line nothing more is written: the file will be refused anyway.
-          if (problemCount > 0) continue;
-          batch.push(item.row);
           if (batch.length >= BATCH) {
-            await this.rows.insertBatch(tx, id, batch);
+            await inFlight;
+            inFlight = this.rows.insertBatch(tx, id, batch);
+            inFlight.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
             batch = [];
           }
         }
+        await inFlight;
         if (problemCount === 0 && rowCount === 0) {
           problemCount = 1;
           problems.push({ line: 0, message: 'the file has no rows' });

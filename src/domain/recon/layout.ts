@@ -32,9 +32,12 @@ export interface RowProblem {
 
 export type ReadItem = { readonly row: SourceRow } | { readonly problem: RowProblem };
 
-/** Reads one file as rows, streaming: never the whole file in memory (CSV); camt is one document. */
+/**
+ * Reads one file as rows, streaming: never the whole file in memory (CSV); camt is one document.
+ * Rows come in batches (a chunk of the file at a time): a million rows are not a million awaits.
+ */
 export interface SourceReader {
-  read(path: string): AsyncIterable<ReadItem>;
+  read(path: string): AsyncIterable<readonly ReadItem[]>;
 }
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');

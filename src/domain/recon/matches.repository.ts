@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from '../db';
 import type { FileSource } from './files.repository';
 
@@ -32,57 +32,59 @@ export class ReconMatchesRepository {
   }
 
   async match(db: Executor, s: MatchScope): Promise<MatchCounts> {
-    const owner = s.source === 'partner' ? sql`p.partner_id` : sql`p.biller_endpoint`;
-    const inScope = sql`${owner} = ${s.sourceId} and p.received_at >= ${s.from} and p.received_at < ${s.to}`;
+    // One statement: each key is tried only on the rows the keys before it left unmatched
+    // (anti-joins), a row with several candidates under its key is ambiguous, and a payment claimed
+    // by several rows goes to the first by key order, then line (the others are duplicates).
+    const scoped = (alias: string) =>
+      sql`${sql.ref(`${alias}.${s.source === 'partner' ? 'partner_id' : 'biller_endpoint'}`)} = ${s.sourceId}
+          and ${sql.ref(`${alias}.received_at`)} >= ${s.from} and ${sql.ref(`${alias}.received_at`)} < ${s.to}`;
+    // Only base tables in the joins (no CTE the planner cannot estimate): hash joins throughout.
+    const byId = sql`exists (select 1 from payments q1 where q1.id = r.payment_id and ${scoped('q1')})`;
+    const byRef = sql`exists (select 1 from payments q2 where q2.partner_reference = r.partner_reference and ${scoped('q2')})`;
     await sql`
       insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates)
-      select r.file_id, r.line_no, p.id, 'payment-id',
-             case when row_number() over (partition by p.id order by r.line_no) = 1
-                  then 'matched' else 'duplicate' end,
-             1
-      from recon_source_rows r
-      join payments p on p.id = r.payment_id and ${inScope}
-      where r.file_id = ${s.fileId} and r.payment_id is not null`.execute(db);
-    await this.byKey(db, s, inScope, 'partner-reference', sql`partner_reference`);
-    await this.byKey(db, s, inScope, 'biller-receipt', sql`biller_receipt`);
+      select ${s.fileId}::uuid, line_no, id,
+             case rank when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
+             case when nth = 1 then 'matched' else 'duplicate' end, 1
+      from (
+        select line_no, id, rank, row_number() over (partition by id order by rank, line_no) as nth
+        from (
+          select line_no, id, rank, count(*) over (partition by line_no) as n
+          from (
+            select r.line_no, p.id, 1 as rank
+            from recon_source_rows r join payments p on p.id = r.payment_id and ${scoped('p')}
+            where r.file_id = ${s.fileId}
+            union all
+            select r.line_no, p.id, 2
+            from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
+            where r.file_id = ${s.fileId} and not ${byId}
+            union all
+            select r.line_no, p.id, 3
+            from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
+            where r.file_id = ${s.fileId} and not ${byId} and not ${byRef}
+          ) k
+        ) c
+        where n = 1
+      ) single
+      union all
+      select ${s.fileId}::uuid, line_no, null,
+             case min(rank) when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
+             'ambiguous', count(*)::int
+      from (
+        select r.line_no, p.id, 2 as rank
+        from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
+        where r.file_id = ${s.fileId} and not ${byId}
+        union all
+        select r.line_no, p.id, 3
+        from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
+        where r.file_id = ${s.fileId} and not ${byId} and not ${byRef}
+      ) k
+      group by line_no having count(*) > 1`.execute(db);
     const { rows } = await sql<{ outcome: string; n: bigint }>`
       select outcome, count(*)::bigint as n from recon_matches where file_id = ${s.fileId} group by outcome`.execute(
       db,
     );
     const n = (o: string): number => Number(rows.find((r) => r.outcome === o)?.n ?? 0n);
     return { matched: n('matched'), ambiguous: n('ambiguous'), duplicate: n('duplicate') };
-  }
-
-  private async byKey(
-    db: Executor,
-    s: MatchScope,
-    inScope: RawBuilder<unknown>,
-    key: 'partner-reference' | 'biller-receipt',
-    column: RawBuilder<unknown>,
-  ): Promise<void> {
-    await sql`
-      with candidates as (
-        select r.file_id, r.line_no, p.id as payment_id,
-               count(*) over (partition by r.line_no) as n_ours
-        from recon_source_rows r
-        join payments p on p.${column} = r.${column} and ${inScope}
-        where r.file_id = ${s.fileId} and r.${column} is not null
-          and not exists (select 1 from recon_matches m
-                          where m.file_id = r.file_id and m.line_no = r.line_no)
-          and not exists (select 1 from recon_matches m
-                          where m.file_id = r.file_id and m.payment_id = p.id and m.outcome <> 'ambiguous')
-      ),
-      single as (
-        select file_id, line_no, payment_id,
-               row_number() over (partition by payment_id order by line_no) as nth
-        from candidates where n_ours = 1
-      )
-      insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates)
-      select file_id, line_no, payment_id, ${key}, case when nth = 1 then 'matched' else 'duplicate' end, 1
-      from single
-      union all
-      select file_id, line_no, null, ${key}, 'ambiguous', max(n_ours)::int
-      from candidates where n_ours > 1
-      group by file_id, line_no`.execute(db);
   }
 }

@@ -47,7 +47,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
 
     -- How each row of a file matched one of our payments (a row with no entry matched none).
-    create table recon_matches (
+    -- Derived data, recomputed by every run of the file's day: unlogged (no WAL to write a million
+    -- rows twice); a crash empties it and the next run fills it again.
+    create unlogged table recon_matches (
       file_id uuid not null,
       line_no integer not null,
       payment_id uuid,
@@ -57,7 +59,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (file_id, line_no),
       check ((outcome = 'ambiguous') = (payment_id is null))
     );
-    create index recon_matches_payment on recon_matches (payment_id);
 
     create table recon_runs (
       id uuid primary key,

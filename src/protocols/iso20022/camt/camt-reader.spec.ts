@@ -8,9 +8,9 @@ import { CamtReader, camtSchemaDir } from './camt-reader';
 const SAMPLES = path.join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'iso20022', 'samples');
 const sample = (f: string): Buffer => fs.readFileSync(path.join(SAMPLES, f));
 
-async function all(items: AsyncIterable<ReadItem>): Promise<ReadItem[]> {
+async function all(batches: AsyncIterable<readonly ReadItem[]>): Promise<ReadItem[]> {
   const out: ReadItem[] = [];
-  for await (const i of items) out.push(i);
+  for await (const batch of batches) out.push(...batch);
   return out;
 }
 

@@ -177,40 +177,43 @@ export class CamtReader {
   /** A SourceReader over a statement file, with the partner's layout saying which reference is which key. */
   readerFor(layout: CamtLayout): SourceReader {
     return {
-      read: (file: string): AsyncIterable<ReadItem> => this.items(file, layout),
+      read: (file: string): AsyncIterable<readonly ReadItem[]> => this.items(file, layout),
     };
   }
 
-  private async *items(file: string, layout: CamtLayout): AsyncIterable<ReadItem> {
+  private async *items(file: string, layout: CamtLayout): AsyncIterable<readonly ReadItem[]> {
     const size = fs.statSync(file).size;
     if (size > this.maxBytes) {
-      yield {
-        problem: {
-          line: 0,
-          message: `a camt statement is read whole; this one is over ${this.maxBytes} bytes`,
+      yield [
+        {
+          problem: {
+            line: 0,
+            message: `a camt statement is read whole; this one is over ${this.maxBytes} bytes`,
+          },
         },
-      };
+      ];
       return;
     }
     const parsed = this.parse(await fs.promises.readFile(file));
     if (!parsed.ok) {
-      for (const problem of parsed.problems) yield { problem };
+      yield parsed.problems.map((problem) => ({ problem }));
       return;
     }
     const family = parsed.document.messageType.slice(0, 8);
     if (family !== layout.format) {
-      yield {
-        problem: {
-          line: 1,
-          message: `the layout expects a ${layout.format}, the file is a ${parsed.document.messageType}`,
+      yield [
+        {
+          problem: {
+            line: 1,
+            message: `the layout expects a ${layout.format}, the file is a ${parsed.document.messageType}`,
+          },
         },
-      };
+      ];
       return;
     }
-    for (const e of parsed.document.entries) {
-      if (layout.entries !== 'both' && e.creditDebit !== layout.entries) continue;
-      yield rowOf(e, layout);
-    }
+    yield parsed.document.entries
+      .filter((e) => layout.entries === 'both' || e.creditDebit === layout.entries)
+      .map((e) => rowOf(e, layout));
   }
 
   private documentElement(root: LibElement): LibElement | undefined {
