@@ -125,6 +125,28 @@ describe('camt.053 / camt.054 reader on the real public samples', () => {
     ]);
   });
 
+  it("reads the committed sample of a partner's camt.053 settlement file (docs/recon) with the demo bank's layout", async () => {
+    const layout = camtLayoutSchema.parse({
+      format: 'camt.053',
+      references: { partnerReference: 'EndToEndId', paymentId: 'InstrId' },
+    });
+    const items = await all(
+      reader
+        .readerFor(layout)
+        .read(
+          path.join(__dirname, '..', '..', '..', '..', 'docs', 'recon', 'partner-settlement.camt053.xml'),
+        ),
+    );
+    expect(
+      items.map((i) =>
+        'row' in i ? [i.row.partnerReference, i.row.paymentId, i.row.amountMinor] : i.problem,
+      ),
+    ).toEqual([
+      ['bank-20261202-0001', '0193d2a1-7c4e-7b10-9f2a-3c5d7e9a0b21', 125050n],
+      ['bank-20261202-0002', null, 30000n],
+    ]);
+  });
+
   it('refuses a DOCTYPE before any parser sees it', () => {
     const parsed = reader.parse(
       Buffer.from('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Document/>'),

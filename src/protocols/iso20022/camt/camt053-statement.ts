@@ -1,10 +1,12 @@
 import { formatMajorAmount } from '../../../domain/money/money';
-import type {
-  SettlementStatements,
-  StatementHeader,
-  StatementLine,
-} from '../../../domain/recon/settlement-statement';
+import type { StatementHeader, StatementLine } from '../../../domain/recon/settlement-statement';
 import { escapeAttr, escapeText } from '../xml-writer';
+
+/** Where a statement's figures come from (SettlementStatements: the ledger's journals). */
+export interface StatementSource {
+  header(partnerId: string, businessDate: string): Promise<StatementHeader>;
+  lines(header: StatementHeader, settlementAccount: string): AsyncIterable<StatementLine>;
+}
 
 const NS = 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08';
 
@@ -60,7 +62,7 @@ function balance(code: 'OPBD' | 'CLBD', netMinor: bigint, currency: string, date
  * Written as a stream of chunks, so a large day is never one string.
  */
 export async function* camt053Statement(
-  statements: SettlementStatements,
+  statements: StatementSource,
   partnerId: string,
   businessDate: string,
   now: Date = new Date(),
