@@ -88,8 +88,12 @@ export const BREAKS_CSV_HEADER =
   'id,business_date,code,owner,state,partner_id,biller_id,payment_id,amount,currency,assignee,resolution_code,raised_at,age_seconds,summary\n';
 
 export function breakCsvLine(b: ReconBreak, now: Date): string {
-  const amount = b.amountMinor === null || b.currency === null ? '' : formatMajorAmount(b.amountMinor, b.currency);
-  const age = Math.max(0, Math.round(((b.resolvedAt ?? b.clearedAt ?? now).getTime() - b.raisedAt.getTime()) / 1000));
+  const amount =
+    b.amountMinor === null || b.currency === null ? '' : formatMajorAmount(b.amountMinor, b.currency);
+  const age = Math.max(
+    0,
+    Math.round(((b.resolvedAt ?? b.clearedAt ?? now).getTime() - b.raisedAt.getTime()) / 1000),
+  );
   return (
     [
       b.id,
