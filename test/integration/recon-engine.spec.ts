@@ -63,6 +63,7 @@ describe('reconciliation on a real database: files, three-way match, breaks, wor
     const twinA = await insertPayment(h.db, { date: DAY, partnerReference: 'twin-ref' });
     const twinB = await insertPayment(h.db, { date: DAY, partnerReference: 'twin-ref' }); // B6 twice over
     const declined = await insertPayment(h.db, { date: DAY, status: 'DECLINED' });
+    const yesterdays = await insertPayment(h.db, { date: '2026-12-01' }); // B5: in this day's partner file
 
     const everyone = [...ok, missingAtBiller, amountOff, reversedAtBiller, dateShifted, missingAtPartner];
     const partnerRows = [
@@ -76,6 +77,7 @@ describe('reconciliation on a real database: files, three-way match, breaks, wor
       { ref: 'twin-ref', amount: twinA.amountMinor, date: DAY },
       { ref: declined.partnerReference, amount: declined.amountMinor, status: 'FAILED', date: DAY },
       { ref: 'stranger-1', amount: 5000n, date: DAY }, // B1
+      { ref: yesterdays.partnerReference, amount: yesterdays.amountMinor, date: DAY },
     ];
     const billerRows = [...everyone, twinA, twinB]
       .filter((p) => p !== missingAtBiller)
@@ -127,6 +129,10 @@ describe('reconciliation on a real database: files, three-way match, breaks, wor
     expect(codeOf(reversedAtBiller.id)).toBe('B4');
     expect(codeOf(dateShifted.id)).toBe('B5');
     expect(codeOf(missingAtPartner.id)).toBe('B7');
+    expect(breaks.find((b) => b.paymentId === yesterdays.id)).toMatchObject({
+      code: 'B5',
+      evidence: { notes: ['our payment was received on 2026-12-01, a different business day'] },
+    });
     expect(breaks.find((b) => b.code === 'B6')?.summary).toContain('matches 2 of our payments');
     expect(breaks.find((b) => b.code === 'B1')?.summary).toContain('stranger-1');
     for (const p of [...ok, declined]) expect(codeOf(p.id)).toBeUndefined();

@@ -242,10 +242,9 @@ export class DayComparison {
       from (select r0.*, m.match_key, m.payment_id as matched_payment
             from recon_matches m
             join recon_source_rows r0 on r0.file_id = m.file_id and r0.line_no = m.line_no
-            where m.file_id = any(${files.map((f) => f.fileId)}::uuid[]) and m.outcome = 'matched') r
-      join payments p on p.id = r.matched_payment
-      where true
-        and (p.received_at < ${day.start} or p.received_at >= ${day.end})`.execute(db);
+            where m.file_id = any(${files.map((f) => f.fileId)}::uuid[]) and m.outcome = 'matched'
+              and m.other_day) r
+      join payments p on p.id = r.matched_payment`.execute(db);
     const byId = new Map(files.map((f) => [f.fileId, f]));
     return rows.map((r) => {
       const row = r as RawRow;

@@ -11,6 +11,9 @@ export interface MatchScope {
   /** Our payments received in [from, to) are candidates: the business day and its neighbours. */
   readonly from: Date;
   readonly to: Date;
+  /** The file's business day: a match outside it is marked (a shifted date, compared as B5). */
+  readonly dayStart: Date;
+  readonly dayEnd: Date;
 }
 
 export interface MatchCounts {
@@ -42,24 +45,25 @@ export class ReconMatchesRepository {
     const byId = sql`exists (select 1 from payments q1 where q1.id = r.payment_id and ${scoped('q1')})`;
     const byRef = sql`exists (select 1 from payments q2 where q2.partner_reference = r.partner_reference and ${scoped('q2')})`;
     await sql`
-      insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates)
+      insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day)
       select ${s.fileId}::uuid, line_no, id,
              case rank when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
-             case when nth = 1 then 'matched' else 'duplicate' end, 1
+             case when nth = 1 then 'matched' else 'duplicate' end, 1,
+             received_at < ${s.dayStart} or received_at >= ${s.dayEnd}
       from (
-        select line_no, id, rank, row_number() over (partition by id order by rank, line_no) as nth
+        select line_no, id, rank, received_at, row_number() over (partition by id order by rank, line_no) as nth
         from (
-          select line_no, id, rank, count(*) over (partition by line_no) as n
+          select line_no, id, rank, received_at, count(*) over (partition by line_no) as n
           from (
-            select r.line_no, p.id, 1 as rank
+            select r.line_no, p.id, 1 as rank, p.received_at
             from recon_source_rows r join payments p on p.id = r.payment_id and ${scoped('p')}
             where r.file_id = ${s.fileId}
             union all
-            select r.line_no, p.id, 2
+            select r.line_no, p.id, 2, p.received_at
             from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
             where r.file_id = ${s.fileId} and not ${byId}
             union all
-            select r.line_no, p.id, 3
+            select r.line_no, p.id, 3, p.received_at
             from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
             where r.file_id = ${s.fileId} and not ${byId} and not ${byRef}
           ) k
@@ -69,7 +73,7 @@ export class ReconMatchesRepository {
       union all
       select ${s.fileId}::uuid, line_no, null,
              case min(rank) when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
-             'ambiguous', count(*)::int
+             'ambiguous', count(*)::int, false
       from (
         select r.line_no, p.id, 2 as rank
         from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}

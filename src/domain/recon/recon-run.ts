@@ -154,7 +154,15 @@ export class ReconRunner {
       const counts = await db.transaction().execute(async (tx) => {
         await workMem(tx);
         await this.d.matches.clear(tx, f.id);
-        return this.d.matches.match(tx, { fileId: f.id, source: f.source, sourceId: f.sourceId, from, to });
+        return this.d.matches.match(tx, {
+          fileId: f.id,
+          source: f.source,
+          sourceId: f.sourceId,
+          from,
+          to,
+          dayStart: window.start,
+          dayEnd: window.end,
+        });
       });
       matched += counts.matched;
       ambiguous += counts.ambiguous;

@@ -451,6 +451,7 @@ export interface ReconMatchesTable {
   match_key: 'payment-id' | 'partner-reference' | 'biller-receipt';
   outcome: 'matched' | 'ambiguous' | 'duplicate';
   candidates: number;
+  other_day: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ReconRunsTable {

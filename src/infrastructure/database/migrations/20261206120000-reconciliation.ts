@@ -56,6 +56,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       match_key text not null check (match_key in ('payment-id', 'partner-reference', 'biller-receipt')),
       outcome text not null check (outcome in ('matched', 'ambiguous', 'duplicate')),
       candidates integer not null,
+      -- the payment was received on another business day than the file's (a shifted date)
+      other_day boolean not null default false,
       primary key (file_id, line_no),
       check ((outcome = 'ambiguous') = (payment_id is null))
     );
