@@ -148,6 +148,21 @@ describe('three-way reconciliation over the real gateway, simulator and files', 
         { field: 'line 4', message: expect.stringContaining('not a positive decimal amount') },
       ],
     });
+    // Without an ops credential nothing is even written to disk.
+    const anonymous = await call<Json>(
+      gw.httpUrl,
+      'POST',
+      `/ops/recon/files?source=partner&sourceId=demo-mfs&businessDate=${today}`,
+      { rawBody: file, headers: { 'content-type': 'text/csv' } },
+    );
+    expect(anonymous.status).toBe(401);
+    const partnerOnOps = await call<Json>(
+      gw.httpUrl,
+      'POST',
+      `/ops/recon/files?source=partner&sourceId=demo-mfs&businessDate=${today}`,
+      { key: MFS, rawBody: file, headers: { 'content-type': 'text/csv' } },
+    );
+    expect(partnerOnOps.status).toBe(401);
     const files = await ops<{ items: Json[] }>('GET', `/ops/recon/files?businessDate=${today}`);
     expect(files.body.items).toHaveLength(1);
 

@@ -113,7 +113,12 @@ export async function createHttpApp(
   // Limits live on the routes, not the parsers, so a refusal can state the limit that applied.
   keepRawBody(fastify, '/billers/');
   // Reconciliation files (POST /ops/recon/files, /partner/recon/files) stream to disk, never to memory.
-  spoolReconUploads(fastify);
+  spoolReconUploads(fastify, async (authorization, route) => {
+    const key = /^Bearer ([\x21-\x7E]{1,512})$/.exec(authorization ?? '')?.[1];
+    if (key === undefined) return false;
+    const principal = await services.authenticator.authenticate(key);
+    return principal?.type === (route === 'ops' ? 'ops' : 'partner');
+  });
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
     else if (route.url.startsWith('/iso20022/')) {

@@ -23,7 +23,14 @@ export const RECON_UPLOAD_LIMIT = 1024 * 1024 * 1024;
  * file while it is hashed, and the request carries the file's path and hash onwards (the content
  * parser then sees an empty body). The file is removed when the answer has been sent.
  */
-export function spoolReconUploads(fastify: FastifyInstance): void {
+export function spoolReconUploads(
+  fastify: FastifyInstance,
+  /**
+   * Whether the request's credential may upload on this route (ops key on /ops, partner key on
+   * /partner), checked before a byte is written: the full checks run again in the route's guard.
+   */
+  mayUpload: (authorization: string | undefined, route: 'ops' | 'partner') => Promise<boolean>,
+): void {
   if (!fastify.hasContentTypeParser('application/octet-stream')) {
     fastify.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
       done(null, body),
@@ -33,9 +40,15 @@ export function spoolReconUploads(fastify: FastifyInstance): void {
     if (route.method === 'POST' && UPLOAD_ROUTES.has(route.url)) route.bodyLimit = RECON_UPLOAD_LIMIT;
   });
   fastify.addHook('preParsing', async (req, _reply, payload) => {
-    if (req.method !== 'POST' || !UPLOAD_ROUTES.has(req.url.split('?')[0] ?? '')) return payload;
+    const path = req.url.split('?')[0] ?? '';
+    if (req.method !== 'POST' || !UPLOAD_ROUTES.has(path)) return payload;
+    if (!(await mayUpload(req.headers.authorization, path.startsWith('/ops/') ? 'ops' : 'partner'))) {
+      throw Object.assign(new Error('Authentication required: send Authorization: Bearer <api key>'), {
+        statusCode: 401,
+      });
+    }
     const dir = mkdtempSync(join(tmpdir(), 'billgate-recon-upload-'));
-    const path = join(dir, 'upload');
+    const file = join(dir, 'upload');
     const hash = createHash('sha256');
     let bytes = 0;
     try {
@@ -50,13 +63,13 @@ export function spoolReconUploads(fastify: FastifyInstance): void {
             yield chunk;
           }
         },
-        createWriteStream(path),
+        createWriteStream(file),
       );
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    req.reconUpload = { path, sha256: hash.digest('hex'), bytes };
+    req.reconUpload = { path: file, sha256: hash.digest('hex'), bytes };
     const empty = Readable.from([]) as Readable & { receivedEncodedLength?: number };
     // What Fastify compares with Content-Length: the bytes that did arrive.
     empty.receivedEncodedLength = bytes;
