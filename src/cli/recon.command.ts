@@ -8,6 +8,7 @@ import { isCalendarDate } from '../domain/recon/csv-reader';
 import { IntakeError, type IntakeResult } from '../domain/recon/intake';
 import { RunInProgressError } from '../domain/recon/runs.repository';
 import { openDatabase } from '../infrastructure/database/database';
+import { migrateToLatest } from '../infrastructure/database/migrator';
 import { createLogger } from '../infrastructure/logging/logger';
 import { Metrics } from '../infrastructure/metrics/metrics';
 import type { CliCommand } from './cli-command';
@@ -86,6 +87,8 @@ export async function runReconCommand(
   let recon: ReconServices | undefined;
   const lines: string[] = [];
   try {
+    // As a node starting would (advisory-locked): the command works on a database of any age.
+    await migrateToLatest(handle.db as never);
     recon = await createRecon({
       db: handle.db,
       ledger: new Ledger(),
