@@ -69,5 +69,9 @@ describe('biller simulator: the daily posting file, with injected faults', () =>
       body: JSON.stringify({ faults: [{ paymentId: 'p-1', kind: 'explode' }] }),
     });
     expect(bad.status).toBe(400);
+    // A day the biller was paid nothing: a file with its header only.
+    expect(await file('2026-11-01')).toEqual([
+      'receipt,payment_id,bill_reference,amount,currency,status,posted_on',
+    ]);
   });
 });

@@ -49,6 +49,19 @@ describe('reconciliation on a real database: files, three-way match, breaks, wor
     expect(result.problems[2]?.message).toContain('not a UUID');
     expect(await countRows(h.db, 'recon_files')).toBe(0);
     expect(await countRows(h.db, 'recon_source_rows')).toBe(0);
+    // A day without transactions is a header and no rows: stored, with zero rows.
+    const quiet = await recon.intake.ingest({
+      path: tempFile(
+        'quiet.csv',
+        'partner_reference,billgate_payment_id,amount,currency,status,value_date\n',
+      ),
+      source: 'partner',
+      sourceId: 'demo-mfs',
+      businessDate: '2026-11-29',
+      receivedVia: 'cli',
+      receivedBy: 'spec',
+    });
+    expect(quiet).toMatchObject({ outcome: 'stored', file: { rowCount: 0 } });
   });
 
   it('raises B1, B2, B3, B4, B5, B6 and B7, keeps work on a re-run with a corrected file, and a resolution posts a balanced adjustment', async () => {

@@ -21,11 +21,13 @@ describe('reconciliation inbox (a watched directory)', () => {
     writeFileSync(join(dir, 'partner_demo-mfs_2026-12-05.csv'), good);
     writeFileSync(join(dir, 'partner_demo-mfs_2026-12-06.csv'), good.replace('10.00', '10.001'));
     writeFileSync(join(dir, 'notes.txt'), 'not a reconciliation file');
+    writeFileSync(join(dir, 'partner_demo-mfs_2026-12-07.csv'), ''); // not even a header
 
     const swept = await inbox.sweep();
     expect(swept.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'partner_demo-mfs_2026-12-05.csv', outcome: 'stored' },
       { name: 'partner_demo-mfs_2026-12-06.csv', outcome: 'refused' },
+      { name: 'partner_demo-mfs_2026-12-07.csv', outcome: 'refused' },
     ]);
     expect(existsSync(join(dir, 'done', 'partner_demo-mfs_2026-12-05.csv'))).toBe(true);
     expect(

@@ -150,9 +150,10 @@ export class ReconIntake {
           }
         }
         await inFlight;
-        if (problemCount === 0 && rowCount === 0) {
+        // A header and no rows is a day without transactions; no bytes at all is not a file.
+        if (problemCount === 0 && statSync(req.path).size === 0) {
           problemCount = 1;
-          problems.push({ line: 0, message: 'the file has no rows' });
+          problems.push({ line: 0, message: 'the file is empty' });
         }
         if (problemCount > 0) throw new Refused();
         await this.rows.insertBatch(tx, id, batch);
