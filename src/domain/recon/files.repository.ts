@@ -70,7 +70,7 @@ function fileOf(r: Row): ReconFile {
   };
 }
 
-/** recon_files: one row per distinct file (by SHA-256). */
+/** recon_files: one row per distinct file (by SHA-256, per source and business day). */
 export class ReconFilesRepository {
   async insert(db: Executor, f: NewReconFile): Promise<void> {
     await db
@@ -91,11 +91,18 @@ export class ReconFilesRepository {
       .execute();
   }
 
-  async byHash(db: Executor, sha256: string): Promise<ReconFile | undefined> {
+  /** The file already stored with these bytes for this source and business day. */
+  async same(
+    db: Executor,
+    f: { source: FileSource; sourceId: string; businessDate: string; sha256: string },
+  ): Promise<ReconFile | undefined> {
     const r = await db
       .selectFrom('recon_files')
       .select(COLUMNS)
-      .where('sha256', '=', sha256)
+      .where('source', '=', f.source)
+      .where('source_id', '=', f.sourceId)
+      .where('business_date', '=', f.businessDate)
+      .where('sha256', '=', f.sha256)
       .executeTakeFirst();
     return r === undefined ? undefined : fileOf(r);
   }

@@ -58,8 +58,8 @@ class Refused extends Error {}
 export type CamtReaderFactory = (layout: CamtLayout) => SourceReader;
 
 /**
- * Takes a reconciliation file: identifies it by SHA-256 (the same bytes again are the file already
- * stored, whichever channel brought them), reads it with its source's layout, and stores it with its
+ * Takes a reconciliation file: identifies it by SHA-256 (the same bytes again for the same source
+ * and business day are the file already stored, whichever channel brought them), reads it with its source's layout, and stores it with its
  * rows in one transaction. A file with any bad line is refused whole: every bad line is named and
  * nothing of it is kept. Rows stream from the reader into batched inserts; the file is never held
  * in memory (camt statements excepted, see the camt reader).
@@ -102,7 +102,8 @@ export class ReconIntake {
     }
     const layout = await this.layoutOf(req.source, req.sourceId);
     const sha256 = req.sha256 ?? (await sha256Of(req.path));
-    const known = await this.files.byHash(this.db, sha256);
+    const identity = { source: req.source, sourceId: req.sourceId, businessDate: req.businessDate, sha256 };
+    const known = await this.files.same(this.db, identity);
     if (known !== undefined) return { outcome: 'duplicate', file: known };
 
     const reader = layout.format === 'csv' ? new CsvSourceReader(layout) : this.camtReader(layout);
@@ -163,7 +164,7 @@ export class ReconIntake {
       if (error instanceof Refused) return { outcome: 'refused', sha256, problems, problemCount };
       if (isUniqueViolation(error)) {
         // The same file arrived through another channel at the same moment: it is that file.
-        const same = await this.files.byHash(this.db, sha256);
+        const same = await this.files.same(this.db, identity);
         if (same !== undefined) return { outcome: 'duplicate', file: same };
       }
       throw error;

@@ -14,10 +14,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await runSqlScript(
     db,
     `
-    -- One file as received; the same bytes twice are one file (sha256), from whichever channel.
+    -- One file as received; the same bytes twice for the same source and day are one file
+    -- (sha256), from whichever channel. (A header-only file of two billers, or of two quiet days,
+    -- has the same bytes and is still two files.)
     create table recon_files (
       id uuid primary key,
-      sha256 text not null unique check (sha256 ~ '^[0-9a-f]{64}$'),
+      sha256 text not null check (sha256 ~ '^[0-9a-f]{64}$'),
       source text not null check (source in ('partner', 'biller')),
       source_id text not null,
       format text not null check (format in ('csv', 'camt.053', 'camt.054')),
@@ -28,7 +30,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       received_via text not null
         check (received_via in ('ops-upload', 'partner-upload', 'watched-directory', 'scheduled-fetch', 'cli')),
       received_by text not null,
-      received_at timestamptz not null default now()
+      received_at timestamptz not null default now(),
+      unique (source, source_id, business_date, sha256)
     );
     create index recon_files_day on recon_files (business_date, source, source_id, received_at);
 
@@ -58,9 +61,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       candidates integer not null,
       -- the payment was received on another business day than the file's (a shifted date)
       other_day boolean not null default false,
-      primary key (file_id, line_no),
       check ((outcome = 'ambiguous') = (payment_id is null))
     );
+    -- Written a file at a time by one statement (one row per line by construction) and read a file
+    -- at a time through hash joins: an index on the file alone (deduplicated, so nearly free to
+    -- maintain) instead of a unique key whose million random inserts cost a second per file.
+    create index recon_matches_file on recon_matches (file_id);
 
     create table recon_runs (
       id uuid primary key,
