@@ -20,6 +20,7 @@ import type { Iso20022Engine } from '../protocols/iso20022/engine';
 import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import type { BillerReversalService } from '../pipeline/biller-reversal.service';
+import type { ReconServices } from './recon';
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
@@ -56,6 +57,8 @@ export interface GatewayServices {
   readonly followUps: FollowUpServices;
   /** Ops own the billers: create, change address or timeout, disable (audited). */
   readonly billers: BillerAdmin;
+  /** Three-way reconciliation: files, runs, breaks and their workflow, statements (issue 12). */
+  readonly recon: ReconServices;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');
