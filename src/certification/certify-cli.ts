@@ -8,6 +8,7 @@ import { signReport, verifyReport, type ReportSigningKey } from '../domain/certi
 import { runSuite } from '../domain/certification/runner';
 import { SuiteError } from '../domain/certification/suite';
 import { builtinSuiteIds, loadSuite, openTarget, parseCapabilities } from './suites';
+import type { WebhookTargetOptions } from './webhook-target';
 
 /**
  * `billgate certify run | verify | list`, with the gateway's key material passed in by the CLI
@@ -18,6 +19,7 @@ export const CERTIFY_USAGE = [
   'certify list',
   'certify run --suite <id|file> [--target host:port] [--http URL] [--key K] [--ops-key K] [--input name=value]...',
   '            [--capability a,b] [--case id]... [--partner id] [--lane id] [--out dir] [--sign]',
+  '            [--webhooks] [--webhook-secret whsec_…] [--webhook-listen host:port] [--webhook-url URL]',
   'certify verify <report.json> [--jws file] [--jwks file|URL]',
 ].join('\n  ');
 
@@ -39,7 +41,7 @@ interface Parsed {
   readonly positional: string[];
 }
 
-const BOOLEAN_FLAGS = new Set(['--sign']);
+const BOOLEAN_FLAGS = new Set(['--sign', '--webhooks']);
 
 function parse(args: readonly string[]): Parsed {
   const flags = new Map<string, string[]>();
@@ -77,6 +79,29 @@ export async function writeReport(
   return { json, html, jws };
 }
 
+/** `--webhooks` and its options: a receiver for the run, subscribed with the partner's key. */
+function webhookOptions(p: Parsed, env: NodeJS.ProcessEnv): { webhooks?: WebhookTargetOptions } {
+  const secret = one(p, '--webhook-secret') ?? env.BILLGATE_CERTIFY_WEBHOOK_SECRET;
+  const listen = one(p, '--webhook-listen');
+  const url = one(p, '--webhook-url');
+  if (one(p, '--webhooks') !== 'true' && secret === undefined && listen === undefined && url === undefined) {
+    return {};
+  }
+  if (secret !== undefined && !/^whsec_[A-Za-z0-9+/=]{8,}$/.test(secret)) {
+    throw new SuiteError('--webhook-secret: a whsec_ secret');
+  }
+  const at = listen === undefined ? undefined : /^(.+):(\d{1,5})$/.exec(listen);
+  if (listen !== undefined && (at === null || at === undefined))
+    throw new SuiteError('--webhook-listen host:port');
+  return {
+    webhooks: {
+      ...(secret !== undefined ? { secret } : {}),
+      ...(at !== undefined && at !== null ? { host: at[1] ?? '127.0.0.1', port: Number(at[2]) } : {}),
+      ...(url !== undefined ? { publicUrl: url } : {}),
+    },
+  };
+}
+
 async function run(p: Parsed, deps: CertifyDeps): Promise<CliResult> {
   const suiteName = one(p, '--suite');
   if (suiteName === undefined) return { code: 64, output: `usage: billgate ${CERTIFY_USAGE}` };
@@ -98,6 +123,7 @@ async function run(p: Parsed, deps: CertifyDeps): Promise<CliResult> {
     ...(http !== undefined ? { http } : {}),
     credentials: { ...(partner !== undefined ? { partner } : {}), ...(ops !== undefined ? { ops } : {}) },
     capabilities: (p.flags.get('--capability') ?? []).flatMap((c) => parseCapabilities(c)),
+    ...webhookOptions(p, env),
   });
   let report: CertificationReport;
   try {
@@ -111,7 +137,7 @@ async function run(p: Parsed, deps: CertifyDeps): Promise<CliResult> {
       ...(cases !== undefined ? { cases } : {}),
     });
   } finally {
-    target.close();
+    await target.close();
   }
   const signer = one(p, '--sign') === 'true' ? await deps.signer?.() : undefined;
   if (one(p, '--sign') === 'true' && signer === undefined)

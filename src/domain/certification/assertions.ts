@@ -26,6 +26,8 @@ function selectorOf(a: Assertion): { kind: SelectorKind; expr: string; label: st
   if (a.header !== undefined) return { kind: 'header', expr: a.header, label: `header ${a.header}` };
   if (a.body !== undefined) return { kind: 'body', expr: '', label: 'the answer' };
   if (a.elapsedMs !== undefined) return { kind: 'elapsedMs', expr: '', label: 'time to answer (ms)' };
+  if (a.signature !== undefined)
+    return { kind: 'signature', expr: a.signature, label: `signature ${a.signature}` };
   return { kind: 'connection', expr: '', label: 'the connection' };
 }
 

@@ -56,13 +56,20 @@ export interface Exchange {
   readonly error?: string;
 }
 
+/** Which delivery a `webhook` step waits for. */
+export interface WebhookWait {
+  readonly event: string;
+  readonly paymentId?: string;
+  readonly partnerReference?: string;
+}
+
 /** What a suite is played against: one adapter per kind of step, and what the target offers. */
 export interface CertificationTarget {
   readonly description: string;
   readonly capabilities: ReadonlySet<Capability>;
   iso8583?(message: RenderedIso8583, timeoutMs: number): Promise<Exchange>;
   http?(request: RenderedHttp, timeoutMs: number): Promise<Exchange>;
-  webhook?(wait: { event: string; paymentId?: string }, timeoutMs: number): Promise<Exchange>;
+  webhook?(wait: WebhookWait, timeoutMs: number): Promise<Exchange>;
   /** Body files referenced by `bodyFile`, read from the suite's own directory. */
   readFile?(name: string): string;
 }
@@ -185,8 +192,16 @@ async function runStep(
       if (target.webhook === undefined) return fail('the target delivers no webhooks to this harness');
       const paymentId =
         step.webhook.paymentId !== undefined ? renderString(step.webhook.paymentId, scope) : undefined;
+      const partnerReference =
+        step.webhook.partnerReference !== undefined
+          ? renderString(step.webhook.partnerReference, scope)
+          : undefined;
       exchange = await target.webhook(
-        { event: step.webhook.event, ...(paymentId !== undefined ? { paymentId } : {}) },
+        {
+          event: step.webhook.event,
+          ...(paymentId !== undefined ? { paymentId } : {}),
+          ...(partnerReference !== undefined ? { partnerReference } : {}),
+        },
         timeoutMs,
       );
     } else {
@@ -267,6 +282,17 @@ async function runCase(
       ...base,
       status: 'skipped',
       reason: `requires ${missing.join(', ')}, which ${target.description} does not offer`,
+      elapsedMs: 0,
+      steps: c.steps.map((s) => ({ id: s.id, status: 'not-run', assertions: [] })),
+    };
+  }
+  const mismatch = Object.entries(c.appliesTo).find(([name, values]) => !values.includes(inputs[name] ?? ''));
+  if (mismatch !== undefined) {
+    const [name, values] = mismatch;
+    return {
+      ...base,
+      status: 'skipped',
+      reason: `applies when ${name} is ${values.join(' or ')} (this run: ${inputs[name] ?? '(unset)'})`,
       elapsedMs: 0,
       steps: c.steps.map((s) => ({ id: s.id, status: 'not-run', assertions: [] })),
     };

@@ -75,7 +75,20 @@ const webhookWait = z.strictObject({
   event: z.string().min(1),
   /** The delivery's JSON must carry this payment id (templated). */
   paymentId: z.string().optional(),
+  /**
+   * Or this partner reference (templated): what an ISO 8583 or ISO 20022 partner knows its payment by
+   * (field 37, EndToEndId), since their answers carry no payment id.
+   */
+  partnerReference: z.string().optional(),
 });
+
+/**
+ * What a webhook delivery's signature is checked for, as `{ signature: verifies, equals: 'true' }`:
+ * `verifies` — a signature matches the partner's secret over the exact bytes received (timestamp
+ * fresh); `verifies-tampered-body` — the same headers over the body with one byte changed;
+ * `verifies-other-secret` — the same delivery checked with a secret that is not the partner's.
+ */
+export const SIGNATURE_CHECKS = ['verifies', 'verifies-tampered-body', 'verifies-other-secret'] as const;
 
 const selectorKeys = [
   'status',
@@ -86,6 +99,7 @@ const selectorKeys = [
   'body',
   'elapsedMs',
   'connection',
+  'signature',
 ] as const;
 export type SelectorKind = (typeof selectorKeys)[number];
 const operatorKeys = ['equals', 'oneOf', 'matches', 'present', 'sameAs', 'differsFrom', 'atMost'] as const;
@@ -104,6 +118,7 @@ const assertionShape = z.strictObject({
   body: z.literal(true).optional(),
   elapsedMs: z.literal(true).optional(),
   connection: z.literal(true).optional(),
+  signature: z.enum(SIGNATURE_CHECKS).optional(),
   equals: scalar.optional(),
   oneOf: z.array(scalar).min(1).optional(),
   matches: z.string().optional(),
@@ -173,6 +188,11 @@ export const caseSchema = z.strictObject({
   /** What the Technical Schedule promises that this case proves. */
   covers: z.string().optional(),
   requires: z.array(z.enum(CAPABILITIES)).default([]),
+  /**
+   * Runs only when the run's inputs have one of these values (`{ payerKind: [account] }`): a decline
+   * only an account payer can provoke is skipped, with the reason, for a wallet partner.
+   */
+  appliesTo: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(scalar).min(1)).default({}),
   /** Values computed once per case, in order (a STAN both sends of a duplicate share). */
   let: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), scalar).default({}),
   steps: z.array(stepSchema).min(1),
@@ -220,6 +240,14 @@ export const suiteSchema = z
           }
         }
         steps.add(step.id);
+      }
+      for (const name of Object.keys(c.appliesTo)) {
+        if (s.inputs[name] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${c.id}: appliesTo names ${name}, which is not an input`,
+          });
+        }
       }
     }
     if (s.protocol === 'iso8583' && s.dialect === undefined) {
