@@ -9,6 +9,7 @@ import { runSuite } from '../domain/certification/runner';
 import { SuiteError } from '../domain/certification/suite';
 import { builtinSuiteIds, loadSuite, openTarget, parseCapabilities } from './suites';
 import type { WebhookTargetOptions } from './webhook-target';
+import { SERVE_USAGE, serveCommand } from './serve-cli';
 
 /**
  * `billgate certify run | verify | list`, with the gateway's key material passed in by the CLI
@@ -21,6 +22,7 @@ export const CERTIFY_USAGE = [
   '            [--capability a,b] [--case id]... [--partner id] [--lane id] [--out dir] [--sign]',
   '            [--webhooks] [--webhook-secret whsec_…] [--webhook-listen host:port] [--webhook-url URL]',
   'certify verify <report.json> [--jws file] [--jwks file|URL]',
+  SERVE_USAGE,
 ].join('\n  ');
 
 export interface CertifyDeps {
@@ -29,6 +31,8 @@ export interface CertifyDeps {
   /** The gateway's JWKS from its database, when verify is given no --jwks. */
   jwks?(): Promise<JSONWebKeySet>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Progress of a long-running verb (certify serve prints each instruction as it comes up). */
+  readonly writeLine?: (line: string) => void;
 }
 
 export interface CliResult {
@@ -187,6 +191,15 @@ export async function certifyCommand(args: readonly string[], deps: CertifyDeps 
     if (verb === 'list') return { code: 0, output: builtinSuiteIds().join('\n') };
     if (verb === 'run') return await run(p, deps);
     if (verb === 'verify') return await verify(p, deps);
+    if (verb === 'serve') {
+      return await serveCommand(p.flags, {
+        writeLine: deps.writeLine ?? ((line) => process.stdout.write(`${line}\n`)),
+        ...(deps.signer !== undefined
+          ? { signer: () => deps.signer?.() ?? Promise.reject(new Error('no signer')) }
+          : {}),
+        writeReport,
+      });
+    }
     return { code: 64, output: `usage: billgate ${CERTIFY_USAGE}` };
   } catch (error) {
     if (error instanceof SuiteError) return { code: 65, output: `error: ${error.message}` };

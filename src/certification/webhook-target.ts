@@ -34,7 +34,7 @@ interface Subscription {
   readonly url: string;
 }
 
-const tamper = (body: string): string => {
+export const tamper = (body: string): string => {
   if (body.length === 0) return ' ';
   const last = body.charCodeAt(body.length - 1);
   return body.slice(0, -1) + String.fromCharCode(last === 0x7d ? 0x20 : 0x7d);

@@ -51,7 +51,11 @@ export function evaluateAssertion(
   earlier: ReadonlyMap<string, StepRecord>,
   scope: TemplateScope,
 ): AssertionResult {
-  const { kind, expr, label } = selectorOf(a);
+  const selected = selectorOf(a);
+  const { kind } = selected;
+  // A selector may name a value of the run (`payer.{{inputs.payerKind}}`).
+  const expr = renderString(selected.expr, scope);
+  const label = selected.expr === expr ? selected.label : selected.label.replace(selected.expr, expr);
   const actual = actualOf(kind, expr, outcome);
   const hidden = outcome.received?.secret?.(kind, expr) === true;
   const verdict = (passed: boolean, expected: string): AssertionResult => ({

@@ -90,6 +90,36 @@ const webhookWait = z.strictObject({
  */
 export const SIGNATURE_CHECKS = ['verifies', 'verifies-tampered-body', 'verifies-other-secret'] as const;
 
+/**
+ * A step of a `role: client` suite: the harness plays the bank and waits for the partner's client to
+ * send the message the step names. `action` and `values` are what the partner is told (served at
+ * /certification/next and printed); `message` is what must arrive (an MTI, `0200|0201`, or an HTTP
+ * `METHOD /path`, `*` matching one path segment); `answer` what the partner gets back: the sandbox's
+ * real answer (`forward`) or nothing (`withhold`: the answer is lost on the way, so the partner's own
+ * retry, repeat or reversal is what the next step waits for). `automatic` marks a message the
+ * partner's system must send by itself (a retry after a lost answer), with no instruction to act on.
+ */
+const awaitMessage = z.strictObject({
+  action: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a lowercase verb such as pay, reverse, echo'),
+  instruct: z.string().min(1),
+  values: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), scalar).default({}),
+  message: z.string().min(1),
+  answer: z.enum(['forward', 'withhold']).default('forward'),
+  automatic: z.boolean().default(false),
+});
+
+/**
+ * A delivery the harness itself sends to the partner's webhook receiver, a copy of the last genuine
+ * event: signed correctly (`valid`), with a secret that is not the partner's, over other bytes than
+ * it carries, with a timestamp outside the 5-minute tolerance, or unsigned. A receiver that verifies
+ * answers the forgeries 4xx.
+ */
+export const FORGERIES = ['valid', 'wrong-secret', 'tampered-body', 'stale-timestamp', 'missing'] as const;
+const deliver = z.strictObject({ signature: z.enum(FORGERIES) });
+
+/** The sandbox's biller changes its mind: it reverses this payment (a signed biller reversal). */
+const billerReversal = z.strictObject({ paymentId: z.string().min(1) });
+
 const selectorKeys = [
   'status',
   'field',
@@ -157,6 +187,11 @@ export const assertionSchema = assertionShape.superRefine((a, ctx) => {
 });
 export type Assertion = z.infer<typeof assertionSchema>;
 
+const STEP_KINDS = ['iso8583', 'http', 'webhook', 'waitMs', 'await', 'deliver', 'billerReversal'] as const;
+/** Steps only a harness playing the bank can run, and steps only a harness playing the partner can. */
+const CLIENT_ONLY = ['await', 'deliver', 'billerReversal'] as const;
+const GATEWAY_ONLY = ['iso8583', 'http'] as const;
+
 export const stepSchema = z
   .strictObject({
     id,
@@ -164,23 +199,28 @@ export const stepSchema = z
     iso8583: iso8583Message.optional(),
     http: httpRequest.optional(),
     webhook: webhookWait.optional(),
+    await: awaitMessage.optional(),
+    deliver: deliver.optional(),
+    billerReversal: billerReversal.optional(),
     /** A pause (the gateway's own timers: a biller timeout resolving, a rotation window). */
     waitMs: z.number().int().min(0).max(120_000).optional(),
     timeoutMs: z.number().int().min(1).max(120_000).optional(),
     expect: z.array(assertionSchema).default([]),
   })
   .superRefine((s, ctx) => {
-    const kinds = (['iso8583', 'http', 'webhook', 'waitMs'] as const).filter((k) => s[k] !== undefined);
+    const kinds = STEP_KINDS.filter((k) => s[k] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `a step is exactly one of iso8583, http, webhook, waitMs (found ${kinds.join(', ') || 'none'})`,
+        message: `a step is exactly one of ${STEP_KINDS.join(', ')} (found ${kinds.join(', ') || 'none'})`,
       });
     }
   });
 export type Step = z.infer<typeof stepSchema>;
 export type Iso8583Message = z.infer<typeof iso8583Message>;
 export type HttpRequest = z.infer<typeof httpRequest>;
+export type AwaitMessage = z.infer<typeof awaitMessage>;
+export type Forgery = (typeof FORGERIES)[number];
 
 export const caseSchema = z.strictObject({
   id,
@@ -206,6 +246,12 @@ export const suiteSchema = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semver'),
     title: z.string().min(1),
     protocol: z.enum(PROTOCOLS),
+    /**
+     * `gateway`: the harness plays the partner and certifies a gateway (`certify run`). `client`: the
+     * harness plays the bank on a certification lane and certifies the partner's client
+     * (`certify serve`).
+     */
+    role: z.enum(['gateway', 'client']).default('gateway'),
     /** ISO 8583 dialect the messages are packed in (built-in name or a partner's dialect file). */
     dialect: z.string().optional(),
     /** Other dialects the same cases certify: `<id>-<dialect>` runs the suite in that dialect. */
@@ -232,6 +278,15 @@ export const suiteSchema = z
         const template = step.iso8583?.template ?? step.http?.template;
         if (template !== undefined && s.templates[template] === undefined) {
           ctx.addIssue({ code: 'custom', message: `${c.id}.${step.id}: no template ${template}` });
+        }
+        const wrongRole = (s.role === 'client' ? GATEWAY_ONLY : CLIENT_ONLY).find(
+          (k) => step[k] !== undefined,
+        );
+        if (wrongRole !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${c.id}.${step.id}: a ${s.role} suite has no ${wrongRole} steps`,
+          });
         }
         for (const a of step.expect) {
           const ref = a.sameAs ?? a.differsFrom;
