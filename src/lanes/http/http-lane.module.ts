@@ -20,6 +20,7 @@ import { AgentTerminalController } from './agent-terminal.controller';
 import { OpsAgentsController } from './ops-agents.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
 import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
+import { OpsOnboardingController } from './ops-onboarding.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -46,6 +47,7 @@ export class HttpLaneModule {
         AgentTerminalController,
         BillInquiryController,
         AgentBillInquiryController,
+        OpsOnboardingController,
       ],
       providers: [
         { provide: GATEWAY_SERVICES, useValue: services },
