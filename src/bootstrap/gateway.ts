@@ -58,6 +58,7 @@ import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
+import { applyBillgateConfig } from './config-declarations';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
 import { BillInquiry } from '../pipeline/bill-inquiry';
@@ -319,6 +320,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       forgetApiKeys: () => authenticator.forget(),
     });
     closers.push(() => Promise.resolve(edgeSetup.close()));
+    // The file's partners, schedules and billers, through the audited paths ops use (idempotent).
+    await applyBillgateConfig(config.configFile, {
+      db: database.db,
+      onboarding: edgeSetup.edge.onboarding,
+      now: clock.now(),
+      log,
+    });
     const webhooks = createWebhooks(
       {
         db: database.db,

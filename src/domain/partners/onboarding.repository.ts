@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Db, Executor } from '../db';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { OpsAuditLog } from '../audit/ops-audit-log';
 import { withEdge } from './edge-tables';
 import {
   checkTransition,
@@ -86,14 +87,26 @@ function parseSchedules(value: unknown): Schedules {
   return parsed.data;
 }
 
-/** Partner records with their schedules and lifecycle; every state change is written with its history row. */
+/** Who changes a partner record and why: appended to the ops audit chain with the change. */
+export interface OnboardingAttribution {
+  readonly actor: string;
+  readonly reason: string;
+}
+
+/**
+ * Partner records with their schedules and lifecycle; every state change is written with its history
+ * row, and creating a partner or replacing its schedules appends to the ops audit chain in the same
+ * transaction (whoever does it: ops through the API, or the gateway applying BILLGATE_CONFIG).
+ */
 export class OnboardingRepository {
+  private readonly audit = new OpsAuditLog();
+
   constructor(
     private readonly db: Db,
     private readonly env: OnboardingEnvironment,
   ) {}
 
-  async create(p: NewPartner, actor: string, now: Date): Promise<PartnerRecord> {
+  async create(p: NewPartner, actor: string, now: Date, reason = 'partner created'): Promise<PartnerRecord> {
     if (!PARTNER_ID.test(p.id))
       throw new OnboardingError('INVALID', 'partner id must be [A-Za-z0-9._-]{1,64}');
     if (!(PARTNER_KINDS as readonly string[]).includes(p.kind))
@@ -104,7 +117,17 @@ export class OnboardingRepository {
     const schedules = parseSchedules(p.schedules);
     await withEdge(this.db)
       .transaction()
-      .execute((tx) => this.insert(tx, p, schedules, actor, now));
+      .execute(async (tx) => {
+        await this.insert(tx, p, schedules, actor, now);
+        await this.audit.append(tx, {
+          actor,
+          action: 'partner.create',
+          subjectType: 'partner',
+          subjectId: p.id,
+          reason,
+          after: { name: p.name, kind: p.kind, payerTypes: p.payerTypes, schedules },
+        });
+      });
     return this.getOrThrow(p.id, now);
   }
 
@@ -218,8 +241,13 @@ export class OnboardingRepository {
     };
   }
 
-  /** Replaces the schedules given (the others are kept); validated as a whole. */
-  async updateSchedules(id: string, patch: unknown, now: Date): Promise<PartnerRecord> {
+  /** Replaces the schedules given (the others are kept); validated as a whole; audited. */
+  async updateSchedules(
+    id: string,
+    patch: unknown,
+    now: Date,
+    by: OnboardingAttribution,
+  ): Promise<PartnerRecord> {
     const current = await this.getOrThrow(id, now);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw new OnboardingError('INVALID', 'schedules must be an object');
@@ -230,13 +258,26 @@ export class OnboardingRepository {
     }
     const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
     await withEdge(this.db)
-      .updateTable('partners')
-      .set({
-        schedules: JSON.stringify(merged),
-        notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
-      })
-      .where('id', '=', id)
-      .execute();
+      .transaction()
+      .execute(async (tx) => {
+        await tx
+          .updateTable('partners')
+          .set({
+            schedules: JSON.stringify(merged),
+            notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
+          })
+          .where('id', '=', id)
+          .execute();
+        await this.audit.append(tx, {
+          actor: by.actor,
+          action: 'partner.schedules',
+          subjectType: 'partner',
+          subjectId: id,
+          reason: by.reason,
+          before: current.schedules,
+          after: merged,
+        });
+      });
     return this.getOrThrow(id, now);
   }
 

@@ -21,6 +21,7 @@ import { OpsAgentsController } from './ops-agents.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
 import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
 import { OpsOnboardingController } from './ops-onboarding.controller';
+import { OpsBillersController } from './ops-billers.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -48,6 +49,7 @@ export class HttpLaneModule {
         BillInquiryController,
         AgentBillInquiryController,
         OpsOnboardingController,
+        OpsBillersController,
       ],
       providers: [
         { provide: GATEWAY_SERVICES, useValue: services },
