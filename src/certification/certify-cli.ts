@@ -19,7 +19,7 @@ import { SERVE_USAGE, serveCommand } from './serve-cli';
 export const CERTIFY_USAGE = [
   'certify list',
   'certify run --suite <id|file> [--target host:port] [--http URL] [--key K] [--ops-key K] [--input name=value]...',
-  '            [--capability a,b] [--case id]... [--partner id] [--lane id] [--out dir] [--sign]',
+  '            [--capability a,b] [--case id]... [--partner id] [--lane id] [--out dir] [--sign | --sign-via URL]',
   '            [--webhooks] [--webhook-secret whsec_…] [--webhook-listen host:port] [--webhook-url URL]',
   'certify verify <report.json> [--jws file] [--jwks file|URL]',
   SERVE_USAGE,
@@ -65,11 +65,47 @@ function parse(args: readonly string[]): Parsed {
 
 const one = (p: Parsed, name: string): string | undefined => p.flags.get(name)?.at(-1);
 
+/** Makes the detached JWS over a report's bytes: with the gateway's key at hand, or through its ops API. */
+export type ReportSigner = (bytes: Buffer, report: CertificationReport) => Promise<string>;
+
+export function localSigner(key: ReportSigningKey): ReportSigner {
+  return (bytes) => signReport(bytes, key);
+}
+
+/**
+ * Signed by a running gateway (POST /ops/partners/{id}/certification/signatures, audited): how a
+ * harness signs without opening the database the gateway holds.
+ */
+export function opsApiSigner(gatewayUrl: string, opsKey: string): ReportSigner {
+  return async (bytes, report) => {
+    if (report.partnerId === undefined)
+      throw new SuiteError('--sign-via: the report names no partner (--partner)');
+    const res = await request(
+      `${gatewayUrl.replace(/\/+$/, '')}/ops/partners/${encodeURIComponent(report.partnerId)}/certification/signatures`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opsKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          report: bytes.toString('utf8'),
+          reason: `${report.suite.id} ${report.result}`,
+        }),
+      },
+    );
+    const answer = (await res.body.json().catch(() => ({}))) as { jws?: string; detail?: string };
+    if (res.statusCode !== 200 && res.statusCode !== 201) {
+      throw new SuiteError(`--sign-via ${gatewayUrl}: HTTP ${res.statusCode} ${answer.detail ?? ''}`.trim());
+    }
+    if (answer.jws === undefined)
+      throw new SuiteError(`--sign-via ${gatewayUrl}: no signature in the answer`);
+    return answer.jws;
+  };
+}
+
 /** Writes report.json, report.html and (signed) report.json.jws; returns their paths. */
 export async function writeReport(
   report: CertificationReport,
   dir: string,
-  signer: ReportSigningKey | undefined,
+  signer: ReportSigner | undefined,
 ): Promise<{ json: string; html: string; jws?: string }> {
   mkdirSync(dir, { recursive: true });
   const bytes = reportBytes(report);
@@ -79,8 +115,29 @@ export async function writeReport(
   writeFileSync(html, renderReportHtml(report));
   if (signer === undefined) return { json, html };
   const jws = `${json}.jws`;
-  writeFileSync(jws, `${await signReport(bytes, signer)}\n`);
+  writeFileSync(jws, `${await signer(bytes, report)}\n`);
   return { json, html, jws };
+}
+
+/**
+ * `--sign`: with the gateway's key from its database (DATABASE_URL / DATA_DIR: not while a gateway
+ * holds an embedded DATA_DIR), or `--sign-via URL`: by that running gateway through its ops API.
+ */
+export async function signerOf(
+  p: { readonly flags: ReadonlyMap<string, readonly string[]> },
+  deps: CertifyDeps,
+  env: NodeJS.ProcessEnv,
+): Promise<ReportSigner | undefined> {
+  const via = p.flags.get('--sign-via')?.at(-1);
+  if (via !== undefined) {
+    const key = p.flags.get('--ops-key')?.at(-1) ?? env.BILLGATE_CERTIFY_OPS_KEY ?? env.BILLGATE_OPS_KEY;
+    if (key === undefined) throw new SuiteError('--sign-via: an ops key (--ops-key or BILLGATE_OPS_KEY)');
+    return opsApiSigner(via, key);
+  }
+  if (p.flags.get('--sign')?.at(-1) !== 'true') return undefined;
+  const key = await deps.signer?.();
+  if (key === undefined) throw new SuiteError('--sign: no gateway key available');
+  return localSigner(key);
 }
 
 /** `--webhooks` and its options: a receiver for the run, subscribed with the partner's key. */
@@ -143,10 +200,11 @@ async function run(p: Parsed, deps: CertifyDeps): Promise<CliResult> {
   } finally {
     await target.close();
   }
-  const signer = one(p, '--sign') === 'true' ? await deps.signer?.() : undefined;
-  if (one(p, '--sign') === 'true' && signer === undefined)
-    throw new SuiteError('--sign: no gateway key available');
-  const files = await writeReport(report, one(p, '--out') ?? 'certification-report', signer);
+  const files = await writeReport(
+    report,
+    one(p, '--out') ?? 'certification-report',
+    await signerOf(p, deps, env),
+  );
   const written = [files.json, files.html, files.jws].filter((f): f is string => f !== undefined);
   return {
     code: report.result === 'passed' ? 0 : 1,
@@ -194,9 +252,7 @@ export async function certifyCommand(args: readonly string[], deps: CertifyDeps 
     if (verb === 'serve') {
       return await serveCommand(p.flags, {
         writeLine: deps.writeLine ?? ((line) => process.stdout.write(`${line}\n`)),
-        ...(deps.signer !== undefined
-          ? { signer: () => deps.signer?.() ?? Promise.reject(new Error('no signer')) }
-          : {}),
+        signer: () => signerOf(p, deps, deps.env ?? process.env),
         writeReport,
       });
     }

@@ -1,6 +1,5 @@
 import { PARTNER_KINDS, type PartnerKind } from '../domain/partners/partner';
 import { summarise } from '../domain/certification/report';
-import type { ReportSigningKey } from '../domain/certification/report-signature';
 import type { RenderedAwait } from '../domain/certification/runner';
 import { SuiteError } from '../domain/certification/suite';
 import { isPayerType, type PayerType } from '../domain/reason-codes';
@@ -19,7 +18,7 @@ import { loadSuite } from './suites';
 export const SERVE_USAGE =
   'certify serve --suite <client suite> --partner <id> [--kind mfs|bank|aggregator|card-scheme] [--payer-type T]\n' +
   '            [--acquirer N] [--host H] [--port N] [--http-port N] [--webhook-url URL] [--step-timeout ms]\n' +
-  '            [--input name=value]... [--case id]... [--lane id] [--out dir] [--sign]';
+  '            [--input name=value]... [--case id]... [--lane id] [--out dir] [--sign | --sign-via URL --ops-key K]';
 
 const DEFAULT_PAYER_TYPE: Record<PartnerKind, PayerType> = {
   bank: 'bank-customer',
@@ -38,13 +37,16 @@ const PAYER_INPUTS: Record<PayerType, { payerKind: string; payer: string }> = {
   'otc-agent': { payerKind: 'agentId', payer: 'AGENT-001' },
 };
 
+/** Signs a report's bytes (detached JWS); undefined when the run was not asked to sign. */
+type Signer = (bytes: Buffer, report: Parameters<typeof summarise>[0]) => Promise<string>;
+
 export interface ServeDeps {
   readonly writeLine: (line: string) => void;
-  signer?(): Promise<ReportSigningKey>;
+  signer(): Promise<Signer | undefined>;
   writeReport(
     report: Parameters<typeof summarise>[0],
     dir: string,
-    signer: ReportSigningKey | undefined,
+    signer: Signer | undefined,
   ): Promise<{ json: string; html: string; jws?: string }>;
 }
 
@@ -130,10 +132,11 @@ export async function serveCommand(f: Flags, deps: ServeDeps): Promise<{ code: n
       ...(laneId !== undefined ? { laneId } : {}),
       ...(cases !== undefined ? { cases } : {}),
     });
-    const sign = one(f, '--sign') === 'true';
-    const signer = sign ? await deps.signer?.() : undefined;
-    if (sign && signer === undefined) throw new SuiteError('--sign: no gateway key available');
-    const files = await deps.writeReport(report, one(f, '--out') ?? 'certification-report', signer);
+    const files = await deps.writeReport(
+      report,
+      one(f, '--out') ?? 'certification-report',
+      await deps.signer(),
+    );
     const written = [files.json, files.html, files.jws].filter((x): x is string => x !== undefined);
     return {
       code: report.result === 'passed' ? 0 : 1,

@@ -1,88 +1,44 @@
-import { request } from 'undici';
 import type { LaneFit } from '../domain/lane-fit/lane-fit';
 import type { CliCommand } from './cli-command';
+import { opsCall, opsTarget, parseFlags } from './ops-client';
+import { onboardPartner, OpsRefused, PartnerFileError, readPartnerFile } from './partners-onboard';
 
 /**
  * `billgate partners …`: partner onboarding from the command line, through a running gateway's ops
  * API (the gateway owns its database; a CLI never opens a DATA_DIR a gateway holds).
+ *   onboard partner.yaml [--out DIR]   the draft, schedules, lanes, credentials; what is left to do
  *   lane-fit [--partner ID] [--json]   each partner's last 30 days against each lane's cost
- * The gateway is `--gateway URL` (or BILLGATE_GATEWAY_URL, default http://127.0.0.1:$HTTP_PORT) and
- * the ops key `--ops-key` (or BILLGATE_OPS_KEY).
  */
 
-const USAGE = 'partners lane-fit [--partner ID] [--json] [--gateway URL] [--ops-key K]';
+const USAGE = [
+  'partners onboard <partner.yaml> [--out DIR] [--gateway URL] [--ops-key K]',
+  'partners lane-fit [--partner ID] [--json] [--gateway URL] [--ops-key K]',
+].join('\n  ');
 
-export interface OpsTarget {
-  readonly url: string;
-  readonly key: string;
-}
-
-export class OpsCallError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function opsTarget(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): OpsTarget | string {
-  const url = (
-    flags.get('--gateway') ??
-    env.BILLGATE_GATEWAY_URL ??
-    `http://127.0.0.1:${env.HTTP_PORT ?? '8080'}`
-  ).replace(/\/+$/, '');
-  const key = flags.get('--ops-key') ?? env.BILLGATE_OPS_KEY;
-  if (key === undefined) return 'an ops key: --ops-key or BILLGATE_OPS_KEY';
-  return { url, key };
-}
-
-export async function opsCall<T>(
-  t: OpsTarget,
-  method: 'GET' | 'POST' | 'PUT',
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await request(t.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${t.key}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.body.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = text;
-  }
-  return { status: res.statusCode, body: parsed as T };
-}
-
-/** --flag value pairs (a flag named in `booleans` takes none). */
-export function parseFlags(
+export async function onboardCommand(
   args: readonly string[],
-  booleans: ReadonlySet<string> = new Set(),
-): { flags: Map<string, string>; positional: string[] } | string {
-  const flags = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+  const parsed = parseFlags(args);
+  if (typeof parsed === 'string') return { code: 64, output: `${parsed}\nusage: billgate ${USAGE}` };
+  const file = parsed.positional[0];
+  if (file === undefined || parsed.positional.length > 1)
+    return { code: 64, output: `usage: billgate ${USAGE}` };
+  const target = opsTarget(parsed.flags, env);
+  if (typeof target === 'string') return { code: 64, output: `${target}\nusage: billgate ${USAGE}` };
+  try {
+    const partner = readPartnerFile(file);
+    const out = parsed.flags.get('--out') ?? `${partner.id}-credentials`;
+    return { code: 0, output: (await onboardPartner(partner, target, out)).join('\n') };
+  } catch (error) {
+    if (error instanceof PartnerFileError) return { code: 65, output: `error: ${error.message}` };
+    if (error instanceof OpsRefused) return { code: 69, output: `error: ${target.url}: ${error.message}` };
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED') {
+      return { code: 69, output: `error: no gateway answers at ${target.url} (start it, or --gateway URL)` };
     }
-    if (booleans.has(a)) {
-      flags.set(a, 'true');
-      continue;
-    }
-    const v = args[++i];
-    if (v === undefined) return `${a} needs a value`;
-    flags.set(a, v);
+    throw error;
   }
-  return { flags, positional };
 }
 
 export function describeLaneFit(f: LaneFit): string {
@@ -137,6 +93,7 @@ export const partnersCommand: CliCommand = {
   run: async (args) => {
     const [verb, ...rest] = args;
     if (verb === 'lane-fit') return laneFitCommand(rest, process.env);
+    if (verb === 'onboard') return onboardCommand(rest, process.env);
     return { code: 64, output: `usage: billgate ${USAGE}` };
   },
 };

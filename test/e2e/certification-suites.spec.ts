@@ -6,6 +6,7 @@ import { gatewayReportSigner } from '../../src/certification/gateway-keys';
 import { loadSuite, openTarget, type TargetOptions } from '../../src/certification/suites';
 import type { CertificationReport } from '../../src/domain/certification/report';
 import { summarise } from '../../src/domain/certification/report';
+import { OpsAuditLog } from '../../src/domain/audit/ops-audit-log';
 import { runSuite } from '../../src/domain/certification/runner';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { call } from '../support/http';
@@ -250,6 +251,53 @@ describe('billgate certify run / verify', () => {
       code: 1,
       output: `INVALID ${join(out, 'report.json')}: signature does not match the report bytes`,
     });
+  });
+
+  it('signs through the running gateway (--sign-via), audited, without opening its database', async () => {
+    const out = join(dir, 'via');
+    const run = await certifyCommand(
+      [
+        'run',
+        '--suite',
+        'rest',
+        '--http',
+        gw.httpUrl,
+        '--case',
+        'approve',
+        '--partner',
+        'demo-mfs',
+        '--lane',
+        'http-plain',
+        '--out',
+        out,
+        '--sign-via',
+        gw.httpUrl,
+      ],
+      { env: { BILLGATE_CERTIFY_KEY: 'demo-key-demo-mfs', BILLGATE_CERTIFY_OPS_KEY: 'demo-key-ops' } },
+    );
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(join(out, 'report.json.jws'));
+    const ok = await certifyCommand([
+      'verify',
+      join(out, 'report.json'),
+      '--jwks',
+      `${gw.httpUrl}/.well-known/jwks.json`,
+    ]);
+    expect(ok.code).toBe(0);
+    const audit = await new OpsAuditLog().list(gw.services.database.db, {
+      subjectType: 'partner',
+      subjectId: 'demo-mfs',
+    });
+    expect(audit.items.map((e) => [e.action, e.actor])).toContainEqual([
+      'certification.report.signed',
+      'ops-demo',
+    ]);
+    // Only the partner's own report is signed for it.
+    const other = await call(gw.httpUrl, 'POST', '/ops/partners/demo-bank/certification/signatures', {
+      key: 'demo-key-ops',
+      body: { report: readFileSync(join(out, 'report.json'), 'utf8'), reason: 'x' },
+    });
+    expect(other.status).toBe(400);
   });
 
   it('exits non-zero when a case fails, naming the assertion', async () => {

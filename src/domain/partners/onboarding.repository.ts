@@ -7,6 +7,7 @@ import { OpsAuditLog } from '../audit/ops-audit-log';
 import { withEdge } from './edge-tables';
 import {
   checkTransition,
+  type GateFacts,
   isPartnerState,
   PARTNER_STATES,
   schedulesSchema,
@@ -320,17 +321,15 @@ export class OnboardingRepository {
         if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
         const from = isPartnerState(row.status) ? row.status : 'live';
         const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
-        const gaps =
-          to === 'live' && this.env.certificationGaps !== undefined
-            ? await this.env.certificationGaps(id, schedules.technical, now, tx)
-            : undefined;
-        const check = checkTransition(from, to, {
+        const facts = await this.gateFacts(
+          id,
           schedules,
-          hasCredential: await this.hasCredential(id, now, tx),
-          hasAllowlist: await this.env.hasAllowlist(id, tx),
-          certificationPassed: row.certification_passed_at !== null,
-          ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
-        });
+          row.certification_passed_at,
+          to === 'live',
+          now,
+          tx,
+        );
+        const check = checkTransition(from, to, facts);
         if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
         await tx
           .updateTable('partners')
@@ -349,6 +348,54 @@ export class OnboardingRepository {
           .execute();
       });
     return this.getOrThrow(id, now);
+  }
+
+  /** What the gates look at for this partner now (the certification gaps only when asked). */
+  private async gateFacts(
+    id: string,
+    schedules: Schedules,
+    certificationPassedAt: Date | null,
+    withGaps: boolean,
+    now: Date,
+    db: Executor,
+  ): Promise<GateFacts> {
+    const gaps =
+      withGaps && this.env.certificationGaps !== undefined
+        ? await this.env.certificationGaps(id, schedules.technical, now, db)
+        : undefined;
+    return {
+      schedules,
+      hasCredential: await this.hasCredential(id, now, db),
+      hasAllowlist: await this.env.hasAllowlist(id, db),
+      certificationPassed: certificationPassedAt !== null,
+      ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
+    };
+  }
+
+  /**
+   * What is left between the partner and live: each remaining step of draft → contracts-signed →
+   * connectivity → certification → live (from suspended: live) with the gates it does not meet yet.
+   */
+  async gates(
+    id: string,
+    now: Date,
+  ): Promise<{ state: PartnerState; steps: { to: PartnerState; ready: boolean; unmet: string[] }[] }> {
+    const p = await this.getOrThrow(id, now);
+    const line: PartnerState[] = ['draft', 'contracts-signed', 'connectivity', 'certification', 'live'];
+    const ahead: [PartnerState, PartnerState][] =
+      p.status === 'suspended'
+        ? [['suspended', 'live']]
+        : line
+            .slice(line.indexOf(p.status) + 1)
+            .map((to, i, rest) => [i === 0 ? p.status : (rest[i - 1] ?? p.status), to]);
+    const facts = await this.gateFacts(id, p.schedules, p.certificationPassedAt, true, now, this.db);
+    return {
+      state: p.status,
+      steps: ahead.map(([from, to]) => {
+        const check = checkTransition(from, to, facts);
+        return { to, ready: check.ok, unmet: check.ok ? [] : [...check.reasons] };
+      }),
+    };
   }
 
   /** An acceptable client certificate or API key at `now`. */

@@ -3,12 +3,17 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { createHash } from 'node:crypto';
+import { gatewayReportSigner } from '../../certification/gateway-keys';
+import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
 import {
   CertificationError,
   CertificationRecords,
   DEFAULT_CERTIFICATION_VALIDITY_DAYS,
+  readReportHead,
   type StoredReport,
 } from '../../domain/certification/certification-records';
+import { signReport } from '../../domain/certification/report-signature';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { parseEdgeBody } from './edge-problems';
@@ -20,6 +25,14 @@ const storeSchema = z.strictObject({
     .min(2)
     .max(16 * 1024 * 1024),
   jws: z.string().min(10).max(4096),
+  reason: z.string().trim().min(1).max(500),
+});
+
+const signSchema = z.strictObject({
+  report: z
+    .string()
+    .min(2)
+    .max(16 * 1024 * 1024),
   reason: z.string().trim().min(1).max(500),
 });
 
@@ -82,6 +95,46 @@ export class OpsCertificationController {
       }
       throw error;
     }
+  }
+
+  @Post('signatures')
+  @ApiOperation({
+    summary:
+      "Sign a certification report with the gateway's key (detached JWS), for a harness run away from its database",
+    description:
+      "The report must be this partner's certification report; the signing is audited (certification.report.signed) with the report digest. Answers { jws, kid }.",
+  })
+  async sign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    await this.partnerOrThrow(id);
+    const b = parseEdgeBody(signSchema, body, 'report to sign');
+    let head;
+    try {
+      head = readReportHead(b.report, id);
+    } catch (error) {
+      if (error instanceof CertificationError) throw problem(400, 'certification-invalid', error.message);
+      throw error;
+    }
+    const bytes = Buffer.from(b.report, 'utf8');
+    const signer = await gatewayReportSigner(this.s.database.db, this.s.edge.clock.now());
+    const jws = await signReport(bytes, signer);
+    await this.s.database.db.transaction().execute((tx) =>
+      new OpsAuditLog().append(tx, {
+        actor: opsUserOf(req),
+        action: 'certification.report.signed',
+        subjectType: 'partner',
+        subjectId: id,
+        reason: b.reason,
+        after: {
+          reportId: head.id,
+          laneId: head.laneId,
+          suite: `${head.suite.id}@${head.suite.version}`,
+          result: head.result,
+          reportSha256: createHash('sha256').update(bytes).digest('hex'),
+          kid: signer.kid,
+        },
+      }),
+    );
+    return { jws, kid: signer.kid };
   }
 
   @Get('reports')

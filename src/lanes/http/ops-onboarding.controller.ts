@@ -9,6 +9,7 @@ import {
   type LaneTraffic,
 } from '../../domain/lane-fit/lane-fit';
 import { partnerTraffic } from '../../domain/lane-fit/lane-traffic';
+import { OnboardingError } from '../../domain/partners/onboarding.repository';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard } from './auth.guard';
 
@@ -77,6 +78,22 @@ export class OpsOnboardingController {
     const items: LaneFit[] = [];
     for (const id of await this.s.edge.partners.listIds()) items.push(await this.laneFitOf(id));
     return { items };
+  }
+
+  @Get('partners/:id/gates')
+  @ApiOperation({
+    summary:
+      'What is left between the partner and live: each remaining lifecycle step and the gates it does not meet',
+  })
+  async gates(@Param('id') id: string): Promise<unknown> {
+    try {
+      return await this.s.edge.onboarding.gates(id, this.s.edge.clock.now());
+    } catch (error) {
+      if (error instanceof OnboardingError && error.code === 'NOT_FOUND') {
+        throw problem(404, 'not-found', `no partner ${id}`);
+      }
+      throw error;
+    }
   }
 
   @Get('partners/:id/onboarding-metrics')
