@@ -61,6 +61,7 @@ import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 import { createFollowUps, type FollowUpServices } from './follow-ups';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
+import { applyBillgateConfig } from './config-declarations';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
 import { addPostingFile } from '../simulators/biller-posting-file';
@@ -365,6 +366,16 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       forgetApiKeys: () => authenticator.forget(),
     });
     closers.push(() => Promise.resolve(edgeSetup.close()));
+    const billTypes = new BillTypeCatalog(database.db);
+    const billerAdmin = new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log);
+    // The file's partners, schedules and billers, through the audited paths ops use (idempotent).
+    await applyBillgateConfig(config.configFile, {
+      db: database.db,
+      onboarding: edgeSetup.edge.onboarding,
+      billers: billerAdmin,
+      now: clock.now(),
+      log,
+    });
     const webhooks = createWebhooks(
       {
         db: database.db,
@@ -394,7 +405,6 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         metrics.paymentsWaitingOldestAge.set({ state }, w?.oldestAgeSeconds ?? 0);
       }
     });
-    const billTypes = new BillTypeCatalog(database.db);
     const recon = await createRecon({
       db: database.db,
       ledger,
@@ -429,7 +439,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
       followUps,
-      billers: new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log),
+      billers: billerAdmin,
       recon,
     };
 

@@ -21,8 +21,8 @@ export interface HttpCredentials {
 /** JSON members whose values are credentials: shown as [redacted] in the report, used as they are. */
 const SECRET_KEYS =
   /^(key|secret|apiKey|api_key|password|token|access_token|privateKey|keyPem|authorization)$/i;
-const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-api-key']);
-const REDACTED = '[redacted]';
+export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-api-key']);
+export const REDACTED = '[redacted]';
 
 /** A Luhn-valid 13-19 digit run is treated as a card number wherever it appears in a body. */
 function maskCardNumbers(text: string): string {
@@ -55,7 +55,7 @@ function redactJson(value: unknown): unknown {
   return value;
 }
 
-function bodyForReport(text: string | undefined, contentType: string | undefined): string | undefined {
+export function bodyForReport(text: string | undefined, contentType: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
   if (contentType?.includes('json') === true) {
     try {
@@ -82,7 +82,7 @@ export function jsonPath(value: unknown, path: string): string | undefined {
   return typeof cur === 'string' ? cur : JSON.stringify(cur);
 }
 
-type XmlDoc = InstanceType<Libxml2['XmlDocument']>;
+export type XmlDoc = InstanceType<Libxml2['XmlDocument']>;
 
 export class HttpTarget {
   private readonly documents: XmlDoc[] = [];
@@ -184,65 +184,81 @@ export class HttpTarget {
     headers: Record<string, string>,
     text: string | undefined,
   ): Observation {
-    let json: unknown;
-    let jsonRead = false;
-    let doc: XmlDoc | null | undefined;
-    const readJson = (): unknown => {
-      if (!jsonRead) {
-        jsonRead = true;
-        try {
-          json = text === undefined || text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-      }
-      return json;
-    };
-    const readXml = (): XmlDoc | null => {
-      if (doc === undefined) {
-        try {
-          doc = text === undefined || text === '' ? null : this.lib.XmlDocument.fromString(text);
-          if (doc !== null) this.documents.push(doc);
-        } catch {
-          doc = null;
-        }
-      }
-      return doc;
-    };
-    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-    return {
-      secret: (kind, expr) =>
-        (kind === 'json' &&
-          SECRET_KEYS.test(
-            expr
-              .split(/[.[\]]/)
-              .filter(Boolean)
-              .pop() ?? '',
-          )) ||
-        (kind === 'header' && SECRET_HEADERS.has(expr.toLowerCase())) ||
-        kind === 'body',
-      select: (kind, expr) => {
-        switch (kind) {
-          case 'status':
-            return status === undefined ? undefined : String(status);
-          case 'header':
-            return lower[expr.toLowerCase()];
-          case 'body':
-            return text;
-          case 'json':
-            return jsonPath(readJson(), expr);
-          case 'xpath':
-            return xpathValue(readXml(), expr, this.namespaces);
-          default:
-            return undefined;
-        }
-      },
-    };
+    return httpObservation(this.lib, this.namespaces, status, headers, text, this.documents);
   }
 
   close(): void {
     for (const d of this.documents.splice(0)) d.dispose();
   }
+}
+
+/**
+ * An HTTP message as assertions see it: status, headers (a request's path and query as the
+ * pseudo-header `:path`), the body, JSON paths and XPath over XML (parsed once, on first use; the
+ * document is kept in `documents` until its owner disposes of it).
+ */
+export function httpObservation(
+  lib: Libxml2,
+  namespaces: Readonly<Record<string, string>>,
+  status: number | undefined,
+  headers: Record<string, string>,
+  text: string | undefined,
+  documents: XmlDoc[],
+): Observation {
+  let json: unknown;
+  let jsonRead = false;
+  let doc: XmlDoc | null | undefined;
+  const readJson = (): unknown => {
+    if (!jsonRead) {
+      jsonRead = true;
+      try {
+        json = text === undefined || text === '' ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    return json;
+  };
+  const readXml = (): XmlDoc | null => {
+    if (doc === undefined) {
+      try {
+        doc = text === undefined || text === '' ? null : lib.XmlDocument.fromString(text);
+        if (doc !== null) documents.push(doc);
+      } catch {
+        doc = null;
+      }
+    }
+    return doc;
+  };
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    secret: (kind, expr) =>
+      (kind === 'json' &&
+        SECRET_KEYS.test(
+          expr
+            .split(/[.[\]]/)
+            .filter(Boolean)
+            .pop() ?? '',
+        )) ||
+      (kind === 'header' && SECRET_HEADERS.has(expr.toLowerCase())) ||
+      kind === 'body',
+    select: (kind, expr) => {
+      switch (kind) {
+        case 'status':
+          return status === undefined ? undefined : String(status);
+        case 'header':
+          return lower[expr.toLowerCase()];
+        case 'body':
+          return text;
+        case 'json':
+          return jsonPath(readJson(), expr);
+        case 'xpath':
+          return xpathValue(readXml(), expr, namespaces);
+        default:
+          return undefined;
+      }
+    },
+  };
 }
 
 function xpathValue(

@@ -154,35 +154,12 @@ export class Iso8583Target {
     };
   }
 
-  private render(n: number, v: FieldValue): string {
-    return renderFieldValue(this.dialect.spec, n, v);
-  }
-
   private record(bytes: Buffer, m: IsoMessage | undefined): RecordedMessage {
-    const hex = maskedHexDump(this.dialect.spec, bytes);
-    if (m === undefined)
-      return { protocol: 'iso8583', summary: `${bytes.length} bytes (not decodable)`, hex };
-    const fields: Record<string, string> = { mti: m.mti };
-    for (const [n, v] of m.fields) fields[String(n)] = this.render(n, v);
-    return { protocol: 'iso8583', summary: `${m.mti} STAN ${text(m.fields.get(11)) || '-'}`, fields, hex };
+    return recordIso8583(this.dialect, bytes, m);
   }
 
-  /** Values as the gateway's logs show them: a card number is masked even to an assertion. */
   private view(m: IsoMessage): Observation {
-    return {
-      select: (kind, expr) => {
-        if (kind === 'body')
-          return m.mti + [...m.fields].map(([n, v]) => `|${n}=${this.render(n, v)}`).join('');
-        if (kind !== 'field') return undefined;
-        if (expr === 'mti' || expr === '0') return m.mti;
-        const [num, tag] = expr.split('.');
-        const v = m.fields.get(Number(num));
-        if (v === undefined) return undefined;
-        if (tag !== undefined)
-          return v instanceof Map ? (v as ReadonlyMap<string, string>).get(tag) : undefined;
-        return this.render(Number(num), v);
-      },
-    };
+    return iso8583Observation(this.dialect, m);
   }
 
   close(): void {
@@ -192,10 +169,37 @@ export class Iso8583Target {
 }
 
 const emptyView: Observation = { select: () => undefined };
+
+/** A message for the report: fields rendered and the bytes dumped as the gateway's logs mask them. */
+export function recordIso8583(dialect: Dialect, bytes: Buffer, m: IsoMessage | undefined): RecordedMessage {
+  const hex = maskedHexDump(dialect.spec, bytes);
+  if (m === undefined) return { protocol: 'iso8583', summary: `${bytes.length} bytes (not decodable)`, hex };
+  const fields: Record<string, string> = { mti: m.mti };
+  for (const [n, v] of m.fields) fields[String(n)] = renderFieldValue(dialect.spec, n, v);
+  return { protocol: 'iso8583', summary: `${m.mti} STAN ${text(m.fields.get(11)) || '-'}`, fields, hex };
+}
+
+/** Values as the gateway's logs show them: a card number is masked even to an assertion. */
+export function iso8583Observation(dialect: Dialect, m: IsoMessage): Observation {
+  const render = (n: number, v: FieldValue): string => renderFieldValue(dialect.spec, n, v);
+  return {
+    select: (kind, expr) => {
+      if (kind === 'body') return m.mti + [...m.fields].map(([n, v]) => `|${n}=${render(n, v)}`).join('');
+      if (kind !== 'field') return undefined;
+      if (expr === 'mti' || expr === '0') return m.mti;
+      const [num, tag] = expr.split('.');
+      const v = m.fields.get(Number(num));
+      if (v === undefined) return undefined;
+      if (tag !== undefined)
+        return v instanceof Map ? (v as ReadonlyMap<string, string>).get(tag) : undefined;
+      return render(Number(num), v);
+    },
+  };
+}
 /** NII 001 → 000: the harness as terminal, the gateway as host. */
 const HARNESS_TPDU = { destination: 0x0001, source: 0x0000 };
 
-function responseMti(mti: string): string {
+export function responseMti(mti: string): string {
   const fn = Number(mti[2]);
   return `${mti.slice(0, 2)}${fn % 2 === 0 ? fn + 1 : fn}${mti[3] === '1' ? '0' : mti[3]}`;
 }

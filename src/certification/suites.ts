@@ -12,6 +12,7 @@ import {
 import { loadDialect, loadDialectFile, type Dialect, type LengthHeader } from '../protocols/iso8583';
 import { HttpTarget, type HttpCredentials } from './http-target';
 import { Iso8583Target } from './iso8583-target';
+import { WebhookTarget, type WebhookTargetOptions } from './webhook-target';
 
 /**
  * Built-in suites live beside this file (copied into dist/ by the build); a partner's own suite is
@@ -89,10 +90,16 @@ export interface TargetOptions {
   readonly credentials?: HttpCredentials;
   readonly capabilities?: readonly Capability[];
   readonly dispatcher?: Dispatcher;
+  /**
+   * Receive the gateway's webhooks: a local receiver, subscribed with the partner's credential for the
+   * run (needs `http` and the partner's key). Offers the `webhooks` capability.
+   */
+  readonly webhooks?: WebhookTargetOptions;
 }
 
 export interface OpenTarget extends CertificationTarget {
-  close(): void;
+  /** Ends the connections and, when the run subscribed a webhook receiver, unsubscribes it. */
+  close(): Promise<void>;
 }
 
 export function parseCapabilities(list: string | undefined): Capability[] {
@@ -129,26 +136,47 @@ export async function openTarget(suite: SuiteFile, opts: TargetOptions): Promise
     opts.http === undefined
       ? undefined
       : await HttpTarget.open(opts.http, opts.credentials ?? {}, suite.suite.namespaces, opts.dispatcher);
-  const parts = [iso8583?.description, http === undefined ? undefined : `http ${http.baseUrl}`].filter(
-    (p): p is string => p !== undefined,
-  );
+  let webhooks: WebhookTarget | undefined;
+  if (opts.webhooks !== undefined) {
+    const partner = opts.credentials?.partner;
+    if (http === undefined || partner === undefined) {
+      iso8583?.close();
+      http?.close();
+      throw new SuiteError("receiving webhooks needs the gateway's HTTP lane and the partner's key");
+    }
+    try {
+      webhooks = await WebhookTarget.open(http.baseUrl, partner, opts.webhooks, opts.dispatcher);
+    } catch (error) {
+      iso8583?.close();
+      http.close();
+      throw error;
+    }
+  }
+  const parts = [
+    iso8583?.description,
+    http === undefined ? undefined : `http ${http.baseUrl}`,
+    webhooks?.description,
+  ].filter((p): p is string => p !== undefined);
   return {
     description: parts.join(' + ') || 'no target',
     capabilities: new Set([
       ...(opts.capabilities ?? []),
       ...(http !== undefined && opts.credentials?.ops !== undefined ? (['ops-api'] as const) : []),
+      ...(webhooks !== undefined ? (['webhooks'] as const) : []),
     ]),
     ...(iso8583 !== undefined ? { iso8583: (m, t) => iso8583.exchange(m, t) } : {}),
     ...(http !== undefined ? { http: (r, t) => http.exchange(r, t) } : {}),
+    ...(webhooks !== undefined ? { webhook: (w, t) => webhooks.exchange(w, t) } : {}),
     readFile: (name) => {
       const path = resolve(suite.dir, name);
       if (!path.startsWith(suite.dir))
         throw new SuiteError(`bodyFile ${name} is outside the suite's directory`);
       return readFileSync(path, 'utf8');
     },
-    close: () => {
+    close: async () => {
       iso8583?.close();
       http?.close();
+      await webhooks?.close();
     },
   };
 }

@@ -9,6 +9,7 @@ import { opsUsersCommand } from './ops-users.command';
 import { agentTerminalCommand } from './agent-terminal.command';
 import { certifyCliCommand } from './certify.command';
 import { reconCommand } from './recon.command';
+import { partnersCommand } from './partners.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -28,4 +29,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   agentTerminalCommand,
   certifyCliCommand,
   reconCommand,
+  partnersCommand,
 ];

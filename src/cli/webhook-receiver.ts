@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Webhook } from 'standardwebhooks';
+import { verifySigned } from '../domain/webhooks/signing';
 
 /** One delivery as a partner's receiver saw it. */
 export interface ReceivedWebhook {
@@ -53,14 +53,8 @@ export class WebhookReceiver {
           'webhook-timestamp': header('webhook-timestamp'),
           'webhook-signature': header('webhook-signature'),
         };
-        const verified = this.o.secrets.some((secret) => {
-          try {
-            new Webhook(secret).verify(body, headers);
-            return true;
-          } catch {
-            return false;
-          }
-        });
+        // The same verification the gateway applies to billers' signed requests (signing.ts).
+        const verified = verifySigned(this.o.secrets, body, headers);
         let status = verified ? 204 : 401;
         if (verified && this.failuresLeft > 0) {
           this.failuresLeft -= 1;

@@ -8,6 +8,11 @@ import { AuditedRoutingRules } from '../domain/routing/audited-routing-rules';
 
 export const DEMO_CURRENCY = 'BDT';
 export const DEMO_BILL_TYPES = ['ELECTRICITY', 'WATER', 'GAS'] as const;
+/**
+ * A bill type in the catalogue that no demo partner is routed for, so a partner (and the
+ * certification suites) can provoke `NO_ROUTE` on the demo data.
+ */
+export const DEMO_UNROUTED_BILL_TYPE = 'INTERNET';
 export const DEMO_OPS_KEY = 'demo-key-ops';
 export const DEMO_AGENT = 'AGENT-001';
 export const DEMO_BILLER_TIMEOUT_MS = 1500;
@@ -79,7 +84,7 @@ export const DEMO_AGENT_DAILY_LIMIT_MINOR = 10_000_000n;
 export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => string): Promise<void> {
   const ledger = new Ledger();
   await db.transaction().execute(async (tx) => {
-    for (const code of DEMO_BILL_TYPES) {
+    for (const code of [...DEMO_BILL_TYPES, DEMO_UNROUTED_BILL_TYPE]) {
       await tx
         .insertInto('bill_types')
         .values({ code, name: code.charAt(0) + code.slice(1).toLowerCase() })

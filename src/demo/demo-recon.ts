@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { canonicalJson } from '../domain/audit/hash-chain';
 import type { Db } from '../domain/db';
 import type { BillerPostingFile, CsvLayout, PartnerReconciliation } from '../domain/recon/layout';
 import { billerPostingFileSchema, partnerReconciliationSchema } from '../domain/recon/layout';
@@ -60,6 +61,11 @@ const DEMO_OPERATIONAL = {
   escalationContacts: [{ level: 1, name: 'Reconciliation desk', email: 'recon@bank.example' }],
 };
 
+function isDemoOperational(operational: Record<string, unknown>): boolean {
+  const { reconciliation: _ignored, ...rest } = operational;
+  return canonicalJson(rest) === canonicalJson(DEMO_OPERATIONAL) || Object.keys(rest).length === 0;
+}
+
 /**
  * Gives the demo partners reconciliation terms in their Operational Schedule (where they have none)
  * and the simulated billers a posting-file configuration fetched from the simulator. Idempotent.
@@ -78,10 +84,10 @@ export async function seedDemoRecon(
     if (row === undefined) continue;
     const schedules = (row.schedules ?? {}) as Record<string, Record<string, unknown> | undefined>;
     if (schedules.operational?.reconciliation !== undefined) continue;
-    const operational = {
-      ...(schedules.operational ?? DEMO_OPERATIONAL),
-      reconciliation: demoPartnerReconciliation(id),
-    };
+    // Seeded only into the demo's own schedule: one ops or BILLGATE_CONFIG replaced is theirs, and
+    // adding terms to it would make the file differ again at every start.
+    if (schedules.operational !== undefined && !isDemoOperational(schedules.operational)) continue;
+    const operational = { ...DEMO_OPERATIONAL, reconciliation: demoPartnerReconciliation(id) };
     await sql`update partners set schedules = ${JSON.stringify({ ...schedules, operational })}::jsonb
               where id = ${id}`.execute(db);
   }

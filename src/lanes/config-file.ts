@@ -4,6 +4,13 @@ import { Iso8583SpecError, isDialectFile, resolveDialect } from '../protocols/is
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PAYER_TYPES } from '../domain/reason-codes';
+import { billerDeclarationSchema, type BillerDeclaration } from '../domain/billers/biller-admin';
+import { schedulesSchema, type Schedules } from '../domain/partners/onboarding';
+import {
+  PARTNER_ID,
+  partnerDeclarationSchema,
+  type PartnerDeclaration,
+} from '../domain/partners/partner-declaration';
 import { demoLanes, type LaneDefinition } from './lane-config';
 import { parseCidr } from './security/network/cidr';
 
@@ -23,7 +30,8 @@ import { parseCidr } from './security/network/cidr';
  *         - id: acme-pay
  *           cidrs: [203.0.113.0/28]
  *
- * Other top-level keys (billers, schedules) are accepted and left to their own modules.
+ * `partners`, `schedules` and `billers` declare records the gateway applies to its database at
+ * start-up (see parseConfigDeclarations and bootstrap/config-declarations.ts).
  */
 
 export class LaneConfigError extends Error {
@@ -32,8 +40,6 @@ export class LaneConfigError extends Error {
     this.name = 'LaneConfigError';
   }
 }
-
-const PARTNER_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 
 const cidr = z.string().superRefine((value, ctx) => {
   try {
@@ -264,4 +270,92 @@ export function resolveLanes(config: {
     { http: config.http.port, iso8583: config.iso8583Port, mtls: config.mtlsPort },
     config.http.host,
   );
+}
+
+/**
+ * What BILLGATE_CONFIG declares besides lanes, applied to the database at every start (idempotently):
+ *
+ *   partners:
+ *     - { id: acme-pay, name: Acme Pay, kind: aggregator, payerTypes: [wallet-aggregator], schedules: {…} }
+ *   schedules:                 # or per partner, under partners[].schedules (not both)
+ *     acme-pay: { msa: {…}, technical: {…}, operational: {…} }
+ *   billers:
+ *     - { id: desco, name: DESCO, billType: ELECTRICITY, url: https://…, timeoutMs: 3000 }
+ */
+export interface ConfigDeclarations {
+  readonly partners: readonly PartnerDeclaration[];
+  /** Schedules for partners the file does not declare (they must exist already). */
+  readonly schedules: ReadonlyMap<string, Schedules>;
+  readonly billers: readonly BillerDeclaration[];
+}
+
+const declarationsSchema = z
+  .looseObject({
+    partners: z.array(partnerDeclarationSchema).default([]),
+    schedules: z.record(z.string().regex(PARTNER_ID), schedulesSchema).default({}),
+    billers: z.array(billerDeclarationSchema).default([]),
+  })
+  .superRefine((d, ctx) => {
+    const seen = new Set<string>();
+    d.partners.forEach((p, i) => {
+      if (seen.has(p.id))
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'id'], message: `partner ${p.id} twice` });
+      seen.add(p.id);
+      if (p.schedules !== undefined && d.schedules[p.id] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['schedules', p.id],
+          message: `partner ${p.id} has schedules in two places (partners[].schedules and schedules)`,
+        });
+      }
+    });
+    const billers = new Set<string>();
+    d.billers.forEach((b, i) => {
+      if (billers.has(b.id))
+        ctx.addIssue({ code: 'custom', path: ['billers', i, 'id'], message: `biller ${b.id} twice` });
+      billers.add(b.id);
+    });
+  });
+
+export function parseConfigDeclarations(
+  text: string,
+  env: Record<string, string | undefined> = process.env,
+): ConfigDeclarations {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e: unknown) {
+    throw new LaneConfigError([`not valid YAML: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  const problems: string[] = [];
+  const substituted = substitute(raw, env, problems);
+  if (problems.length > 0) throw new LaneConfigError(problems);
+  const parsed = declarationsSchema.safeParse(substituted ?? {});
+  if (!parsed.success) {
+    throw new LaneConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
+    );
+  }
+  const declared = new Set(parsed.data.partners.map((p) => p.id));
+  return {
+    partners: parsed.data.partners.map((p) => {
+      const schedules = p.schedules ?? parsed.data.schedules[p.id];
+      return schedules === undefined ? p : { ...p, schedules };
+    }),
+    schedules: new Map(Object.entries(parsed.data.schedules).filter(([id]) => !declared.has(id))),
+    billers: parsed.data.billers,
+  };
+}
+
+export function loadConfigDeclarations(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): ConfigDeclarations {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    throw new LaneConfigError([`BILLGATE_CONFIG ${path}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  return parseConfigDeclarations(text, env);
 }

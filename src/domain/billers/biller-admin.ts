@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { z } from 'zod';
 import type { BillerEndpointsTable } from '../../infrastructure/database/schema';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { OpsAuditLog } from '../audit/ops-audit-log';
@@ -41,6 +42,19 @@ export interface BillerAttribution {
   readonly actor: string;
   readonly reason: string;
 }
+
+/**
+ * A biller as a file declares it (BILLGATE_CONFIG) or ops put it whole (`PUT /ops/billers/{id}`):
+ * created if new, changed if it differs, left alone (nothing written, nothing audited) if not.
+ */
+export const billerDeclarationSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, . _ - (at most 63)'),
+  name: z.string().trim().min(1).max(200),
+  billType: z.string().regex(/^[A-Z][A-Z0-9_]{1,31}$/, 'an upper-case bill type code such as ELECTRICITY'),
+  url: z.url({ protocol: /^https?$/ }),
+  timeoutMs: z.number().int().min(50).max(120_000).default(3000),
+});
+export type BillerDeclaration = z.infer<typeof billerDeclarationSchema>;
 
 export class BillerAdminError extends Error {
   constructor(
@@ -102,11 +116,23 @@ export class BillerAdmin {
         .executeTakeFirst();
       if (existing !== undefined) throw new BillerAdminError('EXISTS', `biller ${b.id} already exists`);
       // A biller for a new bill type brings the bill type with it, so partners can be routed to it.
-      await tx
+      const added = await tx
         .insertInto('bill_types')
-        .values({ code: b.billType, name: b.billType.charAt(0) + b.billType.slice(1).toLowerCase() })
+        .values({
+          code: b.billType,
+          name: b.billType.charAt(0) + b.billType.slice(1).toLowerCase().replace(/_/g, ' '),
+        })
         .onConflict((oc) => oc.column('code').doNothing())
-        .execute();
+        .returning('code')
+        .executeTakeFirst();
+      if (added !== undefined) {
+        await this.audit.append(tx, {
+          ...by,
+          action: 'bill-type.create',
+          subjectType: 'bill-type',
+          subjectId: b.billType,
+        });
+      }
       await tx
         .insertInto('biller_endpoints')
         .values({ id: b.id, biller_name: b.name, bill_type: b.billType, url: b.url, timeout_ms: b.timeoutMs })
@@ -158,6 +184,36 @@ export class BillerAdmin {
     });
     await this.changed(id);
     return this.mustGet(id);
+  }
+
+  /** Creates or changes a biller to match its declaration; an unchanged one writes nothing. */
+  async declare(b: BillerDeclaration, by: BillerAttribution): Promise<'created' | 'updated' | 'unchanged'> {
+    const current = await this.get(b.id);
+    if (current === undefined) {
+      try {
+        await this.create(b, by);
+        return 'created';
+      } catch (error) {
+        // Another node applying the same file created it first: compare with what it wrote.
+        if (!(error instanceof BillerAdminError && error.code === 'EXISTS')) throw error;
+        return this.declare(b, by);
+      }
+    }
+    if (current.billType !== b.billType) {
+      throw new BillerAdminError(
+        'INVALID',
+        `biller ${b.id} serves ${current.billType}: a biller's bill type does not change (declare a new biller)`,
+      );
+    }
+    if (current.name === b.name && current.url === b.url && current.timeoutMs === b.timeoutMs)
+      return 'unchanged';
+    try {
+      await this.update(b.id, { name: b.name, url: b.url, timeoutMs: b.timeoutMs }, by);
+      return 'updated';
+    } catch (error) {
+      if (error instanceof BillerAdminError && error.code === 'UNCHANGED') return 'unchanged';
+      throw error;
+    }
   }
 
   /** Disabled: its routes stop answering (payments decline NO_ROUTE); enabled: they answer again. */

@@ -26,6 +26,8 @@ function selectorOf(a: Assertion): { kind: SelectorKind; expr: string; label: st
   if (a.header !== undefined) return { kind: 'header', expr: a.header, label: `header ${a.header}` };
   if (a.body !== undefined) return { kind: 'body', expr: '', label: 'the answer' };
   if (a.elapsedMs !== undefined) return { kind: 'elapsedMs', expr: '', label: 'time to answer (ms)' };
+  if (a.signature !== undefined)
+    return { kind: 'signature', expr: a.signature, label: `signature ${a.signature}` };
   return { kind: 'connection', expr: '', label: 'the connection' };
 }
 
@@ -49,7 +51,11 @@ export function evaluateAssertion(
   earlier: ReadonlyMap<string, StepRecord>,
   scope: TemplateScope,
 ): AssertionResult {
-  const { kind, expr, label } = selectorOf(a);
+  const selected = selectorOf(a);
+  const { kind } = selected;
+  // A selector may name a value of the run (`payer.{{inputs.payerKind}}`).
+  const expr = renderString(selected.expr, scope);
+  const label = selected.expr === expr ? selected.label : selected.label.replace(selected.expr, expr);
   const actual = actualOf(kind, expr, outcome);
   const hidden = outcome.received?.secret?.(kind, expr) === true;
   const verdict = (passed: boolean, expected: string): AssertionResult => ({

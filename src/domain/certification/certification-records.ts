@@ -67,6 +67,30 @@ const reportHead = z.looseObject({
   }),
 });
 
+/** The fields of a report the store relies on, checked to be this partner's report. */
+export function readReportHead(text: string, partnerId: string): z.infer<typeof reportHead> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CertificationError('INVALID', 'the report is not JSON');
+  }
+  const parsed = reportHead.safeParse(json);
+  if (!parsed.success) {
+    throw new CertificationError(
+      'INVALID',
+      `not a certification report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  if (parsed.data.partnerId !== partnerId) {
+    throw new CertificationError(
+      'INVALID',
+      `the report certifies ${parsed.data.partnerId}, not ${partnerId}`,
+    );
+  }
+  return parsed.data;
+}
+
 /** The Technical Schedule's endpoints as the gate sees them (`rest-json` is the `rest` suite protocol). */
 export interface CertifiedEndpoint {
   readonly lane: string;
@@ -197,23 +221,7 @@ export class CertificationRecords {
     const bytes = Buffer.from(req.report, 'utf8');
     const verified = await verifyReport(bytes, req.jws, req.jwks);
     if (!verified.ok) throw new CertificationError('SIGNATURE', verified.reason);
-    let json: unknown;
-    try {
-      json = JSON.parse(req.report);
-    } catch {
-      throw new CertificationError('INVALID', 'the report is not JSON');
-    }
-    const parsed = reportHead.safeParse(json);
-    if (!parsed.success) {
-      throw new CertificationError(
-        'INVALID',
-        `not a certification report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    }
-    const r = parsed.data;
-    if (r.partnerId !== req.partnerId) {
-      throw new CertificationError('INVALID', `the report certifies ${r.partnerId}, not ${req.partnerId}`);
-    }
+    const r = readReportHead(req.report, req.partnerId);
     if (Date.parse(r.finishedAt) > req.now.getTime() + 60_000) {
       throw new CertificationError('INVALID', 'the report finished in the future');
     }

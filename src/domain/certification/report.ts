@@ -64,6 +64,11 @@ export interface CertificationReport {
     readonly sha256: string;
   };
   readonly target: string;
+  /**
+   * `partner-client`: the harness played the bank on a certification lane and certified the
+   * partner's client (`certify serve`); absent: it played the partner against a gateway.
+   */
+  readonly direction?: 'partner-client';
   readonly partnerId?: string;
   readonly laneId?: string;
   readonly startedAt: string;

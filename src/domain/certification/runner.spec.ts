@@ -44,7 +44,7 @@ id: demo
 version: 1.0.0
 title: Demo
 protocol: rest
-inputs: { amount: "10.00" }
+inputs: { amount: "10.00", payerKind: wallet }
 templates:
   pay: { http: { method: POST, path: /bill/pay, headers: { idempotency-key: "{{case.key}}" }, json: { amount: "{{inputs.amount}}" } } }
 cases:
@@ -63,6 +63,13 @@ cases:
     requires: [webhooks]
     steps:
       - { id: hook, webhook: { event: payment.reversed } }
+  - id: account-only
+    title: a decline only an account payer can provoke
+    appliesTo: { payerKind: [account] }
+    let: { key: "k-{{fn.nonce}}" }
+    steps:
+      - id: pay
+        http: { template: pay }
   - id: secret
     title: a credential is never shown
     steps:
@@ -128,6 +135,26 @@ describe('the runner', () => {
     });
     expect(report.totals).toEqual({ cases: 1, passed: 0, failed: 0, skipped: 1 });
     expect(report.result).toBe('failed');
+  });
+
+  it("skips a case whose appliesTo the run's inputs do not meet, and runs it when they do", async () => {
+    const { target: t, sent } = target(() => ({ status: 201, json: {} }));
+    const suite = parseSuite(SUITE, 's.yaml');
+    const wallet = await runSuite(suite, t, { cases: ['account-only'] });
+    expect(wallet.cases[0]).toMatchObject({
+      status: 'skipped',
+      reason: 'applies when payerKind is account (this run: wallet)',
+    });
+    expect(sent).toHaveLength(0);
+    const account = await runSuite(suite, t, { cases: ['account-only'], inputs: { payerKind: 'account' } });
+    expect(account.cases[0]?.status).toBe('passed');
+    expect(sent).toHaveLength(1);
+  });
+
+  it('refuses an appliesTo naming something that is not an input', () => {
+    expect(() =>
+      parseSuite(SUITE.replace('appliesTo: { payerKind', 'appliesTo: { payerKnd'), 's.yaml'),
+    ).toThrow(/account-only: appliesTo names payerKnd, which is not an input/);
   });
 
   it('never writes a credential into the report, even in a failed assertion', async () => {

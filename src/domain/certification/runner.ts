@@ -8,7 +8,17 @@ import {
   type RecordedMessage,
   type StepReport,
 } from './report';
-import type { Capability, HttpRequest, Iso8583Message, LoadedSuite, Step, Suite, SuiteCase } from './suite';
+import type {
+  AwaitMessage,
+  Capability,
+  Forgery,
+  HttpRequest,
+  Iso8583Message,
+  LoadedSuite,
+  Step,
+  Suite,
+  SuiteCase,
+} from './suite';
 import {
   mergeOver,
   renderString,
@@ -45,6 +55,19 @@ export interface RenderedHttp {
   readonly body?: string;
 }
 
+/** An `await` step as the partner is told it: rendered, with the case and step it belongs to. */
+export interface RenderedAwait {
+  readonly caseId: string;
+  readonly caseTitle: string;
+  readonly stepId: string;
+  readonly action: string;
+  readonly instruct: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly message: string;
+  readonly answer: AwaitMessage['answer'];
+  readonly automatic: boolean;
+}
+
 export interface Exchange {
   readonly sent: RecordedMessage;
   readonly sentView: Observation;
@@ -54,6 +77,20 @@ export interface Exchange {
   readonly elapsedMs: number;
   /** Set when no answer came (timeout, refused, closed before answering). */
   readonly error?: string;
+  /** What `error` means was missing (default: an answer); named in the failed assertion. */
+  readonly waitedFor?: string;
+  /**
+   * Judgements the adapter makes on every message of its protocol before the step's own
+   * expectations: a partner's message decodes in its dialect, passes its XSD, carries its key.
+   */
+  readonly checks?: readonly AssertionResult[];
+}
+
+/** Which delivery a `webhook` step waits for. */
+export interface WebhookWait {
+  readonly event: string;
+  readonly paymentId?: string;
+  readonly partnerReference?: string;
 }
 
 /** What a suite is played against: one adapter per kind of step, and what the target offers. */
@@ -62,7 +99,13 @@ export interface CertificationTarget {
   readonly capabilities: ReadonlySet<Capability>;
   iso8583?(message: RenderedIso8583, timeoutMs: number): Promise<Exchange>;
   http?(request: RenderedHttp, timeoutMs: number): Promise<Exchange>;
-  webhook?(wait: { event: string; paymentId?: string }, timeoutMs: number): Promise<Exchange>;
+  webhook?(wait: WebhookWait, timeoutMs: number): Promise<Exchange>;
+  /** Playing the bank: the partner's next message (`await` steps). */
+  await?(expected: RenderedAwait, timeoutMs: number): Promise<Exchange>;
+  /** Playing the bank: a delivery of the harness's own to the partner's webhook receiver. */
+  deliver?(forgery: { signature: Forgery }, timeoutMs: number): Promise<Exchange>;
+  /** Playing the bank: the sandbox's biller reverses a payment. */
+  billerReversal?(reversal: { paymentId: string }, timeoutMs: number): Promise<Exchange>;
   /** Body files referenced by `bodyFile`, read from the suite's own directory. */
   readFile?(name: string): string;
 }
@@ -75,6 +118,8 @@ export interface RunOptions {
   readonly cases?: readonly string[];
   readonly now?: () => Date;
   readonly defaultTimeoutMs?: number;
+  /** Set when the harness plays the bank and the report certifies a partner's client. */
+  readonly direction?: CertificationReport['direction'];
 }
 
 function renderIso8583(suite: Suite, m: Iso8583Message, scope: TemplateScope): RenderedIso8583 {
@@ -148,6 +193,7 @@ const emptyView: Observation = { select: () => undefined };
 
 async function runStep(
   suite: Suite,
+  c: SuiteCase,
   step: Step,
   scope: TemplateScope,
   target: CertificationTarget,
@@ -185,8 +231,44 @@ async function runStep(
       if (target.webhook === undefined) return fail('the target delivers no webhooks to this harness');
       const paymentId =
         step.webhook.paymentId !== undefined ? renderString(step.webhook.paymentId, scope) : undefined;
+      const partnerReference =
+        step.webhook.partnerReference !== undefined
+          ? renderString(step.webhook.partnerReference, scope)
+          : undefined;
       exchange = await target.webhook(
-        { event: step.webhook.event, ...(paymentId !== undefined ? { paymentId } : {}) },
+        {
+          event: step.webhook.event,
+          ...(paymentId !== undefined ? { paymentId } : {}),
+          ...(partnerReference !== undefined ? { partnerReference } : {}),
+        },
+        timeoutMs,
+      );
+    } else if (step.await !== undefined) {
+      if (target.await === undefined) return fail('the target is not a certification lane (certify serve)');
+      const a = step.await;
+      const values: Record<string, string> = {};
+      for (const [k, v] of Object.entries(a.values)) values[k] = renderString(v, scope);
+      exchange = await target.await(
+        {
+          caseId: c.id,
+          caseTitle: c.title,
+          stepId: step.id,
+          action: a.action,
+          instruct: renderString(a.instruct, scope),
+          values,
+          message: a.message,
+          answer: a.answer,
+          automatic: a.automatic,
+        },
+        timeoutMs,
+      );
+    } else if (step.deliver !== undefined) {
+      if (target.deliver === undefined) return fail('the target sends no webhooks of its own');
+      exchange = await target.deliver(step.deliver, timeoutMs);
+    } else if (step.billerReversal !== undefined) {
+      if (target.billerReversal === undefined) return fail('the target has no biller to reverse with');
+      exchange = await target.billerReversal(
+        { paymentId: renderString(step.billerReversal.paymentId, scope) },
         timeoutMs,
       );
     } else {
@@ -203,13 +285,14 @@ async function runStep(
   };
   // Recorded first, so an expectation may name what this very step sent (`steps.pay.sent.field.11`).
   records.set(step.id, { sent: exchange.sentView, received: exchange.receivedView });
-  const assertions: AssertionResult[] = [];
+  const assertions: AssertionResult[] = [...(exchange.checks ?? [])];
   const judgesConnection = step.expect.some((a) => a.connection !== undefined);
   if (exchange.error !== undefined && !judgesConnection) {
+    const what = exchange.waitedFor ?? 'an answer';
     assertions.push({
-      description: 'an answer arrives',
+      description: `${what} arrives`,
       passed: false,
-      expected: 'an answer',
+      expected: what,
       actual: exchange.error,
     });
   }
@@ -271,6 +354,17 @@ async function runCase(
       steps: c.steps.map((s) => ({ id: s.id, status: 'not-run', assertions: [] })),
     };
   }
+  const mismatch = Object.entries(c.appliesTo).find(([name, values]) => !values.includes(inputs[name] ?? ''));
+  if (mismatch !== undefined) {
+    const [name, values] = mismatch;
+    return {
+      ...base,
+      status: 'skipped',
+      reason: `applies when ${name} is ${values.join(' or ')} (this run: ${inputs[name] ?? '(unset)'})`,
+      elapsedMs: 0,
+      steps: c.steps.map((s) => ({ id: s.id, status: 'not-run', assertions: [] })),
+    };
+  }
   const t0 = performance.now();
   const records = new Map<string, StepRecord>();
   const caseVars: Record<string, string> = {};
@@ -294,7 +388,7 @@ async function runCase(
       steps.push({ id: step.id, status: 'not-run', assertions: [] });
       continue;
     }
-    const report = await runStep(loaded.suite, step, scope, target, records, now, defaultTimeoutMs);
+    const report = await runStep(loaded.suite, c, step, scope, target, records, now, defaultTimeoutMs);
     steps.push(report);
     failed = report.status === 'failed';
   }
@@ -343,6 +437,7 @@ export async function runSuite(
       sha256: loaded.sha256,
     },
     target: target.description,
+    ...(options.direction !== undefined ? { direction: options.direction } : {}),
     ...(options.partnerId !== undefined ? { partnerId: options.partnerId } : {}),
     ...(options.laneId !== undefined ? { laneId: options.laneId } : {}),
     startedAt,

@@ -75,7 +75,50 @@ const webhookWait = z.strictObject({
   event: z.string().min(1),
   /** The delivery's JSON must carry this payment id (templated). */
   paymentId: z.string().optional(),
+  /**
+   * Or this partner reference (templated): what an ISO 8583 or ISO 20022 partner knows its payment by
+   * (field 37, EndToEndId), since their answers carry no payment id.
+   */
+  partnerReference: z.string().optional(),
 });
+
+/**
+ * What a webhook delivery's signature is checked for, as `{ signature: verifies, equals: 'true' }`:
+ * `verifies` — a signature matches the partner's secret over the exact bytes received (timestamp
+ * fresh); `verifies-tampered-body` — the same headers over the body with one byte changed;
+ * `verifies-other-secret` — the same delivery checked with a secret that is not the partner's.
+ */
+export const SIGNATURE_CHECKS = ['verifies', 'verifies-tampered-body', 'verifies-other-secret'] as const;
+
+/**
+ * A step of a `role: client` suite: the harness plays the bank and waits for the partner's client to
+ * send the message the step names. `action` and `values` are what the partner is told (served at
+ * /certification/next and printed); `message` is what must arrive (an MTI, `0200|0201`, or an HTTP
+ * `METHOD /path`, `*` matching one path segment); `answer` what the partner gets back: the sandbox's
+ * real answer (`forward`) or nothing (`withhold`: the answer is lost on the way, so the partner's own
+ * retry, repeat or reversal is what the next step waits for). `automatic` marks a message the
+ * partner's system must send by itself (a retry after a lost answer), with no instruction to act on.
+ */
+const awaitMessage = z.strictObject({
+  action: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'a lowercase verb such as pay, reverse, echo'),
+  instruct: z.string().min(1),
+  values: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), scalar).default({}),
+  message: z.string().min(1),
+  answer: z.enum(['forward', 'withhold']).default('forward'),
+  automatic: z.boolean().default(false),
+});
+
+/**
+ * A delivery the harness itself sends to the partner's webhook receiver, a copy of the last genuine
+ * event: signed correctly (`valid`), with a secret that is not the partner's, over other bytes than
+ * it carries, with a timestamp outside the 5-minute tolerance, or unsigned. A receiver that verifies
+ * answers the forgeries 4xx.
+ */
+export const FORGERIES = ['valid', 'wrong-secret', 'tampered-body', 'stale-timestamp', 'missing'] as const;
+const deliver = z.strictObject({ signature: z.enum(FORGERIES) });
+
+/** The sandbox's biller changes its mind: it reverses this payment (a signed biller reversal). */
+const billerReversal = z.strictObject({ paymentId: z.string().min(1) });
 
 const selectorKeys = [
   'status',
@@ -86,6 +129,7 @@ const selectorKeys = [
   'body',
   'elapsedMs',
   'connection',
+  'signature',
 ] as const;
 export type SelectorKind = (typeof selectorKeys)[number];
 const operatorKeys = ['equals', 'oneOf', 'matches', 'present', 'sameAs', 'differsFrom', 'atMost'] as const;
@@ -104,6 +148,7 @@ const assertionShape = z.strictObject({
   body: z.literal(true).optional(),
   elapsedMs: z.literal(true).optional(),
   connection: z.literal(true).optional(),
+  signature: z.enum(SIGNATURE_CHECKS).optional(),
   equals: scalar.optional(),
   oneOf: z.array(scalar).min(1).optional(),
   matches: z.string().optional(),
@@ -142,6 +187,11 @@ export const assertionSchema = assertionShape.superRefine((a, ctx) => {
 });
 export type Assertion = z.infer<typeof assertionSchema>;
 
+const STEP_KINDS = ['iso8583', 'http', 'webhook', 'waitMs', 'await', 'deliver', 'billerReversal'] as const;
+/** Steps only a harness playing the bank can run, and steps only a harness playing the partner can. */
+const CLIENT_ONLY = ['await', 'deliver', 'billerReversal'] as const;
+const GATEWAY_ONLY = ['iso8583', 'http'] as const;
+
 export const stepSchema = z
   .strictObject({
     id,
@@ -149,23 +199,28 @@ export const stepSchema = z
     iso8583: iso8583Message.optional(),
     http: httpRequest.optional(),
     webhook: webhookWait.optional(),
+    await: awaitMessage.optional(),
+    deliver: deliver.optional(),
+    billerReversal: billerReversal.optional(),
     /** A pause (the gateway's own timers: a biller timeout resolving, a rotation window). */
     waitMs: z.number().int().min(0).max(120_000).optional(),
     timeoutMs: z.number().int().min(1).max(120_000).optional(),
     expect: z.array(assertionSchema).default([]),
   })
   .superRefine((s, ctx) => {
-    const kinds = (['iso8583', 'http', 'webhook', 'waitMs'] as const).filter((k) => s[k] !== undefined);
+    const kinds = STEP_KINDS.filter((k) => s[k] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `a step is exactly one of iso8583, http, webhook, waitMs (found ${kinds.join(', ') || 'none'})`,
+        message: `a step is exactly one of ${STEP_KINDS.join(', ')} (found ${kinds.join(', ') || 'none'})`,
       });
     }
   });
 export type Step = z.infer<typeof stepSchema>;
 export type Iso8583Message = z.infer<typeof iso8583Message>;
 export type HttpRequest = z.infer<typeof httpRequest>;
+export type AwaitMessage = z.infer<typeof awaitMessage>;
+export type Forgery = (typeof FORGERIES)[number];
 
 export const caseSchema = z.strictObject({
   id,
@@ -173,6 +228,11 @@ export const caseSchema = z.strictObject({
   /** What the Technical Schedule promises that this case proves. */
   covers: z.string().optional(),
   requires: z.array(z.enum(CAPABILITIES)).default([]),
+  /**
+   * Runs only when the run's inputs have one of these values (`{ payerKind: [account] }`): a decline
+   * only an account payer can provoke is skipped, with the reason, for a wallet partner.
+   */
+  appliesTo: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.array(scalar).min(1)).default({}),
   /** Values computed once per case, in order (a STAN both sends of a duplicate share). */
   let: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), scalar).default({}),
   steps: z.array(stepSchema).min(1),
@@ -186,6 +246,12 @@ export const suiteSchema = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semver'),
     title: z.string().min(1),
     protocol: z.enum(PROTOCOLS),
+    /**
+     * `gateway`: the harness plays the partner and certifies a gateway (`certify run`). `client`: the
+     * harness plays the bank on a certification lane and certifies the partner's client
+     * (`certify serve`).
+     */
+    role: z.enum(['gateway', 'client']).default('gateway'),
     /** ISO 8583 dialect the messages are packed in (built-in name or a partner's dialect file). */
     dialect: z.string().optional(),
     /** Other dialects the same cases certify: `<id>-<dialect>` runs the suite in that dialect. */
@@ -213,6 +279,15 @@ export const suiteSchema = z
         if (template !== undefined && s.templates[template] === undefined) {
           ctx.addIssue({ code: 'custom', message: `${c.id}.${step.id}: no template ${template}` });
         }
+        const wrongRole = (s.role === 'client' ? GATEWAY_ONLY : CLIENT_ONLY).find(
+          (k) => step[k] !== undefined,
+        );
+        if (wrongRole !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${c.id}.${step.id}: a ${s.role} suite has no ${wrongRole} steps`,
+          });
+        }
         for (const a of step.expect) {
           const ref = a.sameAs ?? a.differsFrom;
           if (ref !== undefined && !steps.has(ref)) {
@@ -220,6 +295,14 @@ export const suiteSchema = z
           }
         }
         steps.add(step.id);
+      }
+      for (const name of Object.keys(c.appliesTo)) {
+        if (s.inputs[name] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${c.id}: appliesTo names ${name}, which is not an input`,
+          });
+        }
       }
     }
     if (s.protocol === 'iso8583' && s.dialect === undefined) {

@@ -3,9 +3,11 @@ import type { z } from 'zod';
 import type { Db, Executor } from '../db';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
+import { OpsAuditLog } from '../audit/ops-audit-log';
 import { withEdge } from './edge-tables';
 import {
   checkTransition,
+  type GateFacts,
   isPartnerState,
   PARTNER_STATES,
   schedulesSchema,
@@ -86,14 +88,26 @@ function parseSchedules(value: unknown): Schedules {
   return parsed.data;
 }
 
-/** Partner records with their schedules and lifecycle; every state change is written with its history row. */
+/** Who changes a partner record and why: appended to the ops audit chain with the change. */
+export interface OnboardingAttribution {
+  readonly actor: string;
+  readonly reason: string;
+}
+
+/**
+ * Partner records with their schedules and lifecycle; every state change is written with its history
+ * row, and creating a partner or replacing its schedules appends to the ops audit chain in the same
+ * transaction (whoever does it: ops through the API, or the gateway applying BILLGATE_CONFIG).
+ */
 export class OnboardingRepository {
+  private readonly audit = new OpsAuditLog();
+
   constructor(
     private readonly db: Db,
     private readonly env: OnboardingEnvironment,
   ) {}
 
-  async create(p: NewPartner, actor: string, now: Date): Promise<PartnerRecord> {
+  async create(p: NewPartner, actor: string, now: Date, reason = 'partner created'): Promise<PartnerRecord> {
     if (!PARTNER_ID.test(p.id))
       throw new OnboardingError('INVALID', 'partner id must be [A-Za-z0-9._-]{1,64}');
     if (!(PARTNER_KINDS as readonly string[]).includes(p.kind))
@@ -104,7 +118,17 @@ export class OnboardingRepository {
     const schedules = parseSchedules(p.schedules);
     await withEdge(this.db)
       .transaction()
-      .execute((tx) => this.insert(tx, p, schedules, actor, now));
+      .execute(async (tx) => {
+        await this.insert(tx, p, schedules, actor, now);
+        await this.audit.append(tx, {
+          actor,
+          action: 'partner.create',
+          subjectType: 'partner',
+          subjectId: p.id,
+          reason,
+          after: { name: p.name, kind: p.kind, payerTypes: p.payerTypes, schedules },
+        });
+      });
     return this.getOrThrow(p.id, now);
   }
 
@@ -218,8 +242,13 @@ export class OnboardingRepository {
     };
   }
 
-  /** Replaces the schedules given (the others are kept); validated as a whole. */
-  async updateSchedules(id: string, patch: unknown, now: Date): Promise<PartnerRecord> {
+  /** Replaces the schedules given (the others are kept); validated as a whole; audited. */
+  async updateSchedules(
+    id: string,
+    patch: unknown,
+    now: Date,
+    by: OnboardingAttribution,
+  ): Promise<PartnerRecord> {
     const current = await this.getOrThrow(id, now);
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
       throw new OnboardingError('INVALID', 'schedules must be an object');
@@ -230,13 +259,26 @@ export class OnboardingRepository {
     }
     const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
     await withEdge(this.db)
-      .updateTable('partners')
-      .set({
-        schedules: JSON.stringify(merged),
-        notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
-      })
-      .where('id', '=', id)
-      .execute();
+      .transaction()
+      .execute(async (tx) => {
+        await tx
+          .updateTable('partners')
+          .set({
+            schedules: JSON.stringify(merged),
+            notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
+          })
+          .where('id', '=', id)
+          .execute();
+        await this.audit.append(tx, {
+          actor: by.actor,
+          action: 'partner.schedules',
+          subjectType: 'partner',
+          subjectId: id,
+          reason: by.reason,
+          before: current.schedules,
+          after: merged,
+        });
+      });
     return this.getOrThrow(id, now);
   }
 
@@ -279,17 +321,15 @@ export class OnboardingRepository {
         if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
         const from = isPartnerState(row.status) ? row.status : 'live';
         const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
-        const gaps =
-          to === 'live' && this.env.certificationGaps !== undefined
-            ? await this.env.certificationGaps(id, schedules.technical, now, tx)
-            : undefined;
-        const check = checkTransition(from, to, {
+        const facts = await this.gateFacts(
+          id,
           schedules,
-          hasCredential: await this.hasCredential(id, now, tx),
-          hasAllowlist: await this.env.hasAllowlist(id, tx),
-          certificationPassed: row.certification_passed_at !== null,
-          ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
-        });
+          row.certification_passed_at,
+          to === 'live',
+          now,
+          tx,
+        );
+        const check = checkTransition(from, to, facts);
         if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
         await tx
           .updateTable('partners')
@@ -308,6 +348,54 @@ export class OnboardingRepository {
           .execute();
       });
     return this.getOrThrow(id, now);
+  }
+
+  /** What the gates look at for this partner now (the certification gaps only when asked). */
+  private async gateFacts(
+    id: string,
+    schedules: Schedules,
+    certificationPassedAt: Date | null,
+    withGaps: boolean,
+    now: Date,
+    db: Executor,
+  ): Promise<GateFacts> {
+    const gaps =
+      withGaps && this.env.certificationGaps !== undefined
+        ? await this.env.certificationGaps(id, schedules.technical, now, db)
+        : undefined;
+    return {
+      schedules,
+      hasCredential: await this.hasCredential(id, now, db),
+      hasAllowlist: await this.env.hasAllowlist(id, db),
+      certificationPassed: certificationPassedAt !== null,
+      ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
+    };
+  }
+
+  /**
+   * What is left between the partner and live: each remaining step of draft → contracts-signed →
+   * connectivity → certification → live (from suspended: live) with the gates it does not meet yet.
+   */
+  async gates(
+    id: string,
+    now: Date,
+  ): Promise<{ state: PartnerState; steps: { to: PartnerState; ready: boolean; unmet: string[] }[] }> {
+    const p = await this.getOrThrow(id, now);
+    const line: PartnerState[] = ['draft', 'contracts-signed', 'connectivity', 'certification', 'live'];
+    const ahead: [PartnerState, PartnerState][] =
+      p.status === 'suspended'
+        ? [['suspended', 'live']]
+        : line
+            .slice(line.indexOf(p.status) + 1)
+            .map((to, i, rest) => [i === 0 ? p.status : (rest[i - 1] ?? p.status), to]);
+    const facts = await this.gateFacts(id, p.schedules, p.certificationPassedAt, true, now, this.db);
+    return {
+      state: p.status,
+      steps: ahead.map(([from, to]) => {
+        const check = checkTransition(from, to, facts);
+        return { to, ready: check.ok, unmet: check.ok ? [] : [...check.reasons] };
+      }),
+    };
   }
 
   /** An acceptable client certificate or API key at `now`. */

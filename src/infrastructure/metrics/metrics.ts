@@ -160,6 +160,54 @@ export class Metrics {
     collect: () => this.scrape('waiting'),
   });
 
+  /* Onboarding as a product (issue 14): milestones from contracts signed, certification attempts. */
+  readonly partnerOnboardingMilestoneSeconds = new Gauge({
+    name: 'billgate_partner_onboarding_milestone_seconds',
+    help: 'Time from contracts signed to each onboarding milestone reached (first_certified_run, live, first_settled_payment, first_clean_reconciliation), per partner',
+    labelNames: ['partner', 'milestone'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly partnerCertificationAttempts = new Gauge({
+    name: 'billgate_partner_certification_attempts',
+    help: 'Certification attempts stored with each partner (signed reports and recorded results), by result',
+    labelNames: ['partner', 'result'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly partnerCertificationPassRatio = new Gauge({
+    name: 'billgate_partner_certification_pass_ratio',
+    help: "Passing certification attempts over all of a partner's attempts",
+    labelNames: ['partner'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly onboardingPartners = new Gauge({
+    name: 'billgate_onboarding_partners',
+    help: 'Partners in each onboarding state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly onboardingMilestoneMedianSeconds = new Gauge({
+    name: 'billgate_onboarding_milestone_median_seconds',
+    help: 'Median time from contracts signed to each milestone, over the partners that reached it',
+    labelNames: ['milestone'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
+  readonly onboardingCertificationPassRatio = new Gauge({
+    name: 'billgate_onboarding_certification_pass_ratio',
+    help: 'Passing certification attempts over all attempts, every partner',
+    registers: [this.registry],
+    collect: () => this.scrape('partners'),
+  });
+
   readonly refundsOwed = new Gauge({
     name: 'billgate_core_banking_refunds_owed',
     help: 'Refunds to bank customers that core banking has not yet confirmed (retried until it does)',

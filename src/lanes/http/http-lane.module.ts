@@ -24,6 +24,7 @@ import { OpsReconController } from './ops-recon.controller';
 import { PartnerReconController } from './partner-recon.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
 import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
+import { OpsOnboardingController } from './ops-onboarding.controller';
 
 @Module({})
 export class HttpLaneModule {
@@ -54,6 +55,7 @@ export class HttpLaneModule {
         AgentTerminalController,
         BillInquiryController,
         AgentBillInquiryController,
+        OpsOnboardingController,
       ],
       providers: [
         { provide: GATEWAY_SERVICES, useValue: services },

@@ -1,9 +1,21 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
-import { BillerAdminError } from '../../domain/billers/biller-admin';
+import { BillerAdminError, billerDeclarationSchema } from '../../domain/billers/biller-admin';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { parseEdgeBody } from './edge-problems';
@@ -51,6 +63,9 @@ const billerSchema = z.object({
 });
 
 /** Ops API for billers: list, create, change address or timeout, disable and enable; each audited. */
+/** The body plus the path's id, validated together so a bad id is named like any other field. */
+const declareSchema = billerDeclarationSchema.extend({ reason: opsReason });
+
 @ApiTags('ops: billers')
 @ApiBearerAuth('opsApiKey')
 @Controller('ops/billers')
@@ -109,6 +124,40 @@ export class OpsBillersController {
         { actor: opsUserOf(req), reason: b.reason },
       ),
     );
+  }
+
+  @Put(':id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Declare a biller whole (name, bill type, url, timeout): created if new, changed if it differs, untouched if not; audited',
+  })
+  @ApiBody({ schema: schemaOf(declareSchema.omit({ id: true })) })
+  @ApiResponse({
+    status: 200,
+    schema: schemaOf(
+      z.object({ outcome: z.enum(['created', 'updated', 'unchanged']), biller: billerSchema }),
+    ),
+  })
+  @ApiResponse({
+    status: 422,
+    description: 'An invalid declaration, or a bill type change (declare a new biller)',
+  })
+  async declare(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseEdgeBody(
+      declareSchema,
+      { ...(typeof body === 'object' && body !== null ? body : {}), id },
+      'biller',
+    );
+    const { reason, ...declaration } = b;
+    return mapped(async () => {
+      const outcome = await this.s.billers.declare(declaration, { actor: opsUserOf(req), reason });
+      return { outcome, biller: await this.s.billers.get(id) };
+    });
   }
 
   @Post(':id/disable')

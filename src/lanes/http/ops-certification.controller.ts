@@ -1,18 +1,19 @@
-import { createHash } from 'node:crypto';
-import { gatewayReportSigner } from '../../certification/gateway-keys';
-import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
-import { signReport } from '../../domain/certification/report-signature';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { createHash } from 'node:crypto';
+import { gatewayReportSigner } from '../../certification/gateway-keys';
+import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
 import {
   CertificationError,
   CertificationRecords,
   DEFAULT_CERTIFICATION_VALIDITY_DAYS,
+  readReportHead,
   type StoredReport,
 } from '../../domain/certification/certification-records';
+import { signReport } from '../../domain/certification/report-signature';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { schemaOf } from './openapi-schemas';
@@ -29,7 +30,6 @@ const storeSchema = z.strictObject({
 });
 
 const signSchema = z.strictObject({
-  /** report.json exactly as `billgate certify run` wrote it. */
   report: z
     .string()
     .min(2)
@@ -102,37 +102,44 @@ export class OpsCertificationController {
   @Post('signatures')
   @HttpCode(200)
   @ApiBody({ schema: schemaOf(signSchema) })
+  @ApiResponse({ status: 200, schema: schemaOf(z.object({ jws: z.string(), kid: z.string() })) })
   @ApiOperation({
     summary:
-      "Sign a report of this partner's certification run with the gateway's key (what `billgate certify run --sign` asks for); audited",
+      "Sign a certification report with the gateway's key (detached JWS), for a harness run away from its database",
+    description:
+      "The report must be this partner's certification report; the signing is audited (certification.report.signed) with the report digest. Answers { jws, kid }.",
   })
-  @ApiResponse({ status: 200, schema: schemaOf(z.object({ jws: z.string() })) })
   async sign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     await this.partnerOrThrow(id);
     const b = parseEdgeBody(signSchema, body, 'report to sign');
-    let named: unknown;
+    let head;
     try {
-      named = (JSON.parse(b.report) as { partnerId?: unknown }).partnerId;
-    } catch {
-      throw problem(400, 'invalid-request', 'report must be the report.json of a certification run');
-    }
-    if (named !== id) {
-      throw problem(422, 'invalid-request', `the report is of partner ${String(named)}, not ${id}`);
+      head = readReportHead(b.report, id);
+    } catch (error) {
+      if (error instanceof CertificationError) throw problem(400, 'certification-invalid', error.message);
+      throw error;
     }
     const bytes = Buffer.from(b.report, 'utf8');
-    const now = this.s.edge.clock.now();
-    const jws = await signReport(bytes, await gatewayReportSigner(this.s.database.db, now));
+    const signer = await gatewayReportSigner(this.s.database.db, this.s.edge.clock.now());
+    const jws = await signReport(bytes, signer);
     await this.s.database.db.transaction().execute((tx) =>
       new OpsAuditLog().append(tx, {
         actor: opsUserOf(req),
-        action: 'certification.sign',
+        action: 'certification.report.signed',
         subjectType: 'partner',
         subjectId: id,
         reason: b.reason,
-        after: { reportSha256: createHash('sha256').update(bytes).digest('hex') },
+        after: {
+          reportId: head.id,
+          laneId: head.laneId,
+          suite: `${head.suite.id}@${head.suite.version}`,
+          result: head.result,
+          reportSha256: createHash('sha256').update(bytes).digest('hex'),
+          kid: signer.kid,
+        },
       }),
     );
-    return { jws };
+    return { jws, kid: signer.kid };
   }
 
   @Get('reports')

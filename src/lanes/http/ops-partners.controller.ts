@@ -106,8 +106,17 @@ export class OpsPartnersController {
   @ApiOperation({
     summary: 'Replace one or more of the MSA, Technical and Operational schedules (validated)',
   })
-  async schedules(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
-    await edgeMapped(() => this.s.edge.onboarding.updateSchedules(id, body, this.now()));
+  async schedules(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    await edgeMapped(() =>
+      this.s.edge.onboarding.updateSchedules(id, body, this.now(), {
+        actor: opsUserOf(req),
+        reason: 'schedules replaced through the ops API',
+      }),
+    );
     return this.partner(id);
   }
 

@@ -6,6 +6,11 @@ import type { Db } from '../../../domain/db';
 import { CredentialsRepository } from '../../../domain/partners/credentials.repository';
 import { LaneCidrsRepository } from '../../../domain/partners/lane-cidrs.repository';
 import { OnboardingRepository } from '../../../domain/partners/onboarding.repository';
+import {
+  MILESTONES,
+  OnboardingMetrics,
+  type ReconciliationMilestones,
+} from '../../../domain/partners/onboarding-metrics';
 import { PartnersRepository } from '../../../domain/partners/partners.repository';
 import { SigningKeysRepository } from '../../../domain/partners/signing-keys.repository';
 import type { Logger } from '../../../infrastructure/logging/logger';
@@ -45,6 +50,8 @@ export interface EdgeSetupOptions {
   readonly log: Logger;
   /** Forget cached API-key lookups (after a rotation, revocation or state change). */
   readonly forgetApiKeys: () => void;
+  /** Partners' first clean reconciliation, from the reconciliation module once it is wired in. */
+  readonly reconciliation?: ReconciliationMilestones;
 }
 
 const PEM_CERTS = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
@@ -142,6 +149,7 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
     onChange: o.forgetApiKeys,
   });
 
+  const onboardingMetrics = new OnboardingMetrics(o.db, o.reconciliation);
   const edge: EdgeSecurity = {
     clock: o.clock,
     lanes,
@@ -149,6 +157,7 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
     credentials,
     credentialStore,
     onboarding,
+    onboardingMetrics,
     partners: new PartnersRepository(o.db),
     trustStores,
     checkClientCertificate: (laneId, cert) =>
@@ -162,13 +171,39 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
     o.metrics.credentialsNearingEnd.set({ kind: 'token-signing-key' }, retiring);
   });
   o.metrics.onScrape('partners', async () => {
-    for (const p of await onboarding.list(o.clock.now())) {
+    const m = o.metrics;
+    const { overall, partners } = await onboardingMetrics.overview(o.clock.now());
+    const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    for (const p of partners) {
       for (const [state, seconds] of Object.entries(p.secondsInState)) {
-        o.metrics.partnerStateSeconds.set({ partner: p.id, state }, seconds);
+        m.partnerStateSeconds.set({ partner: p.partnerId, state }, seconds);
       }
-      if (p.signingToFirstSettledSeconds !== null) {
-        o.metrics.partnerSigningToFirstPaymentSeconds.set({ partner: p.id }, p.signingToFirstSettledSeconds);
+      const settled = p.milestones.firstSettledPayment?.secondsFromContractsSigned;
+      if (settled !== null && settled !== undefined) {
+        m.partnerSigningToFirstPaymentSeconds.set({ partner: p.partnerId }, settled);
       }
+      for (const milestone of MILESTONES) {
+        const seconds = p.milestones[milestone]?.secondsFromContractsSigned;
+        if (seconds !== null && seconds !== undefined) {
+          m.partnerOnboardingMilestoneSeconds.set(
+            { partner: p.partnerId, milestone: snake(milestone) },
+            seconds,
+          );
+        }
+      }
+      m.partnerCertificationAttempts.set({ partner: p.partnerId, result: 'passed' }, p.certification.passed);
+      m.partnerCertificationAttempts.set({ partner: p.partnerId, result: 'failed' }, p.certification.failed);
+      if (p.certification.passRate !== null) {
+        m.partnerCertificationPassRatio.set({ partner: p.partnerId }, p.certification.passRate);
+      }
+    }
+    for (const [state, n] of Object.entries(overall.byState)) m.onboardingPartners.set({ state }, n);
+    for (const milestone of MILESTONES) {
+      const median = overall.milestones[milestone].medianSeconds;
+      if (median !== null) m.onboardingMilestoneMedianSeconds.set({ milestone: snake(milestone) }, median);
+    }
+    if (overall.certification.passRate !== null) {
+      m.onboardingCertificationPassRatio.set(overall.certification.passRate);
     }
   });
 

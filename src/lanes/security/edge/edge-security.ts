@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CredentialsRepository } from '../../../domain/partners/credentials.repository';
 import type { OnboardingRepository } from '../../../domain/partners/onboarding.repository';
+import type { OnboardingMetrics } from '../../../domain/partners/onboarding-metrics';
 import type { Partner } from '../../../domain/partners/partner';
 import { type PartnersRepository } from '../../../domain/partners/partners.repository';
 import type { Clock } from '../clock';
@@ -27,6 +28,8 @@ export interface EdgeSecurity {
   readonly credentials: CredentialService;
   readonly credentialStore: CredentialsRepository;
   readonly onboarding: OnboardingRepository;
+  /** Time in each state, milestones from contracts signed, certification attempts (ops API, /metrics). */
+  readonly onboardingMetrics: OnboardingMetrics;
   readonly partners: PartnersRepository;
   /** Trust anchors per mutual-TLS lane, parsed once at start. */
   readonly trustStores: ReadonlyMap<string, TrustStore>;
