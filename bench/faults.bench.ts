@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
+import { newKeyEncryptionKeyLine } from '../src/infrastructure/secrets/key-encryption-keys';
 import { TcpProxy } from '../test/support/tcp-proxy';
 import {
   PENDING_RESOLUTION_REQUIRED,
@@ -375,6 +376,8 @@ async function main(): Promise<void> {
     await coreBankingProxy.start(await ports.take());
 
     const nodes: Node[] = [];
+    // One key-encryption key for both nodes, as production nodes sharing a database have.
+    const secretsKek = newKeyEncryptionKeyLine('faults');
     for (const name of ['A', 'B']) {
       const http = await ports.take();
       const nodeDir = join(dir, `node-${name}`);
@@ -392,6 +395,7 @@ async function main(): Promise<void> {
         DATA_DIR: nodeDir,
         CERTS_DIR: join(nodeDir, 'certs'),
         DATABASE_POOL_SIZE: '10',
+        SECRETS_KEK: secretsKek,
       });
       managed.push(proc);
       await proc.start();

@@ -1,10 +1,13 @@
 import { portSetting, type AppConfig } from '../config/config';
+import { SecretsKeyError } from '../infrastructure/secrets/key-encryption-keys';
 
 /**
  * A start-up failure the operator can fix by configuration, said in one line that names the
  * setting; undefined for anything else (a real fault, whose stack trace is worth printing).
  */
 export function describeStartupFailure(error: unknown, config: AppConfig): string | undefined {
+  // A missing, malformed or wrong key-encryption key: the message names the setting and the kid.
+  if (error instanceof SecretsKeyError) return `refusing to start: ${error.message}`;
   const e = error as { code?: unknown; port?: unknown; address?: unknown } | null;
   if (e === null || typeof e !== 'object' || e.code !== 'EADDRINUSE' || typeof e.port !== 'number') {
     return undefined;

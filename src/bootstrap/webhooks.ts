@@ -11,6 +11,7 @@ import { WebhookOutbox } from '../domain/webhooks/webhook-outbox';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import { WebhookSender } from '../infrastructure/http/webhook-sender';
 import type { Logger } from '../infrastructure/logging/logger';
+import type { SecretSealer } from '../infrastructure/secrets/secret-sealer';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { BillerReversalService } from '../pipeline/biller-reversal.service';
 import type { Engines } from '../pipeline/posting-reversal';
@@ -60,6 +61,7 @@ export function createWebhooks(
 export async function createBillerReversals(
   o: Engines & {
     db: Db;
+    sealer: SecretSealer;
     config: AppConfig;
     payments: PaymentsRepository;
     refunds: CoreBankingRefunds;
@@ -67,7 +69,7 @@ export async function createBillerReversals(
     log: Logger;
   },
 ): Promise<BillerReversalService> {
-  const secrets = new BillerSecretsRepository();
+  const secrets = new BillerSecretsRepository(o.sealer);
   if (o.config.demoData) {
     // The demo billers sign with secrets derived from their ids (the simulator knows them too).
     const billers = await o.db

@@ -18,4 +18,7 @@ require.extensions['.ts'] = (module, filename) => {
   });
   module._compile(code, filename);
 };
-require(resolve(process.argv[2]));
+// The entry point sees the argv it would under plain node (`node src/cli/main.ts secrets status`).
+const entry = resolve(process.argv[2]);
+process.argv.splice(1, 1);
+require(entry);
