@@ -5,6 +5,11 @@ import type { BillerEndpointRef } from './biller-client';
  * Where each biller endpoint is and how long it may take, kept in memory and reloaded every few
  * seconds. Routes (cached for a minute, possibly in Redis) name an endpoint by id only, so moving a
  * biller to a new address takes effect without waiting for route caches to expire.
+ *
+ * A payment asks for its endpoint after its posting has committed: a known endpoint is answered from
+ * memory and a stale directory is reloaded in the background, so a database that goes away at that
+ * moment (a restart, a failover) cannot turn a posted payment into a 500 with its key left in flight.
+ * Only an endpoint never seen waits for the database.
  */
 export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
@@ -17,9 +22,16 @@ export class BillerDirectory {
   ) {}
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
-    const stale = Date.now() - this.loadedAt > this.refreshMs;
-    if (stale || !this.endpoints.has(id)) await this.reload();
-    return this.endpoints.get(id);
+    const known = this.endpoints.get(id);
+    if (known === undefined) {
+      await this.reload();
+      return this.endpoints.get(id);
+    }
+    if (Date.now() - this.loadedAt > this.refreshMs) {
+      // A failed refresh keeps the last good directory; the next request after refreshMs tries again.
+      this.reload().catch(() => undefined);
+    }
+    return known;
   }
 
   reload(): Promise<void> {
