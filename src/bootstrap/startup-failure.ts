@@ -1,4 +1,5 @@
 import { portSetting, type AppConfig } from '../config/config';
+import { DataDirLockedError } from '../infrastructure/database/data-dir-lock';
 import { SecretsKeyError } from '../infrastructure/secrets/key-encryption-keys';
 
 /**
@@ -6,6 +7,7 @@ import { SecretsKeyError } from '../infrastructure/secrets/key-encryption-keys';
  * setting; undefined for anything else (a real fault, whose stack trace is worth printing).
  */
 export function describeStartupFailure(error: unknown, config: AppConfig): string | undefined {
+  if (error instanceof DataDirLockedError) return error.message;
   // A missing, malformed or wrong key-encryption key: the message names the setting and the kid.
   if (error instanceof SecretsKeyError) return `refusing to start: ${error.message}`;
   const e = error as { code?: unknown; port?: unknown; address?: unknown } | null;

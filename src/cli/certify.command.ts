@@ -12,7 +12,12 @@ async function withDatabase<T>(
 ): Promise<T> {
   const config = loadConfig();
   const sealer = secretSealerOf(config, { create: false });
-  const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  const handle = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    purpose: 'billgate certify',
+  });
   try {
     return await fn(handle.db, sealer);
   } finally {

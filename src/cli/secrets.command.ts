@@ -64,7 +64,12 @@ export const secretsCommand: CliCommand = {
       if (error instanceof SecretsKeyError) return { code: 78, output: `billgate secrets: ${error.message}` };
       throw error;
     }
-    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    const handle = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: 2,
+      purpose: `billgate secrets ${verb}`,
+    });
     try {
       const secrets = new SealedSecrets(handle.db, sealer);
       if (verb === 'status') {

@@ -18,7 +18,7 @@ require.extensions['.ts'] = (module, filename) => {
   });
   module._compile(code, filename);
 };
-// The entry point sees the argv it would under plain node (`node src/cli/main.ts secrets status`).
+// The entry point takes argv[1]'s place, so it sees its own arguments from argv[2] as under `node`.
 const entry = resolve(process.argv[2]);
 process.argv.splice(1, 1);
 require(entry);
