@@ -457,10 +457,12 @@ async function main(): Promise<void> {
       nodes.push({ name, url: `http://127.0.0.1:${http}`, process: proc });
       log(`node ${name} on ${http}`);
     }
+    // The current primary: the suite's own until a failover promotes its standby (ctx.pg from then on).
+    let primaryPort = (): number => pgServer.port;
     const openDb = async (): Promise<pg.Client> => {
       // Straight to the current primary, not through the proxy whose latency a fault may raise.
       const c = new pg.Client({
-        connectionString: `postgres://postgres@127.0.0.1:${ctx.pg.port}/billgate_faults`,
+        connectionString: `postgres://postgres@127.0.0.1:${primaryPort()}/billgate_faults`,
       });
       c.on('error', () => undefined); // a fault may cut it; each fault opens its own
       await c.connect();
@@ -489,6 +491,7 @@ async function main(): Promise<void> {
       openDb,
       notes: [],
     };
+    primaryPort = () => ctx.pg.port;
     const rows: Row[] = [];
     for (const fault of faults) {
       log(`${fault.name}: ${fault.describe}`);

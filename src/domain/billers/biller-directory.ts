@@ -9,10 +9,10 @@ const BILLERS_CHANGED_CHANNEL = 'billers:changed';
  * seconds. Routes (cached for a minute, possibly in Redis) name an endpoint by id only, so moving a
  * biller to a new address takes effect without waiting for route caches to expire.
  *
- * A payment asks for its endpoint after its posting has committed: a known endpoint is answered from
- * memory and a stale directory is reloaded in the background, so a database that goes away at that
- * moment (a restart, a failover) cannot turn a posted payment into a 500 with its key left in flight.
- * Only an endpoint never seen waits for the database.
+ * A payment asks for its endpoint after its posting has committed: when the reload fails (the
+ * database restarting or failing over at that moment) a known endpoint is answered from the last good
+ * directory, so the payment goes on to its biller instead of becoming a 500 with its key left in
+ * flight. Only an endpoint never seen needs the database.
  */
 export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
@@ -43,15 +43,14 @@ export class BillerDirectory {
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
     const known = this.endpoints.get(id);
-    if (known === undefined) {
+    if (known !== undefined && Date.now() - this.loadedAt <= this.refreshMs) return known;
+    try {
       await this.reload();
-      return this.endpoints.get(id);
+    } catch (error) {
+      if (known === undefined) throw error;
+      return known;
     }
-    if (Date.now() - this.loadedAt > this.refreshMs) {
-      // A failed refresh keeps the last good directory; the next request after refreshMs tries again.
-      this.reload().catch(() => undefined);
-    }
-    return known;
+    return this.endpoints.get(id);
   }
 
   reload(): Promise<void> {
