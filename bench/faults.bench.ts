@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { request } from 'undici';
+import { newKeyEncryptionKeyLine } from '../src/infrastructure/secrets/key-encryption-keys';
 import { TcpProxy } from '../test/support/tcp-proxy';
 import {
   PENDING_RESOLUTION_REQUIRED,
@@ -24,8 +25,9 @@ import { Postgres, Ports, gatewayNode, redisServer, simulatorsProcess, type Mana
  * time, and after each the invariants, in SQL and through the API. Prints a table (BENCHMARKS.md).
  *
  *   npm run faults                 every fault (about 5 minutes)
- *   npm run faults -- --short      node kill -9, PostgreSQL restart, Redis killed (CI)
+ *   npm run faults -- --short      node kill -9, PostgreSQL restart, Redis killed, failover (CI)
  *   npm run faults -- --only postgres-sigstop,db-latency
+ *   npm run faults -- --only failover   primary stopped, synchronous standby promoted (issue 10)
  *
  * FAULTS_DIR keeps the servers' files and the request journal (a temp dir otherwise, removed after);
  * FAULTS_PORT_BASE=20500 puts every listener on 20500 and up instead of free ports.
@@ -47,7 +49,14 @@ interface Node {
 }
 
 interface Ctx {
-  readonly pg: Postgres;
+  /** The primary the nodes reach through dbProxy (the promoted standby after a failover). */
+  pg: Postgres;
+  /** A synchronous standby of `pg`, while the failover fault has one. */
+  standby: Postgres | undefined;
+  /** Every PostgreSQL the suite started, to stop them all at the end. */
+  readonly servers: Postgres[];
+  readonly dir: string;
+  readonly ports: Ports;
   readonly redis: Managed;
   readonly billerSim: Managed;
   readonly dbProxy: TcpProxy;
@@ -62,6 +71,8 @@ interface Fault {
   readonly name: string;
   readonly describe: string;
   readonly holdMs: number;
+  /** What the fault needs in place before the load starts (a standby to fail over to). */
+  prepare?(ctx: Ctx): Promise<void>;
   inject(ctx: Ctx): Promise<void>;
   heal(ctx: Ctx): Promise<void>;
 }
@@ -167,8 +178,40 @@ const FAULTS: Fault[] = [
     inject: (ctx) => Promise.resolve(void (ctx.dbProxy.latencyMs = 50)),
     heal: (ctx) => Promise.resolve(void (ctx.dbProxy.latencyMs = 0)),
   },
+  {
+    // Last of the list: the faults after it would run on the promoted standby (which they could).
+    name: 'failover',
+    describe:
+      'primary stopped (-m immediate) under load, its synchronous standby promoted, the database proxy pointed at it',
+    holdMs: 0,
+    prepare: async (ctx) => {
+      const started = Date.now();
+      const standby = await Postgres.standbyOf(ctx.pg, ctx.dir, await ctx.ports.take());
+      ctx.servers.push(standby);
+      ctx.standby = standby;
+      ctx.notes.push(
+        `synchronous standby on ${standby.port} streaming from the primary after ${((Date.now() - started) / 1000).toFixed(1)} s (pg_basebackup -R)`,
+      );
+    },
+    inject: async (ctx) => {
+      const standby = ctx.standby;
+      if (standby === undefined) throw new Error('failover without a standby');
+      const at = Date.now();
+      ctx.pg.stop();
+      await standby.promote();
+      // The old primary's connections died with it; new ones reach the promoted standby.
+      ctx.dbProxy.retarget('127.0.0.1', standby.port);
+      ctx.dbProxy.cutAll();
+      ctx.pg = standby;
+      ctx.standby = undefined;
+      ctx.notes.push(
+        `primary stopped, standby promoted and the proxy pointed at it in ${((Date.now() - at) / 1000).toFixed(1)} s`,
+      );
+    },
+    heal: () => Promise.resolve(),
+  },
 ];
-const SHORT = ['node-kill-9', 'postgres-restart', 'redis-killed'];
+const SHORT = ['node-kill-9', 'postgres-restart', 'redis-killed', 'failover'];
 
 interface Row {
   fault: string;
@@ -244,6 +287,7 @@ async function until(what: () => Promise<string[]>, withinMs: number): Promise<s
 
 async function runFault(fault: Fault, ctx: Ctx, openDb: () => Promise<pg.Client>): Promise<Row> {
   ctx.notes = [];
+  await fault.prepare?.(ctx);
   const first = ctx.load.exchanges.length;
   ctx.load.fault = fault.name;
   ctx.load.start();
@@ -362,6 +406,7 @@ async function main(): Promise<void> {
   const dbProxy = new TcpProxy('127.0.0.1', pgServer.port);
   const coreBankingProxy = new TcpProxy('127.0.0.1', coreBankingPort);
   const managed: Managed[] = [redis, billerSim, coreSim];
+  const servers: Postgres[] = [pgServer];
   let failed = false;
   try {
     log(`servers under ${dir}`);
@@ -380,34 +425,44 @@ async function main(): Promise<void> {
     await coreBankingProxy.start(await ports.take());
 
     const nodes: Node[] = [];
+    // One key-encryption key for both nodes, as production nodes sharing a database have.
+    const secretsKek = newKeyEncryptionKeyLine('faults');
     for (const name of ['A', 'B']) {
       const http = await ports.take();
       const nodeDir = join(dir, `node-${name}`);
       mkdirSync(nodeDir, { recursive: true });
-      const proc = gatewayNode(`node ${name}`, {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${dbProxy.port}/billgate_faults`,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        BILLER_SIMULATOR_URL: `http://127.0.0.1:${billerPort}`,
-        CORE_BANKING_URL: `http://127.0.0.1:${coreBankingProxy.port}`,
-        SIMULATORS: 'false',
-        DEMO_DATA: 'true',
-        HTTP_PORT: String(http),
-        ISO8583_PORT: String(await ports.take()),
-        MTLS_PORT: String(await ports.take()),
-        DATA_DIR: nodeDir,
-        CERTS_DIR: join(nodeDir, 'certs'),
-        DATABASE_POOL_SIZE: '10',
-        RESOLUTION_RETRY_SCHEDULE: '1s,2s,5s',
-        CORE_BANKING_STATUS_WINDOW_MS: '10000',
-      });
+      const proc = gatewayNode(
+        `node ${name}`,
+        {
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${dbProxy.port}/billgate_faults`,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          BILLER_SIMULATOR_URL: `http://127.0.0.1:${billerPort}`,
+          CORE_BANKING_URL: `http://127.0.0.1:${coreBankingProxy.port}`,
+          SIMULATORS: 'false',
+          DEMO_DATA: 'true',
+          HTTP_PORT: String(http),
+          ISO8583_PORT: String(await ports.take()),
+          MTLS_PORT: String(await ports.take()),
+          DATA_DIR: nodeDir,
+          CERTS_DIR: join(nodeDir, 'certs'),
+          DATABASE_POOL_SIZE: '10',
+          RESOLUTION_RETRY_SCHEDULE: '1s,2s,5s',
+          CORE_BANKING_STATUS_WINDOW_MS: '10000',
+          SECRETS_KEK: secretsKek,
+        },
+        join(nodeDir, 'node.log'),
+      );
       managed.push(proc);
       await proc.start();
       nodes.push({ name, url: `http://127.0.0.1:${http}`, process: proc });
       log(`node ${name} on ${http}`);
     }
+    // The current primary: the suite's own until a failover promotes its standby (ctx.pg from then on).
+    let primaryPort = (): number => pgServer.port;
     const openDb = async (): Promise<pg.Client> => {
+      // Straight to the current primary, not through the proxy whose latency a fault may raise.
       const c = new pg.Client({
-        connectionString: `postgres://postgres@127.0.0.1:${pgServer.port}/billgate_faults`,
+        connectionString: `postgres://postgres@127.0.0.1:${primaryPort()}/billgate_faults`,
       });
       c.on('error', () => undefined); // a fault may cut it; each fault opens its own
       await c.connect();
@@ -423,6 +478,10 @@ async function main(): Promise<void> {
     const load = new Load(nodes, Number(process.env.FAULTS_CLIENTS ?? 6), join(dir, 'requests.jsonl'));
     const ctx: Ctx = {
       pg: pgServer,
+      standby: undefined,
+      servers,
+      dir,
+      ports,
       redis,
       billerSim,
       dbProxy,
@@ -432,6 +491,7 @@ async function main(): Promise<void> {
       openDb,
       notes: [],
     };
+    primaryPort = () => ctx.pg.port;
     const rows: Row[] = [];
     for (const fault of faults) {
       log(`${fault.name}: ${fault.describe}`);
@@ -464,8 +524,10 @@ async function main(): Promise<void> {
     for (const m of managed.reverse()) await m.stop();
     await dbProxy.stop();
     await coreBankingProxy.stop();
-    pgServer.signalAll('SIGCONT');
-    pgServer.stop();
+    for (const server of servers) {
+      server.signalAll('SIGCONT');
+      server.stop();
+    }
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
   if (failed) process.exitCode = 1;

@@ -29,6 +29,7 @@ import { loadConfig } from '../src/config/config';
 import type { RouteKey } from '../src/domain/routing/route';
 import { RoutingRulesReader } from '../src/domain/routing/routing-rules.repository';
 import { createLogger } from '../src/infrastructure/logging/logger';
+import { newKeyEncryptionKeyLine } from '../src/infrastructure/secrets/key-encryption-keys';
 import { createScratchDatabase } from '../test/support/scratch-database';
 import { arg } from './lib/stats';
 
@@ -149,7 +150,13 @@ async function main(): Promise<void> {
   if (databaseUrl !== undefined && redisUrl !== undefined) {
     const db = await createScratchDatabase(databaseUrl, 'billgate_bench');
     const prefix = `bench-${randomBytes(4).toString('hex')}:`;
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
+    // Two nodes on one database share its key-encryption key, as production nodes do.
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      SECRETS_KEK: newKeyEncryptionKeyLine('bench'),
+    };
     const a = await startNode(env);
     const b = await startNode(env);
     const adb = a.gateway.services.database.db;

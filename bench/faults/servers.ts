@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from '../lib/gateway-process';
 
@@ -52,8 +52,10 @@ export class Postgres {
   constructor(
     dir: string,
     readonly port: number,
+    /** The data directory's name under `dir` (a standby has its own). */
+    name = 'pg',
   ) {
-    this.dataDir = join(dir, 'pg');
+    this.dataDir = join(dir, name);
   }
 
   get url(): string {
@@ -83,6 +85,72 @@ export class Postgres {
     }
     this.ctl(['start', '-w', '-t', '60', '-l', join(this.dataDir, 'server.log'), '-o', this.options()]);
     await this.waitReady();
+  }
+
+  /**
+   * A streaming replica of `primary` on `port`: `pg_basebackup -R` (which writes primary_conninfo and
+   * standby.signal), then started as a hot standby. The primary is then made to wait for it on every
+   * commit (synchronous_standby_names), as a bank running a standby for failover does: an
+   * asynchronous standby loses whatever the primary acknowledged in its last moments.
+   */
+  static async standbyOf(primary: Postgres, dir: string, port: number): Promise<Postgres> {
+    const standby = new Postgres(dir, port, 'pg-standby');
+    rmSync(standby.dataDir, { recursive: true, force: true });
+    mkdirSync(standby.dataDir, { recursive: true });
+    chmodSync(standby.dataDir, 0o700);
+    if (asRoot) execFileSync('chown', ['postgres:postgres', standby.dataDir]);
+    run(join(standby.bin, 'pg_basebackup'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      '-D',
+      standby.dataDir,
+      '-R',
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+    ]);
+    await standby.start();
+    primary.sql(`alter system set synchronous_standby_names = '*'`);
+    primary.sql('select pg_reload_conf()');
+    for (let i = 0; i < 200; i++) {
+      if (primary.sql(`select count(*) from pg_stat_replication where sync_state = 'sync'`) === '1') {
+        return standby;
+      }
+      await sleep(100);
+    }
+    throw new Error('the standby did not become a synchronous replica');
+  }
+
+  /** `pg_ctl promote`: the standby becomes a primary, accepting writes when this returns. */
+  async promote(): Promise<void> {
+    this.ctl(['promote', '-w', '-t', '60']);
+    for (let i = 0; i < 200; i++) {
+      if (this.sql('select pg_is_in_recovery()') === 'f') return;
+      await sleep(100);
+    }
+    throw new Error('the promoted standby is still in recovery');
+  }
+
+  /** One statement through psql, its single value back (the suite's own administration). */
+  sql(statement: string): string {
+    return run(join(this.bin, 'psql'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-XAtq',
+      '-c',
+      statement,
+    ]).trim();
   }
 
   /** `pg_ctl restart -m fast`: what the issue's reliability team did under load. */
@@ -172,6 +240,8 @@ export class Managed {
     private readonly args: string[],
     private readonly env: Record<string, string>,
     private readonly readyLine: RegExp,
+    /** Where everything the process writes is kept (across its restarts), for a failed run's post-mortem. */
+    private readonly logFile?: string,
   ) {}
 
   get pid(): number | undefined {
@@ -199,6 +269,7 @@ export class Managed {
     });
     const collect = (d: Buffer): void => {
       this.output = (this.output + d.toString()).slice(-20_000);
+      if (this.logFile !== undefined) appendFileSync(this.logFile, d);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -278,12 +349,13 @@ export function simulatorsProcess(
   );
 }
 
-export function gatewayNode(name: string, env: Record<string, string>): Managed {
+export function gatewayNode(name: string, env: Record<string, string>, logFile?: string): Managed {
   return new Managed(
     name,
     process.execPath,
     ['dist/main.js'],
     { NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
     /billgate is running/,
+    logFile,
   );
 }

@@ -60,6 +60,7 @@ import { addReversalControl } from '../simulators/biller-reversal-control';
 import type { GatewayServices } from './services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 import { createFollowUps, type FollowUpServices } from './follow-ups';
+import { prepareSealedSecrets, secretSealerOf } from './secrets';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { applyBillgateConfig } from './config-declarations';
 import { agentBankingCore, createAgentServices } from './agent-services';
@@ -109,6 +110,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     // Names this process in gateway_nodes and on every in-flight key it claims; a restarted node is a
     // new node, so what the dead one left is recovered by lease, never mistaken for its own.
     const nodeId = `node-${randomBytes(6).toString('hex')}`;
+    // The key-encryption keys first: a missing or malformed one stops the start before anything opens.
+    const sealer = secretSealerOf(config, { create: true, log });
     const database: DatabaseHandle = await openDatabase({
       nodeId,
       purpose: 'the billgate gateway',
@@ -121,6 +124,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     closers.push(() => database.close());
     const applied = await untilDatabaseAnswers(() => migrateToLatest(database.db as never), log);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+    await untilDatabaseAnswers(() => prepareSealedSecrets(database.db, sealer, { nodeId, log }), log);
 
     const metrics = new Metrics();
     const databaseHealth = new DatabaseHealth({
@@ -358,6 +362,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const lanes = resolveLanes(config);
     const edgeSetup = await createEdgeSecurity({
       db: database.db,
+      sealer,
       config,
       lanes,
       clock,
@@ -389,6 +394,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     closers.push(() => webhooks.close());
     const billerReversals = await createBillerReversals({
       db: database.db,
+      sealer,
       config,
       payments,
       undo: followUps.undo,
@@ -420,6 +426,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const services: GatewayServices = {
       config,
       database,
+      sealer,
       databaseHealth,
       cache,
       metrics,

@@ -13,6 +13,7 @@ import type { KeyValueCache } from '../infrastructure/cache/cache';
 import type { DatabaseHandle } from '../infrastructure/database/database';
 import type { DatabaseHealth } from '../infrastructure/database/database-health';
 import type { Logger } from '../infrastructure/logging/logger';
+import type { SecretSealer } from '../infrastructure/secrets/secret-sealer';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../pipeline/reversal.service';
@@ -26,6 +27,8 @@ import type { ReconServices } from './recon';
 export interface GatewayServices {
   readonly config: AppConfig;
   readonly database: DatabaseHandle;
+  /** Seals and opens the secrets stored in the database (this node's key-encryption keys). */
+  readonly sealer: SecretSealer;
   /** Whether the database answers, probed in the background; readiness reads it. */
   readonly databaseHealth: DatabaseHealth;
   readonly cache: KeyValueCache;

@@ -1,5 +1,6 @@
 import { portSetting, type AppConfig } from '../config/config';
 import { DataDirLockedError } from '../infrastructure/database/data-dir-lock';
+import { SecretsKeyError } from '../infrastructure/secrets/key-encryption-keys';
 
 /**
  * A start-up failure the operator can fix by configuration, said in one line that names the
@@ -7,6 +8,8 @@ import { DataDirLockedError } from '../infrastructure/database/data-dir-lock';
  */
 export function describeStartupFailure(error: unknown, config: AppConfig): string | undefined {
   if (error instanceof DataDirLockedError) return error.message;
+  // A missing, malformed or wrong key-encryption key: the message names the setting and the kid.
+  if (error instanceof SecretsKeyError) return `refusing to start: ${error.message}`;
   const e = error as { code?: unknown; port?: unknown; address?: unknown } | null;
   if (e === null || typeof e !== 'object' || e.code !== 'EADDRINUSE' || typeof e.port !== 'number') {
     return undefined;

@@ -10,6 +10,7 @@ import { WebhookOutbox } from '../domain/webhooks/webhook-outbox';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import { WebhookSender } from '../infrastructure/http/webhook-sender';
 import type { Logger } from '../infrastructure/logging/logger';
+import type { SecretSealer } from '../infrastructure/secrets/secret-sealer';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { BillerReversalService } from '../pipeline/biller-reversal.service';
 import type { PostingUndo } from '../pipeline/posting-undo';
@@ -58,13 +59,14 @@ export function createWebhooks(
 
 export async function createBillerReversals(o: {
   db: Db;
+  sealer: SecretSealer;
   config: AppConfig;
   payments: PaymentsRepository;
   undo: PostingUndo;
   outbox: WebhookOutbox;
   log: Logger;
 }): Promise<BillerReversalService> {
-  const secrets = new BillerSecretsRepository();
+  const secrets = new BillerSecretsRepository(o.sealer);
   if (o.config.demoData) {
     // The demo billers sign with secrets derived from their ids (the simulator knows them too).
     const billers = await o.db

@@ -10,6 +10,7 @@ import { agentTerminalCommand } from './agent-terminal.command';
 import { certifyCliCommand } from './certify.command';
 import { reconCommand } from './recon.command';
 import { partnersCommand } from './partners.command';
+import { secretsCommand } from './secrets.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -30,4 +31,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   certifyCliCommand,
   reconCommand,
   partnersCommand,
+  secretsCommand,
 ];

@@ -44,7 +44,19 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/WEBHOOK_SIGNING_SECRET/);
       expect(problems).toMatch(/CARD_TOKEN_SECRET/);
       expect(problems).toMatch(/CORE_BANKING_URL/);
+      expect(problems).toMatch(/SECRETS_KEK: a key-encryption key \(or SECRETS_KEK_FILE\) is required/);
     }
+  });
+
+  it('takes the key-encryption key from SECRETS_KEK or SECRETS_KEK_FILE, not both', () => {
+    expect(loadConfig({ SECRETS_KEK: 'k1:abc' }).secretsKek).toEqual({ value: 'k1:abc', file: undefined });
+    expect(loadConfig({ SECRETS_KEK_FILE: '/run/kek' }).secretsKek).toEqual({
+      value: undefined,
+      file: '/run/kek',
+    });
+    expect(() => loadConfig({ SECRETS_KEK: 'k1:abc', SECRETS_KEK_FILE: '/run/kek' })).toThrow(
+      /SECRETS_KEK_FILE: set SECRETS_KEK or SECRETS_KEK_FILE, not both/,
+    );
   });
 
   it('starts in production with real secrets and no demo', () => {
@@ -55,6 +67,7 @@ describe('loadConfig', () => {
       WEBHOOK_SIGNING_SECRET: 'a-real-secret-of-some-length',
       CARD_TOKEN_SECRET: 'another-real-secret-value',
       CORE_BANKING_URL: 'https://cbs.bank.internal',
+      SECRETS_KEK_FILE: '/run/secrets/billgate-kek',
     });
     expect(c.demoData).toBe(false);
   });

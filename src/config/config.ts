@@ -55,6 +55,10 @@ const envSchema = z.object({
   OUTCOME_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(5000),
   WEBHOOK_SIGNING_SECRET: z.string().min(16).default(DEFAULT_SECRETS.webhookSigningSecret),
   CARD_TOKEN_SECRET: z.string().min(16).default(DEFAULT_SECRETS.cardTokenSecret),
+  /** Key-encryption keys stored secrets are sealed under: `<kid>:<base64 32 bytes>[,...]`, the first active. */
+  SECRETS_KEK: z.string().min(1).optional(),
+  /** A file holding the same (one key a line); instead of SECRETS_KEK. */
+  SECRETS_KEK_FILE: z.string().min(1).optional(),
   /** Waits after each failed webhook delivery, e.g. `1s,2s,4s`; the Standard Webhooks schedule by default. */
   WEBHOOK_RETRY_SCHEDULE: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(15000),
@@ -150,6 +154,12 @@ export interface AppConfig {
   readonly webhookSigningSecret: string;
   /** Keys the HMAC that turns a card number into a card token; full card numbers are never stored. */
   readonly cardTokenSecret: string;
+  /**
+   * Where the key-encryption keys come from (read at start-up by loadKeyEncryptionKeys): the value of
+   * SECRETS_KEK, or the path of SECRETS_KEK_FILE; neither outside production means a development key
+   * generated into DATA_DIR.
+   */
+  readonly secretsKek: { readonly value: string | undefined; readonly file: string | undefined };
   readonly webhooks: {
     /** Waits after each failed delivery, in ms. */
     readonly retryScheduleMs: readonly number[];
@@ -216,6 +226,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     }
     if (e.CORE_BANKING_URL === undefined)
       problems.push('CORE_BANKING_URL: required when NODE_ENV=production');
+    if (e.SECRETS_KEK === undefined && e.SECRETS_KEK_FILE === undefined) {
+      problems.push(
+        'SECRETS_KEK: a key-encryption key (or SECRETS_KEK_FILE) is required when NODE_ENV=production; `billgate secrets new-kek` makes one',
+      );
+    }
+  }
+  if (e.SECRETS_KEK !== undefined && e.SECRETS_KEK_FILE !== undefined) {
+    problems.push('SECRETS_KEK_FILE: set SECRETS_KEK or SECRETS_KEK_FILE, not both');
   }
   if (e.NODE_HEARTBEAT_MS * 2 > e.NODE_LEASE_MS) {
     problems.push(
@@ -280,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     outcomeWaitMs: e.OUTCOME_WAIT_MS,
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
+    secretsKek: { value: e.SECRETS_KEK, file: e.SECRETS_KEK_FILE },
     webhooks: { retryScheduleMs, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
     followUps: {
       resolutionScheduleMs,

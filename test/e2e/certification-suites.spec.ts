@@ -224,7 +224,7 @@ describe('billgate certify run / verify', () => {
         '--sign',
       ],
       {
-        signer: () => gatewayReportSigner(gw.services.database.db, new Date()),
+        signer: () => gatewayReportSigner(gw.services.database.db, gw.services.sealer, new Date()),
         env: { BILLGATE_CERTIFY_KEY: 'demo-key-demo-mfs' },
       },
     );

@@ -315,7 +315,7 @@ describe('lanes: address, lane assignment and suspension', () => {
     expect(refused.status).toBe(409);
     expect((refused.body as { reasons: string[] }).reasons.length).toBeGreaterThan(0);
     expect((await ops('PUT', '/ops/partners/demo-mfs/schedules', SCHEDULES)).status).toBe(200);
-    const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+    const report = await signedReport(e.gw.services, e.clock.now(), {
       partnerId: 'demo-mfs',
       laneId: 'public-mtls',
     });

@@ -113,7 +113,7 @@ it('walks on to live as it says, and the issued certificate pays over the public
     });
     expect([to, r.status]).toEqual([to, 200]);
   }
-  const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+  const report = await signedReport(e.gw.services, e.clock.now(), {
     partnerId: 'acme-pay',
     laneId: 'public-mtls',
   });

@@ -59,8 +59,7 @@ const store = (r: { report: string; jws: string }, partner = 'gate-pay') =>
     jws: r.jws,
     reason: 'certification run',
   });
-const report = (over: Parameters<typeof signedReport>[2]) =>
-  signedReport(e.gw.services.database.db, e.clock.now(), over);
+const report = (over: Parameters<typeof signedReport>[2]) => signedReport(e.gw.services, e.clock.now(), over);
 
 it('refuses live while any lane and protocol lacks a passing signed report, naming each', async () => {
   const refused = await move('live');

@@ -30,7 +30,7 @@ const move = async (to: string): Promise<void> => {
   expect([to, r.status]).toEqual([to, 200]);
 };
 async function attempt(result: 'passed' | 'failed'): Promise<void> {
-  const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+  const report = await signedReport(e.gw.services, e.clock.now(), {
     partnerId: 'metric-pay',
     laneId: 'public-mtls',
     result,

@@ -104,7 +104,7 @@ describe('onboarding a partner through its lifecycle', () => {
     expect((await move('acme-pay', 'live')).body.reasons).toEqual([
       'no passing signed rest certification report on lane public-mtls',
     ]);
-    const report = await signedReport(e.gw.services.database.db, e.clock.now(), {
+    const report = await signedReport(e.gw.services, e.clock.now(), {
       partnerId: 'acme-pay',
       laneId: 'public-mtls',
     });

@@ -3,13 +3,14 @@ import { gatewayReportSigner } from '../../src/certification/gateway-keys';
 import { REPORT_SCHEMA, reportBytes, type CertificationReport } from '../../src/domain/certification/report';
 import { signReport } from '../../src/domain/certification/report-signature';
 import type { Db } from '../../src/domain/db';
+import type { SecretSealer } from '../../src/infrastructure/secrets/secret-sealer';
 
 /**
  * A certification report as the harness writes it, signed with the gateway's own key, for specs of
  * the gate that need a report for a partner the harness cannot run against (not live yet).
  */
 export async function signedReport(
-  db: Db,
+  gateway: { readonly database: { readonly db: Db }; readonly sealer: SecretSealer },
   now: Date,
   r: {
     partnerId: string;
@@ -41,6 +42,6 @@ export async function signedReport(
     cases: [],
   };
   const bytes = reportBytes(report);
-  const jws = await signReport(bytes, await gatewayReportSigner(db, now));
+  const jws = await signReport(bytes, await gatewayReportSigner(gateway.database.db, gateway.sealer, now));
   return { report: bytes.toString('utf8'), jws, id: report.id };
 }

@@ -20,6 +20,13 @@ export interface TestGateway extends Gateway {
 
 export const usingRealServers = process.env.DATABASE_URL !== undefined;
 
+/**
+ * The key-encryption key of test gateways: one for all, so gateways of one spec that share a database
+ * (two nodes) open each other's sealed secrets, as production nodes do with one SECRETS_KEK. A spec
+ * passing SECRETS_KEK or SECRETS_KEK_FILE uses its own.
+ */
+export const TEST_SECRETS_KEK = `test-kek:${Buffer.alloc(32, 7).toString('base64')}`;
+
 export async function createTestDatabase(): Promise<{ url: string | undefined; drop: () => Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined) return { url: undefined, drop: () => Promise.resolve() };
@@ -43,6 +50,7 @@ export async function startTestGateway(
     BILLER_SIMULATOR_PORT: '0',
     CORE_BANKING_SIMULATOR_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(env.SECRETS_KEK_FILE === undefined ? { SECRETS_KEK: TEST_SECRETS_KEK } : {}),
     DEMO_DATA: 'true',
     SIMULATORS: 'true',
     ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}),

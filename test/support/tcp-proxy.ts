@@ -3,8 +3,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /**
  * A loopback TCP proxy in front of a server (PostgreSQL in the fault specs), so a spec can take the
  * network away from the gateway without touching the server: add latency to every chunk, cut every
- * connection (what a server restart or a failover looks like from the client), or refuse new ones
- * for a while (the server is gone).
+ * connection (what a server restart or a failover looks like from the client), refuse new ones
+ * for a while (the server is gone), or send new ones to another server (the promoted standby).
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -14,9 +14,18 @@ export class TcpProxy {
   latencyMs = 0;
 
   constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetHost: string,
+    private targetPort: number,
   ) {}
+
+  /**
+   * New connections go to another server from now on (a failover: the promoted standby); the open
+   * ones are left to end with the server they reach.
+   */
+  retarget(host: string, port: number): void {
+    this.targetHost = host;
+    this.targetPort = port;
+  }
 
   get port(): number {
     const address = this.server?.address();

@@ -1,39 +1,46 @@
+import type { SecretSealer } from '../../infrastructure/secrets/secret-sealer';
 import type { Executor } from '../db';
 import { uuidv7 } from '../ids';
+import { SEALED_COLUMNS } from '../secrets/sealed-columns';
+
+const { context } = SEALED_COLUMNS.billerSecrets;
 
 /**
  * The secrets billers sign their reversal requests with (Standard Webhooks format, whsec_…). More
  * than one may be valid while a biller rotates. The secret itself never leaves this module but to
- * verify a signature: no API returns it and no log line carries it.
+ * verify a signature: no API returns it and no log line carries it. It is stored sealed (`sealer`).
  */
 export class BillerSecretsRepository {
+  constructor(private readonly sealer: SecretSealer) {}
+
   /** The biller's secrets valid at `now`. */
   async validAt(db: Executor, billerId: string, now: Date): Promise<string[]> {
     const rows = await db
       .selectFrom('biller_secrets')
-      .select('secret')
+      .select(['id', 'secret'])
       .where('biller_id', '=', billerId)
       .where('valid_from', '<=', now)
       .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', now)]))
       .execute();
-    return rows.map((r) => r.secret);
+    return rows.map((r) => this.sealer.open(r.secret, context(r.id)));
   }
 
   /** Registers a secret unless the biller already has this one (seeding is repeatable). */
   async add(db: Executor, billerId: string, secret: string, validFrom: Date): Promise<void> {
+    // Sealed values differ on every write (random nonce): compare what they open to.
     const existing = await db
       .selectFrom('biller_secrets')
-      .select('id')
+      .select(['id', 'secret'])
       .where('biller_id', '=', billerId)
-      .where('secret', '=', secret)
-      .executeTakeFirst();
-    if (existing !== undefined) return;
+      .execute();
+    if (existing.some((r) => this.sealer.open(r.secret, context(r.id)) === secret)) return;
+    const id = uuidv7(validFrom.getTime());
     await db
       .insertInto('biller_secrets')
       .values({
-        id: uuidv7(validFrom.getTime()),
+        id,
         biller_id: billerId,
-        secret,
+        secret: this.sealer.seal(secret, context(id)),
         hint: secret.slice(-4),
         valid_from: validFrom,
       })

@@ -8,6 +8,11 @@ const BILLERS_CHANGED_CHANNEL = 'billers:changed';
  * Where each biller endpoint is and how long it may take, kept in memory and reloaded every few
  * seconds. Routes (cached for a minute, possibly in Redis) name an endpoint by id only, so moving a
  * biller to a new address takes effect without waiting for route caches to expire.
+ *
+ * A payment asks for its endpoint after its posting has committed: when the reload fails (the
+ * database restarting or failing over at that moment) a known endpoint is answered from the last good
+ * directory, so the payment goes on to its biller instead of becoming a 500 with its key left in
+ * flight. Only an endpoint never seen needs the database.
  */
 export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
@@ -37,8 +42,14 @@ export class BillerDirectory {
   }
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
-    const stale = Date.now() - this.loadedAt > this.refreshMs;
-    if (stale || !this.endpoints.has(id)) await this.reload();
+    const known = this.endpoints.get(id);
+    if (known !== undefined && Date.now() - this.loadedAt <= this.refreshMs) return known;
+    try {
+      await this.reload();
+    } catch (error) {
+      if (known === undefined) throw error;
+      return known;
+    }
     return this.endpoints.get(id);
   }
 

@@ -1,4 +1,7 @@
+import type { SecretSealer } from '../../infrastructure/secrets/secret-sealer';
 import type { Executor } from '../db';
+import { uuidv7 } from '../ids';
+import { SEALED_COLUMNS } from '../secrets/sealed-columns';
 import { withEdge } from './edge-tables';
 import { asPartnerKind, isPayerType, type Partner } from './partner';
 
@@ -49,8 +52,14 @@ export interface CertificateRegistration {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
+const webhookSecret = SEALED_COLUMNS.webhookSecrets;
+
 export class CredentialsRepository {
-  constructor(private readonly db: Executor) {}
+  /** `sealer` seals webhook secrets before they are written and opens them when they are read. */
+  constructor(
+    private readonly db: Executor,
+    private readonly sealer: SecretSealer,
+  ) {}
 
   /** The registration of a certificate with its partner, in one query (run on every mTLS request). */
   async findCertificateWithPartner(
@@ -153,11 +162,14 @@ export class CredentialsRepository {
     },
     db: Executor = this.db,
   ): Promise<string> {
+    // The id is chosen here because the sealed value is bound to its row.
+    const id = uuidv7(w.validFrom.getTime());
     const row = await withEdge(db)
       .insertInto('webhook_secrets')
       .values({
+        id,
         partner_id: w.partnerId,
-        secret: w.secret,
+        secret: this.sealer.seal(w.secret, webhookSecret.context(id)),
         fingerprint: w.fingerprint,
         hint: w.hint,
         valid_from: w.validFrom,
@@ -187,7 +199,7 @@ export class CredentialsRepository {
       partnerId: r.partner_id,
       kind: 'webhook-secret',
       fingerprint: r.fingerprint,
-      secret: r.secret,
+      secret: this.sealer.open(r.secret, webhookSecret.context(r.id)),
       validFrom: r.valid_from,
       ...(r.valid_until !== null ? { validUntil: r.valid_until } : {}),
       ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),

@@ -1,27 +1,37 @@
+import type { SecretSealer } from '../../infrastructure/secrets/secret-sealer';
 import type { Db, Executor } from '../db';
+import { SEALED_COLUMNS } from '../secrets/sealed-columns';
 import { withEdge } from './edge-tables';
 
+const ROW_ID = 1;
+const context = SEALED_COLUMNS.tokenSigningKeys.context(ROW_ID);
+
 /**
- * The token signing key ring, persisted as one opaque snapshot row (the ring's own format) with a
- * version for compare-and-set, so nodes rotating at once cannot overwrite each other's keys.
+ * The token signing key ring, persisted as one snapshot row (the ring's own format, private keys
+ * included) with a version for compare-and-set, so nodes rotating at once cannot overwrite each
+ * other's keys. The snapshot is stored sealed (`{"sealed": "sealed:v1:…"}`); what callers get and
+ * give is the opened snapshot.
  */
 export class SigningKeysRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: SecretSealer,
+  ) {}
 
   async load(db: Executor = this.db): Promise<{ snapshot: unknown; version: number } | undefined> {
     const row = await withEdge(db)
       .selectFrom('token_signing_keys')
       .select(['snapshot', 'version'])
-      .where('id', '=', 1)
+      .where('id', '=', ROW_ID)
       .executeTakeFirst();
-    return row === undefined ? undefined : { snapshot: row.snapshot, version: row.version };
+    return row === undefined ? undefined : { snapshot: this.open(row.snapshot), version: row.version };
   }
 
   /** Stores the first snapshot unless another node got there first; returns what is stored. */
   async initialise(snapshot: unknown, now: Date): Promise<{ snapshot: unknown; version: number }> {
     await withEdge(this.db)
       .insertInto('token_signing_keys')
-      .values({ id: 1, snapshot: JSON.stringify(snapshot), version: 1, updated_at: now })
+      .values({ id: ROW_ID, snapshot: this.seal(snapshot), version: 1, updated_at: now })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     const stored = await this.load();
@@ -40,18 +50,29 @@ export class SigningKeysRepository {
         const row = await tx
           .selectFrom('token_signing_keys')
           .select(['snapshot', 'version'])
-          .where('id', '=', 1)
+          .where('id', '=', ROW_ID)
           .forUpdate()
           .executeTakeFirst();
         if (row === undefined) throw new Error('token signing key ring not initialised');
-        const { snapshot, result } = change(row.snapshot);
+        const { snapshot, result } = change(this.open(row.snapshot));
         const version = row.version + 1;
         await tx
           .updateTable('token_signing_keys')
-          .set({ snapshot: JSON.stringify(snapshot), version, updated_at: now })
-          .where('id', '=', 1)
+          .set({ snapshot: this.seal(snapshot), version, updated_at: now })
+          .where('id', '=', ROW_ID)
           .execute();
         return { result, snapshot, version };
       });
+  }
+
+  private seal(snapshot: unknown): string {
+    return JSON.stringify({ sealed: this.sealer.seal(JSON.stringify(snapshot), context) });
+  }
+
+  private open(stored: unknown): unknown {
+    const sealed = (stored as { sealed?: unknown } | null)?.sealed;
+    // A plaintext ring (written before sealing) is refused rather than used: the gateway seals it
+    // at start-up, before anything reads it.
+    return JSON.parse(this.sealer.open(typeof sealed === 'string' ? sealed : '', context)) as unknown;
   }
 }

@@ -15,6 +15,7 @@ import * as certificationReports from './migrations/20261202170000-certification
 import * as paymentOutcomes from './migrations/20261206100000-payment-outcomes';
 import * as billerAdmin from './migrations/20261206170000-biller-admin';
 import * as reconciliation from './migrations/20261206120000-reconciliation';
+import * as sealedSecrets from './migrations/20261206195000-sealed-secrets';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206100000-payment-outcomes': paymentOutcomes,
   '20261206170000-biller-admin': billerAdmin,
   '20261206120000-reconciliation': reconciliation,
+  '20261206195000-sealed-secrets': sealedSecrets,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

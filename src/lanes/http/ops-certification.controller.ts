@@ -120,7 +120,7 @@ export class OpsCertificationController {
       throw error;
     }
     const bytes = Buffer.from(b.report, 'utf8');
-    const signer = await gatewayReportSigner(this.s.database.db, this.s.edge.clock.now());
+    const signer = await gatewayReportSigner(this.s.database.db, this.s.sealer, this.s.edge.clock.now());
     const jws = await signReport(bytes, signer);
     await this.s.database.db.transaction().execute((tx) =>
       new OpsAuditLog().append(tx, {

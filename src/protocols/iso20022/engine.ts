@@ -339,8 +339,9 @@ function locateParts(lib: Libxml2, root: LibElement): Parts {
   if (root.name === 'AppHdr') {
     return { failure: { kind: 'envelope', message: 'AppHdr without a Document: wrap both in one element' } };
   }
-  const kids: LibElement[] = [];
-  for (let c = root.firstChild; c !== null; c = c.next) if (c instanceof lib.XmlElement) kids.push(c);
+  // The element children through XPath: libxml2-wasm's sibling walk (firstChild/next) dies at a
+  // processing instruction, whose node has no `next` (found by `npm run fuzz`, see the corpus).
+  const kids = root.find('*').filter((c): c is LibElement => c instanceof lib.XmlElement);
   const names = kids.map((k) => k.name).join(', ');
   const envelope = { name: root.name, namespace: root.namespaceUri };
   const [first, second] = kids;

@@ -15,6 +15,7 @@ import { PartnersRepository } from '../../../domain/partners/partners.repository
 import { SigningKeysRepository } from '../../../domain/partners/signing-keys.repository';
 import type { Logger } from '../../../infrastructure/logging/logger';
 import type { Metrics } from '../../../infrastructure/metrics/metrics';
+import type { SecretSealer } from '../../../infrastructure/secrets/secret-sealer';
 import { DEMO_MTLS_PARTNERS, type LaneDefinition } from '../../lane-config';
 import type { Clock } from '../clock';
 import { CredentialService } from '../credentials/credential-service';
@@ -43,6 +44,8 @@ export interface EdgeSetup {
 
 export interface EdgeSetupOptions {
   readonly db: Db;
+  /** Seals the token signing keys and webhook secrets stored in the database. */
+  readonly sealer: SecretSealer;
   readonly config: AppConfig;
   readonly lanes: readonly LaneDefinition[];
   readonly clock: Clock;
@@ -71,7 +74,7 @@ function read(path: string, what: string): string {
  */
 export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup> {
   const certsDir = resolve(o.config.certsDir);
-  const credentialStore = new CredentialsRepository(o.db);
+  const credentialStore = new CredentialsRepository(o.db, o.sealer);
   const needsPki = o.lanes.some((l) => l.tls !== 'off' && l.tlsFiles === undefined);
   if (needsPki && o.config.demoData) {
     const pki = createDevelopmentPki(certsDir, DEMO_MTLS_PARTNERS);
@@ -128,7 +131,7 @@ export async function createEdgeSecurity(o: EdgeSetupOptions): Promise<EdgeSetup
   await lanes.refresh();
   lanes.start();
   const tokens = await TokenAuthority.open({
-    repository: new SigningKeysRepository(o.db),
+    repository: new SigningKeysRepository(o.db, o.sealer),
     clock: o.clock,
     log: o.log,
   });

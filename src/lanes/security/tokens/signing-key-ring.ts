@@ -20,8 +20,8 @@ import { z } from 'zod';
  * Keys are held as Node KeyObjects created once per kid, so each verification reuses the imported
  * key (jose also caches its CryptoKey conversion per KeyObject).
  *
- * Persistence: `toSnapshot()` contains the PRIVATE keys as JWK in clear. Encrypting them at rest
- * (KMS/HSM or an envelope key) is the persisting side's job and out of scope here.
+ * Persistence: `toSnapshot()` contains the PRIVATE keys as JWK in clear; SigningKeysRepository
+ * seals it under the key-encryption key before it reaches the database (src/infrastructure/secrets).
  */
 
 export type SigningKeyState = 'next' | 'active' | 'retiring' | 'retired';
@@ -78,7 +78,7 @@ const snapshotSchema = z.object({
 });
 
 export type SigningKeyRecord = z.infer<typeof keyRecordSchema>;
-/** What the lead persists (encrypted). Plain JSON: dates as ISO strings, keys as private JWK. */
+/** What is persisted (sealed). Plain JSON: dates as ISO strings, keys as private JWK. */
 export type SigningKeyRingSnapshot = z.infer<typeof snapshotSchema>;
 
 export const DEFAULT_KEY_OVERLAP_SECONDS = 24 * 3600;
