@@ -27,7 +27,9 @@ import {
   clearSessionCookie,
   cookieOf,
   operatorOf,
+  pageSession,
   SESSION_COOKIE,
+  sendPage,
   sessionOf,
   setSessionCookie,
 } from './dashboard-session';
@@ -51,15 +53,6 @@ function asset(name: string, type: string): { type: string; body: string } {
 const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
   'dashboard.js': asset('dashboard.js', 'text/javascript; charset=utf-8'),
   'dashboard.css': asset('dashboard.css', 'text/css; charset=utf-8'),
-};
-
-/** Served with every page: only our own scripts and styles, never framed, forms post only to us. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
 };
 
 const signInSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
@@ -104,15 +97,13 @@ export class DashboardController implements OnModuleDestroy {
   }
 
   private page(reply: FastifyReply, body: string, status = 200): void {
-    void reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
+    sendPage(reply, body, status);
   }
 
   /** The signed-in session, or a redirect to the sign-in page (answered here) when there is none. */
   private async viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
     assertOpsAllowedOnLane(req);
-    const session = await sessionOf(this.users, this.db, req);
-    if (session === undefined) void reply.code(303).header('location', '/dashboard/sign-in').send();
-    return session;
+    return pageSession(this.users, this.db, req, reply);
   }
 
   @Get('assets/:file')

@@ -18,13 +18,14 @@ import { html, trusted, type SafeHtml } from './html';
  * currency's own precision (formatMajorAmount), never through a float.
  */
 
-export type Section = 'today' | 'routing' | 'payments' | 'partners';
+export type Section = 'today' | 'routing' | 'payments' | 'partners' | 'agents';
 
 const NAV: readonly { id: Section; href: string; label: string }[] = [
   { id: 'today', href: '/dashboard', label: 'Today' },
   { id: 'routing', href: '/dashboard/routing', label: 'Routing' },
   { id: 'payments', href: '/dashboard/payments', label: 'Payments' },
   { id: 'partners', href: '/dashboard/partners', label: 'Partners' },
+  { id: 'agents', href: '/dashboard/agents', label: 'Agents' },
 ];
 
 export function layout(
@@ -87,7 +88,7 @@ export function signInPage(message?: string): string {
   );
 }
 
-function ageText(seconds: number): string {
+export function ageText(seconds: number): string {
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
@@ -180,7 +181,7 @@ export function todayPage(session: OpsSession, s: TrafficSnapshot): string {
   );
 }
 
-function reasonField(id: string): SafeHtml {
+export function reasonField(id: string): SafeHtml {
   return html`<label for="${id}">Reason (mandatory)</label
     ><input id="${id}" name="reason" required minlength="3" maxlength="500" />`;
 }
