@@ -10,9 +10,19 @@ import {
   PARTNER_STATES,
   schedulesSchema,
   timeInStates,
+  type GateFacts,
   type PartnerState,
   type Schedules,
 } from './onboarding';
+
+/** The step forward from each state (suspended partners go back to live). */
+const NEXT_STEP: Partial<Record<PartnerState, PartnerState>> = {
+  draft: 'contracts-signed',
+  'contracts-signed': 'connectivity',
+  connectivity: 'certification',
+  certification: 'live',
+  suspended: 'live',
+};
 
 export class OnboardingError extends Error {
   constructor(
@@ -278,18 +288,7 @@ export class OnboardingRepository {
           .executeTakeFirst();
         if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
         const from = isPartnerState(row.status) ? row.status : 'live';
-        const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
-        const gaps =
-          to === 'live' && this.env.certificationGaps !== undefined
-            ? await this.env.certificationGaps(id, schedules.technical, now, tx)
-            : undefined;
-        const check = checkTransition(from, to, {
-          schedules,
-          hasCredential: await this.hasCredential(id, now, tx),
-          hasAllowlist: await this.env.hasAllowlist(id, tx),
-          certificationPassed: row.certification_passed_at !== null,
-          ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
-        });
+        const check = checkTransition(from, to, await this.gateFacts(tx, id, row, to, now));
         if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
         await tx
           .updateTable('partners')
@@ -308,6 +307,49 @@ export class OnboardingRepository {
           .execute();
       });
     return this.getOrThrow(id, now);
+  }
+
+  /**
+   * The next step forward of the partner's lifecycle and the gates it has not met yet (what the
+   * transition would answer 409 with now); undefined when the partner is live (no step forward).
+   */
+  async nextGates(
+    id: string,
+    now: Date,
+  ): Promise<{ readonly to: PartnerState; readonly unmet: readonly string[] } | undefined> {
+    const row = await withEdge(this.db)
+      .selectFrom('partners')
+      .select(['status', 'schedules', 'certification_passed_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+    const from = isPartnerState(row.status) ? row.status : 'live';
+    const to = NEXT_STEP[from];
+    if (to === undefined) return undefined;
+    const check = checkTransition(from, to, await this.gateFacts(this.db, id, row, to, now));
+    return { to, unmet: check.ok ? [] : check.reasons };
+  }
+
+  /** What the gates of `to` look at, gathered for one partner. */
+  private async gateFacts(
+    db: Executor,
+    id: string,
+    row: { schedules: unknown; certification_passed_at: Date | null },
+    to: PartnerState,
+    now: Date,
+  ): Promise<GateFacts> {
+    const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
+    const gaps =
+      to === 'live' && this.env.certificationGaps !== undefined
+        ? await this.env.certificationGaps(id, schedules.technical, now, db)
+        : undefined;
+    return {
+      schedules,
+      hasCredential: await this.hasCredential(id, now, db),
+      hasAllowlist: await this.env.hasAllowlist(id, db),
+      certificationPassed: row.certification_passed_at !== null,
+      ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
+    };
   }
 
   /** An acceptable client certificate or API key at `now`. */

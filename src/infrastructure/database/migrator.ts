@@ -13,6 +13,7 @@ import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
 import * as dashboardAgentIndexes from './migrations/20261206_171000-dashboard-agent-indexes';
+import * as dashboardWebhookIndexes from './migrations/20261206_172000-dashboard-webhook-indexes';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202160000-agent-network': agentNetwork,
   '20261202170000-certification-reports': certificationReports,
   '20261206_171000-dashboard-agent-indexes': dashboardAgentIndexes,
+  '20261206_172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -34,9 +34,9 @@ import {
   setSessionCookie,
 } from './dashboard-session';
 import { LiveFeed } from './live-feed';
+import { partnersPage } from './partners-page';
 import {
   auditPage,
-  partnersPage,
   paymentStoryPage,
   paymentsPage,
   routingPage,
@@ -329,11 +329,20 @@ export class DashboardController implements OnModuleDestroy {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
     const now = this.s.edge.clock.now();
-    const [records, credentials] = await Promise.all([
-      this.s.edge.onboarding.list(now),
+    const onboarding = this.s.edge.onboarding;
+    const [records, credentials, health] = await Promise.all([
+      onboarding.list(now),
       this.s.edge.credentialStore.list(),
+      this.s.webhooks.deliveries.health(this.db, now),
     ]);
-    const partners = records.map((p) => ({ ...p, lanes: this.s.edge.lanes.assignmentsOf(p.id) }));
-    this.page(reply, partnersPage(session, partners, credentials, now));
+    const partners = await Promise.all(
+      records.map(async (p) => ({
+        ...p,
+        lanes: this.s.edge.lanes.assignmentsOf(p.id),
+        next: await onboarding.nextGates(p.id, now),
+        subscriptions: await this.s.webhooks.subscriptions.list(this.db, p.id),
+      })),
+    );
+    this.page(reply, partnersPage(session, partners, credentials, health, now));
   }
 }

@@ -5,8 +5,6 @@ import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { TrafficSnapshot } from '../../../domain/ops-views/live-traffic';
 import type { PaymentStory } from '../../../domain/ops-views/payment-story';
 import type { Payment } from '../../../domain/payments/payment';
-import type { PartnerRecord } from '../../../domain/partners/onboarding.repository';
-import type { StoredCredential } from '../../../domain/partners/credentials.repository';
 import type { AuditListEntry } from '../../../domain/routing/audit-log';
 import type { ScheduledChange } from '../../../domain/routing/routing-admin';
 import type { RoutingRule } from '../../../domain/routing/routing-rule';
@@ -509,57 +507,4 @@ export function paymentStoryPage(
       <h2>Journals</h2>
       ${journals.length === 0 ? html`<p class="empty">Nothing was posted.</p>` : journals}`,
   );
-}
-
-const WEEK_MS = 7 * 24 * 3_600_000;
-
-export function partnersPage(
-  session: OpsSession,
-  partners: readonly (PartnerRecord & {
-    lanes: readonly { laneId: string; kind: string; cidrs: readonly string[] }[];
-  })[],
-  credentials: readonly StoredCredential[],
-  now: Date,
-): string {
-  const cards = partners.map((p) => {
-    const own = credentials.filter((c) => c.partnerId === p.id && c.revokedAt === undefined);
-    const ending = own.filter(
-      (c) => c.validUntil !== undefined && c.validUntil.getTime() - now.getTime() < WEEK_MS,
-    );
-    const rotating = own.filter(
-      (c) => c.noticeEndsAt !== undefined && c.noticeEndsAt.getTime() > now.getTime(),
-    );
-    return html`<article class="card partner" id="partner-${p.id}">
-      <h2>${p.name} <small>${p.id} · ${p.kind}</small></h2>
-      <p>
-        Onboarding state: <strong>${p.status}</strong> since
-        ${p.statusChangedAt.toISOString().slice(0, 10)}${
-          p.certificationPassedAt === null
-            ? html`; not certified yet`
-            : html`; certified ${p.certificationPassedAt.toISOString().slice(0, 10)}`
-        }
-      </p>
-      <table>
-        <caption>
-          Lanes and source networks
-        </caption>
-        <tbody>
-          ${p.lanes.map(
-            (l) =>
-              html`<tr>
-                <th scope="row">${l.laneId} (${l.kind})</th>
-                <td>${l.cidrs.join(', ') || 'any'}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <p>
-        ${own.length} valid credentials;
-        ${ending.length === 0 ? html`none ends within 7 days` : html`<span class="warn">${ending.length} end within 7 days: ${ending.map((c) => `${c.kind} ${c.hint ?? c.fingerprint.slice(0, 8)} (${c.validUntil?.toISOString().slice(0, 10) ?? ''})`).join(', ')}</span>`}${
-          rotating.length === 0 ? html`` : html`; ${rotating.length} rotation(s) in their notice period`
-        }.
-      </p>
-    </article>`;
-  });
-  return layout('Partners', session, 'partners', html`<div class="partners">${cards}</div>`);
 }
