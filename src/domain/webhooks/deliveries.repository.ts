@@ -200,7 +200,12 @@ export class WebhookDeliveriesRepository {
   async list(
     db: Executor,
     partnerId: string,
-    filter: { readonly state?: string; readonly eventId?: string; readonly limit?: number } = {},
+    filter: {
+      readonly state?: string;
+      readonly eventId?: string;
+      readonly paymentId?: string;
+      readonly limit?: number;
+    } = {},
   ): Promise<DeliveryView[]> {
     let q = db
       .selectFrom('webhook_deliveries as d')
@@ -224,6 +229,7 @@ export class WebhookDeliveriesRepository {
       .where('d.partner_id', '=', partnerId);
     if (filter.state !== undefined) q = q.where('d.state', '=', filter.state as 'pending');
     if (filter.eventId !== undefined) q = q.where('d.event_id', '=', filter.eventId);
+    if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
     const rows = await q
       .orderBy('d.seq', 'desc')
       .limit(Math.min(filter.limit ?? 100, 1000))

@@ -19,7 +19,12 @@ import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../../bootstrap/services';
 import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
 import { readTraffic } from '../../../domain/ops-views/live-traffic';
-import { paymentStory, paymentsInState, searchPayments } from '../../../domain/ops-views/payment-story';
+import {
+  paymentAftermath,
+  paymentStory,
+  paymentsInState,
+  searchPayments,
+} from '../../../domain/ops-views/payment-story';
 import { RoutingError } from '../../../domain/routing/routing-rule';
 import { problem } from '../../../protocols/rest/problem';
 import { assertOpsAllowedOnLane } from '../edge-guard';
@@ -317,11 +322,13 @@ export class DashboardController implements OnModuleDestroy {
       this.page(reply, paymentsPage(session, [], id, undefined), 404);
       return;
     }
-    const routeAudit =
+    const [routeAudit, aftermath] = await Promise.all([
       story.payment.route === null
         ? []
-        : (await this.s.routing.listAudit({ ruleId: story.payment.route.ruleId, limit: 50 })).items;
-    this.page(reply, paymentStoryPage(session, story, routeAudit));
+        : this.s.routing.listAudit({ ruleId: story.payment.route.ruleId, limit: 50 }).then((l) => l.items),
+      paymentAftermath(this.db, story.payment, this.s.webhooks.deliveries),
+    ]);
+    this.page(reply, paymentStoryPage(session, story, routeAudit, aftermath));
   }
 
   @Get('partners')

@@ -3,7 +3,7 @@ import { formatMajorAmount } from '../../../domain/money/money';
 import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { TrafficSnapshot } from '../../../domain/ops-views/live-traffic';
-import type { PaymentStory } from '../../../domain/ops-views/payment-story';
+import type { PaymentAftermath, PaymentStory } from '../../../domain/ops-views/payment-story';
 import type { Payment } from '../../../domain/payments/payment';
 import type { AuditListEntry } from '../../../domain/routing/audit-log';
 import type { ScheduledChange } from '../../../domain/routing/routing-admin';
@@ -402,10 +402,131 @@ export function paymentsPage(
   );
 }
 
+function utcText(d: Date | string): string {
+  return `${(typeof d === 'string' ? d : d.toISOString()).replace('T', ' ').slice(0, 19)} UTC`;
+}
+
+function eventData(data: Readonly<Record<string, unknown>>): string {
+  const keys = ['initiatedBy', 'reason', 'amountMinor', 'currency', 'billerReceipt', 'state'];
+  return keys
+    .filter((k) => data[k] !== undefined && data[k] !== null)
+    .map((k) => `${k}: ${String(data[k])}`)
+    .join('; ');
+}
+
+/** The payment's life after its answer: reversals and refund, events, and the webhooks sent for them. */
+function aftermathPart(a: PaymentAftermath): SafeHtml {
+  const reversals =
+    a.reversals.length === 0
+      ? html`<p class="empty">No reversal.</p>`
+      : html`<table class="reversals">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">By</th>
+              <th scope="col">Reference</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.reversals.map(
+              (r) =>
+                html`<tr data-reversal="${r.kind}">
+                  <td>${utcText(r.at)}</td>
+                  <td>${r.kind === 'biller' ? 'the biller' : 'the partner (arrived before the payment)'}</td>
+                  <td><code>${r.reference}</code></td>
+                  <td class="amount">
+                    ${r.amountMinor === null || r.currency === null ? '—' : `${formatMajorAmount(r.amountMinor, r.currency)} ${r.currency}`}
+                  </td>
+                  <td class="reason">${r.reason}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  const refund =
+    a.refund === null
+      ? html``
+      : html`<p id="refund" class="${a.refund.state === 'refunded' ? 'ok' : 'warn'}">
+          Refund to the customer at core banking:
+          ${formatMajorAmount(a.refund.amountMinor, a.refund.currency)} ${a.refund.currency},
+          ${a.refund.state}${a.refund.coreBankingRef === null ? '' : ` (${a.refund.coreBankingRef})`} after
+          ${a.refund.attempts}
+          attempt${a.refund.attempts === 1 ? '' : 's'}${a.refund.lastError === null ? '' : `; last error: ${a.refund.lastError}`}.
+        </p>`;
+  const events =
+    a.events.length === 0
+      ? html`<p class="empty">No event for the partner.</p>`
+      : html`<table class="events">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Webhook id</th>
+              <th scope="col">Data</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.events.map(
+              (e) =>
+                html`<tr data-event="${e.type}">
+                  <td>${utcText(e.occurredAt)}</td>
+                  <td>${e.type}</td>
+                  <td><code>${e.id}</code></td>
+                  <td>${eventData(e.data)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  const deliveries =
+    a.deliveries.length === 0
+      ? html`<p class="empty">No webhook was sent (the partner has no subscription for these events).</p>`
+      : html`<table class="deliveries">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Endpoint</th>
+              <th scope="col">State</th>
+              <th scope="col">Attempts (response)</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.deliveries.map(
+              (d) =>
+                html`<tr data-delivery="${d.id}" data-state="${d.state}">
+                  <td>${d.eventType}<br /><code>${d.eventId}</code></td>
+                  <td><code>${d.url}</code></td>
+                  <td>
+                    ${d.state}${d.deliveredAt === null ? '' : ` ${utcText(d.deliveredAt)}`}${d.nextAttemptAt === null ? '' : html`<br /><span class="muted">next attempt ${utcText(d.nextAttemptAt)}</span>`}
+                  </td>
+                  <td>
+                    <ol class="attempts">
+                      ${d.attemptLog.map(
+                        (t) =>
+                          html`<li data-outcome="${t.outcome}">
+                            ${utcText(t.at)}: ${t.outcome},
+                            ${t.statusCode === null ? 'no HTTP answer' : `HTTP ${t.statusCode}`}${t.error === null || t.outcome === 'delivered' ? '' : ` (${t.error.slice(0, 160)})`}
+                          </li>`,
+                      )}
+                    </ol>
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  return html`<h2>Reversals</h2>
+    ${reversals} ${refund}
+    <h2>Events told to the partner</h2>
+    ${events}
+    <h2>Webhooks sent</h2>
+    ${deliveries}`;
+}
+
 export function paymentStoryPage(
   session: OpsSession,
   story: PaymentStory,
   routeAudit: readonly AuditListEntry[],
+  aftermath: PaymentAftermath,
 ): string {
   const p = story.payment;
   const journals = story.journals.map(
@@ -505,6 +626,7 @@ export function paymentStoryPage(
       <h2>Why it went there</h2>
       ${why}
       <h2>Journals</h2>
-      ${journals.length === 0 ? html`<p class="empty">Nothing was posted.</p>` : journals}`,
+      ${journals.length === 0 ? html`<p class="empty">Nothing was posted.</p>` : journals}
+      ${aftermathPart(aftermath)}`,
   );
 }
