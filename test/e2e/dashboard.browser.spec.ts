@@ -87,12 +87,13 @@ describeBrowser('the ops dashboard in Chromium', () => {
     await page.goto(`${gw.httpUrl}/dashboard/routing?q=WATER`);
     const row = page.locator('table.rules tbody tr').first();
     const ruleId = (await row.getAttribute('id'))!.replace('rule-', '');
-    await row.locator('summary').click();
-    await row.getByLabel('Reason (mandatory)').fill('water biller maintenance window');
-    await row.getByRole('button', { name: 'Dry run on recent traffic' }).click();
-    await row.locator('output.dry-run').filter({ hasText: 'would have gone elsewhere' }).waitFor();
+    const flip = row.locator('form.flip');
+    await row.locator('summary', { hasText: /^(Disable|Enable)…$/ }).click();
+    await flip.getByLabel('Reason (mandatory)').fill('water biller maintenance window');
+    await flip.getByRole('button', { name: 'Dry run on recent traffic' }).click();
+    await flip.locator('output.dry-run').filter({ hasText: 'would have gone elsewhere' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'routing.png'), fullPage: true });
-    await row.getByRole('button', { name: /Disable rule|Enable rule/ }).click();
+    await flip.getByRole('button', { name: /Disable rule|Enable rule/ }).click();
     await page.locator('#flash').filter({ hasText: 'Saved.' }).waitFor();
 
     await page.goto(`${gw.httpUrl}/dashboard/routing/audit?ruleId=${ruleId}`);

@@ -25,7 +25,8 @@ import {
   paymentsInState,
   searchPayments,
 } from '../../../domain/ops-views/payment-story';
-import { RoutingError } from '../../../domain/routing/routing-rule';
+import { RoutingError, type RulePatch } from '../../../domain/routing/routing-rule';
+import { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { problem } from '../../../protocols/rest/problem';
 import { assertOpsAllowedOnLane } from '../edge-guard';
 import {
@@ -33,6 +34,7 @@ import {
   cookieOf,
   operatorOf,
   pageSession,
+  REASON_MESSAGE,
   SESSION_COOKIE,
   sendPage,
   sessionOf,
@@ -61,13 +63,60 @@ const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
 };
 
 const signInSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
-const flipSchema = z.object({
-  enabled: z.enum(['true', 'false']).or(z.boolean()),
-  reason: z.string().trim().min(3, 'is required: say why the routing table changes').max(500),
-  expectedVersion: z.coerce.number().int().positive().optional(),
-  effectiveAt: z.string().optional(),
-});
-const dryRunSchema = z.object({ id: z.string().min(1), enabled: z.enum(['true', 'false']).or(z.boolean()) });
+/** A select left on "(unchanged)" sends an empty string: no change to that field. */
+const optionalText = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().min(1).max(200).optional(),
+);
+const enabledField = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.enum(['true', 'false']).or(z.boolean()).optional(),
+);
+const patchFields = {
+  enabled: enabledField,
+  billerEndpoint: optionalText,
+  settlementAccount: optionalText,
+};
+const namesAChange = (b: { enabled?: unknown; billerEndpoint?: unknown; settlementAccount?: unknown }) =>
+  b.enabled !== undefined || b.billerEndpoint !== undefined || b.settlementAccount !== undefined;
+const NAME_A_CHANGE = {
+  message: 'name a change: enabled, billerEndpoint or settlementAccount',
+  path: ['change'],
+};
+const changeSchema = z
+  .object({
+    ...patchFields,
+    reason: z.string().trim().min(3, 'is required: say why the routing table changes').max(500),
+    expectedVersion: z.coerce.number().int().positive().optional(),
+    effectiveAt: z.string().optional(),
+  })
+  .refine(namesAChange, NAME_A_CHANGE);
+const dryRunSchema = z.object({ id: z.string().min(1), ...patchFields }).refine(namesAChange, NAME_A_CHANGE);
+const cancelSchema = z.object({ reason: z.string().trim().min(3, REASON_MESSAGE).max(500) });
+
+function patchOf(b: {
+  enabled?: 'true' | 'false' | boolean | undefined;
+  billerEndpoint?: string | undefined;
+  settlementAccount?: string | undefined;
+}): RulePatch {
+  return {
+    ...(b.enabled !== undefined ? { enabled: asBool(b.enabled) } : {}),
+    ...(b.billerEndpoint !== undefined ? { billerEndpoint: b.billerEndpoint } : {}),
+    ...(b.settlementAccount !== undefined ? { settlementAccount: b.settlementAccount } : {}),
+  };
+}
+
+function routingProblem(error: RoutingError) {
+  const status =
+    error.kind === 'not-found' || error.kind === 'schedule-not-found'
+      ? 404
+      : error.kind === 'validation'
+        ? 400
+        : 409;
+  return problem(status, `routing-${error.kind}`, error.message, {
+    ...(error.details.errors !== undefined ? { errors: error.details.errors } : {}),
+  });
+}
 
 function fieldErrors(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
@@ -202,11 +251,15 @@ export class DashboardController implements OnModuleDestroy {
   ): Promise<void> {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
-    const [rules, scheduled] = await Promise.all([
+    const [rules, scheduled, reference] = await Promise.all([
       this.s.routing.list(),
       this.s.routing.listScheduled('pending'),
+      RoutingReferenceData.load(this.db),
     ]);
-    this.page(reply, routingPage(session, rules, scheduled, typeof q === 'string' ? q.slice(0, 200) : ''));
+    this.page(
+      reply,
+      routingPage(session, rules, scheduled, typeof q === 'string' ? q.slice(0, 200) : '', reference),
+    );
   }
 
   @Get('routing/audit')
@@ -227,9 +280,9 @@ export class DashboardController implements OnModuleDestroy {
 
   @Post('api/routing/rules/:id')
   @HttpCode(200)
-  async flip(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+  async change(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const session = await operatorOf(this.users, this.db, req);
-    const parsed = flipSchema.safeParse(body);
+    const parsed = changeSchema.safeParse(body);
     if (!parsed.success) {
       throw problem(400, 'invalid-request', 'The change is not complete', {
         errors: fieldErrors(parsed.error),
@@ -251,7 +304,7 @@ export class DashboardController implements OnModuleDestroy {
     try {
       const outcome = await this.s.routing.update(
         id,
-        { enabled: asBool(b.enabled) },
+        patchOf(b),
         { actor: actorOf(session.user), reason: b.reason },
         {
           ...(b.expectedVersion !== undefined ? { expectedVersion: b.expectedVersion } : {}),
@@ -262,10 +315,7 @@ export class DashboardController implements OnModuleDestroy {
         ? { scheduled: outcome.scheduled.id, effectiveAt: outcome.scheduled.effectiveAt }
         : { applied: true, rule: outcome.rule };
     } catch (error) {
-      if (error instanceof RoutingError) {
-        const status = error.kind === 'not-found' ? 404 : error.kind === 'validation' ? 400 : 409;
-        throw problem(status, `routing-${error.kind}`, error.message);
-      }
+      if (error instanceof RoutingError) throw routingProblem(error);
       throw error;
     }
   }
@@ -282,13 +332,42 @@ export class DashboardController implements OnModuleDestroy {
     }
     try {
       return await this.s.routing.dryRun(
-        { action: 'update', id: parsed.data.id, patch: { enabled: asBool(parsed.data.enabled) } },
+        { action: 'update', id: parsed.data.id, patch: patchOf(parsed.data) },
         7,
         this.s.edge.clock.now(),
         200,
       );
     } catch (error) {
-      if (error instanceof RoutingError) throw problem(404, `routing-${error.kind}`, error.message);
+      if (error instanceof RoutingError) throw routingProblem(error);
+      throw error;
+    }
+  }
+
+  @Post('api/routing/scheduled/:id/cancel')
+  @HttpCode(200)
+  async cancelScheduled(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const session = await operatorOf(this.users, this.db, req);
+    const parsed = cancelSchema.safeParse(body);
+    if (!parsed.success) {
+      throw problem(400, 'invalid-request', 'The cancellation needs a reason', {
+        errors: fieldErrors(parsed.error),
+      });
+    }
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw problem(404, 'routing-schedule-not-found', 'No such pending scheduled change');
+    }
+    try {
+      const cancelled = await this.s.routing.cancelScheduled(id, {
+        actor: actorOf(session.user),
+        reason: parsed.data.reason,
+      });
+      return { cancelled: cancelled.id, state: cancelled.state };
+    } catch (error) {
+      if (error instanceof RoutingError) throw routingProblem(error);
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import type { Payment } from '../../../domain/payments/payment';
 import type { AuditListEntry } from '../../../domain/routing/audit-log';
 import type { ScheduledChange } from '../../../domain/routing/routing-admin';
 import type { RoutingRule } from '../../../domain/routing/routing-rule';
+import type { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { barList, perMinuteChart, ring } from './charts';
 import { html, trusted, type SafeHtml } from './html';
 
@@ -184,11 +185,57 @@ export function reasonField(id: string): SafeHtml {
     ><input id="${id}" name="reason" required minlength="3" maxlength="500" />`;
 }
 
+/** Where a rule may point: billers serving its bill type, settlement accounts in its biller's currency. */
+function destinationForm(r: RoutingRule, reference: RoutingReferenceData): SafeHtml {
+  const billers = [...reference.billers].filter(([, b]) => b.billType === r.billType).map(([id]) => id);
+  const currency = reference.billers.get(r.billerEndpoint)?.currency;
+  const accounts = [...reference.accounts]
+    .filter(([, a]) => a.kind === 'settlement' && (currency === undefined || a.currency === currency))
+    .map(([id]) => id);
+  const options = (ids: readonly string[], current: string) =>
+    [...ids]
+      .sort()
+      .map((id) => html`<option value="${id}" ${id === current ? html`selected` : html``}>${id}</option>`);
+  return html`<details>
+    <summary>Change destination…</summary>
+    <form class="destination" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
+      <input type="hidden" name="expectedVersion" value="${r.version}" />
+      <label for="biller-${r.id}">Biller endpoint (serves ${r.billType})</label
+      ><select id="biller-${r.id}" name="billerEndpoint">
+        ${options(billers, r.billerEndpoint)}
+      </select>
+      <label for="account-${r.id}">Settlement account${currency === undefined ? '' : ` (${currency})`}</label
+      ><select id="account-${r.id}" name="settlementAccount">
+        ${options(accounts, r.settlementAccount)}
+      </select>
+      ${reasonField(`dest-reason-${r.id}`)}
+      <label for="dest-at-${r.id}">Effective at (optional, UTC)</label
+      ><input id="dest-at-${r.id}" name="effectiveAt" type="datetime-local" />
+      <button type="button" data-dry-run="/dashboard/api/routing/dry-run">Dry run on recent traffic</button>
+      <button type="submit">Save destination</button>
+      <output class="dry-run" aria-live="polite"></output>
+    </form>
+  </details>`;
+}
+
+/** What a scheduled change will do, in words (its payload as the routing API stored it). */
+function scheduledChangeText(c: ScheduledChange): string {
+  const payload = (c.change ?? {}) as { patch?: Record<string, unknown>; rule?: Record<string, unknown> };
+  if (c.action === 'delete') return 'delete the rule';
+  const fields = payload.patch ?? payload.rule ?? {};
+  return (
+    Object.entries(fields)
+      .map(([k, v]) => `${k} → ${String(v)}`)
+      .join('; ') || c.action
+  );
+}
+
 export function routingPage(
   session: OpsSession,
   rules: readonly RoutingRule[],
   scheduled: readonly ScheduledChange[],
   query: string,
+  reference: RoutingReferenceData,
 ): string {
   const q = query.trim().toLowerCase();
   const shown =
@@ -209,20 +256,21 @@ export function routingPage(
           ${
             canChange
               ? html`<details>
-                  <summary>${r.enabled ? 'Disable' : 'Enable'}…</summary>
-                  <form class="flip" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
-                    <input type="hidden" name="enabled" value="${r.enabled ? 'false' : 'true'}" />
-                    <input type="hidden" name="expectedVersion" value="${r.version}" />
-                    ${reasonField(`reason-${r.id}`)}
-                    <label for="at-${r.id}">Effective at (optional, UTC)</label
-                    ><input id="at-${r.id}" name="effectiveAt" type="datetime-local" />
-                    <button type="button" data-dry-run="/dashboard/api/routing/dry-run">
-                      Dry run on recent traffic
-                    </button>
-                    <button type="submit">${r.enabled ? 'Disable rule' : 'Enable rule'}</button>
-                    <output class="dry-run" aria-live="polite"></output>
-                  </form>
-                </details>`
+                    <summary>${r.enabled ? 'Disable' : 'Enable'}…</summary>
+                    <form class="flip" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
+                      <input type="hidden" name="enabled" value="${r.enabled ? 'false' : 'true'}" />
+                      <input type="hidden" name="expectedVersion" value="${r.version}" />
+                      ${reasonField(`reason-${r.id}`)}
+                      <label for="at-${r.id}">Effective at (optional, UTC)</label
+                      ><input id="at-${r.id}" name="effectiveAt" type="datetime-local" />
+                      <button type="button" data-dry-run="/dashboard/api/routing/dry-run">
+                        Dry run on recent traffic
+                      </button>
+                      <button type="submit">${r.enabled ? 'Disable rule' : 'Enable rule'}</button>
+                      <output class="dry-run" aria-live="polite"></output>
+                    </form>
+                  </details>
+                  ${destinationForm(r, reference)}`
               : html`<span class="muted">viewer</span>`
           }
         </td>
@@ -259,29 +307,55 @@ export function routingPage(
           ${rows}
         </tbody>
       </table>
-      <h2>Scheduled changes</h2>
+      <h2 id="scheduled-h">Scheduled changes</h2>
       ${
         pending.length === 0
           ? html`<p class="empty">None pending.</p>`
-          : html`<table>
+          : html`<table class="scheduled" aria-labelledby="scheduled-h">
               <thead>
                 <tr>
-                  <th scope="col">Effective</th>
-                  <th scope="col">Action</th>
+                  <th scope="col">Effective (UTC)</th>
                   <th scope="col">Rule</th>
+                  <th scope="col">Change</th>
                   <th scope="col">By</th>
                   <th scope="col">Reason</th>
+                  <th scope="col">Cancel</th>
                 </tr>
               </thead>
               <tbody>
                 ${pending.map(
                   (c) =>
-                    html`<tr>
-                      <td>${c.effectiveAt}</td>
-                      <td>${c.action}</td>
-                      <td>${c.ruleId ?? ''}</td>
+                    html`<tr id="scheduled-${c.id}">
+                      <td>${c.effectiveAt.replace('T', ' ').slice(0, 19)}</td>
+                      <td>
+                        ${
+                          c.ruleId === null
+                            ? 'new rule'
+                            : html`<a href="/dashboard/routing/audit?ruleId=${c.ruleId}"
+                                >${c.ruleId.slice(0, 8)}</a
+                              >`
+                        }
+                      </td>
+                      <td>${scheduledChangeText(c)}</td>
                       <td>${c.actor}</td>
-                      <td>${c.reason}</td>
+                      <td class="reason">${c.reason}</td>
+                      <td>
+                        ${
+                          canChange
+                            ? html`<details>
+                                <summary>Cancel…</summary>
+                                <form
+                                  class="action"
+                                  data-action="/dashboard/api/routing/scheduled/${c.id}/cancel"
+                                  data-then="reload"
+                                >
+                                  ${reasonField(`cancel-${c.id}`)}
+                                  <button type="submit">Cancel change</button>
+                                </form>
+                              </details>`
+                            : html``
+                        }
+                      </td>
                     </tr>`,
                 )}
               </tbody>
