@@ -1,0 +1,146 @@
+/*
+ * What the ops dashboard costs the gateway: POST /bill/pay throughput with and without N live Today
+ * pages open (each a server-sent events client of /dashboard/live, as a browser tab is), in one run,
+ * rounds alternating so drift (the machine's load, the payments table growing) falls on both sides.
+ *
+ *   npm run bench -- dashboard-cost [--pages 10] [--rounds 6] [--seconds 8] [--concurrency 32]
+ *   DATABASE_URL=postgres://... REDIS_URL=redis://... npm run bench -- dashboard-cost
+ *
+ * The gateway runs as its own process (dist/main.js, demo data), the simulators in theirs. The pages
+ * are opened before a "with" round and closed after it; each must receive live updates during the
+ * round, or the run fails (a page that is not live costs nothing and proves nothing).
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, Pool, request } from 'undici';
+import { describeOutcomes, runClosedLoop, type ClosedLoopResult } from './lib/closed-loop';
+import { startGatewayProcess } from './lib/gateway-process';
+import { arg, fmt } from './lib/stats';
+
+interface LivePage {
+  readonly events: () => number;
+  close(): Promise<void>;
+}
+
+/** A Today page as the browser keeps it: one long-lived /dashboard/live stream, counting updates. */
+async function openLivePage(url: string, cookie: string, dispatcher: Agent): Promise<LivePage> {
+  const res = await request(`${url}/dashboard/live`, { headers: { cookie }, dispatcher });
+  if (res.statusCode !== 200) throw new Error(`live page refused: ${res.statusCode}`);
+  let events = 0;
+  let tail = '';
+  const reading = (async () => {
+    try {
+      for await (const chunk of res.body) {
+        const text = tail + (chunk as Buffer).toString('utf8');
+        events += text.split('event: traffic').length - 1;
+        tail = text.slice(-16);
+      }
+    } catch {
+      // Closed by us.
+    }
+  })();
+  return {
+    events: () => events,
+    close: async () => {
+      res.body.destroy();
+      await reading;
+    },
+  };
+}
+
+async function signIn(url: string): Promise<string> {
+  const res = await request(`${url}/dashboard/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ops.viewer', password: 'viewer-demo-pass' }),
+  });
+  await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`sign-in refused: ${res.statusCode}`);
+  return String(res.headers['set-cookie']).split(';')[0]!;
+}
+
+async function main(): Promise<void> {
+  const pages = Number(arg('pages', '10'));
+  const rounds = Number(arg('rounds', '6'));
+  const seconds = Number(arg('seconds', '8'));
+  const concurrency = Number(arg('concurrency', '32'));
+  const engine =
+    process.env.DATABASE_URL !== undefined ? 'PostgreSQL + Redis' : 'embedded (PGlite + in-process cache)';
+  const gw = await startGatewayProcess({});
+  const pool = new Pool(gw.url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const sse = new Agent({ connections: pages + 1, bodyTimeout: 0, headersTimeout: 10_000 });
+  const cookie = await signIn(gw.url);
+
+  const body = (n: number): string =>
+    JSON.stringify({
+      billType: ['ELECTRICITY', 'WATER', 'GAS'][n % 3],
+      billReference: `BENCH-${n}`,
+      amount: '10.00',
+      currency: 'BDT',
+      payer: { wallet: `0171${String(n).padStart(7, '0')}` },
+      partnerReference: `dash-${n}`,
+    });
+  const load = (warmupSeconds: number): Promise<ClosedLoopResult> =>
+    runClosedLoop({
+      concurrency,
+      warmupSeconds,
+      seconds,
+      send: async (n) => {
+        const res = await pool.request({
+          path: '/bill/pay',
+          method: 'POST',
+          headers: {
+            authorization: 'Bearer demo-key-demo-mfs',
+            'idempotency-key': randomUUID(),
+            'content-type': 'application/json',
+          },
+          body: body(n),
+        });
+        const text = await res.body.text();
+        return res.statusCode === 201
+          ? (JSON.parse(text) as { status: string }).status
+          : `HTTP ${res.statusCode}`;
+      },
+    });
+
+  console.log(
+    `POST /bill/pay on ${engine}, ${concurrency} concurrent clients, ${rounds} rounds of ${seconds} s each way, ${pages} live Today pages in the "with" rounds`,
+  );
+  await load(3); // warm-up of the whole path, not recorded
+  const totals = { without: { n: 0, s: 0 }, with: { n: 0, s: 0 } };
+  for (let round = 1; round <= rounds; round += 1) {
+    // Alternate which side goes first, so neither always runs on the larger table.
+    const order: ('without' | 'with')[] = round % 2 === 1 ? ['without', 'with'] : ['with', 'without'];
+    for (const side of order) {
+      const open =
+        side === 'with'
+          ? await Promise.all(Array.from({ length: pages }, () => openLivePage(gw.url, cookie, sse)))
+          : [];
+      const r = await load(1);
+      const updates = open.map((p) => p.events());
+      await Promise.all(open.map((p) => p.close()));
+      if (side === 'with' && updates.some((u) => u < 2)) {
+        throw new Error(`a live page received too few updates during the round: ${updates.join(', ')}`);
+      }
+      totals[side].n += r.summary.count;
+      totals[side].s += seconds;
+      console.log(
+        `  round ${round} ${side.padEnd(7)} ${fmt(r.perSecond, 0).padStart(6)} payments/s, p50 ${fmt(r.summary.p50Ms)} ms, p99 ${fmt(r.summary.p99Ms)} ms${
+          side === 'with' ? `, updates per page ${Math.min(...updates)}–${Math.max(...updates)}` : ''
+        }  (${describeOutcomes(r.outcomes)})`,
+      );
+    }
+  }
+  const without = totals.without.n / totals.without.s;
+  const withPages = totals.with.n / totals.with.s;
+  console.log(
+    `  overall: without ${fmt(without, 0)} payments/s, with ${pages} live pages ${fmt(withPages, 0)} payments/s, ratio ${fmt(withPages / without, 3)} (drop ${fmt((1 - withPages / without) * 100)}%)`,
+  );
+  await pool.close();
+  await sse.close();
+  await gw.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
