@@ -139,7 +139,12 @@ export class DashboardController implements OnModuleDestroy {
 
   constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
     this.users = new OpsUsers(() => s.edge.clock.now());
-    this.feed = new LiveFeed(s.database.db, () => s.edge.clock.now(), s.log);
+    this.feed = new LiveFeed(
+      s.database.db,
+      () => s.edge.clock.now(),
+      s.log,
+      (snapshot) => `event: traffic\ndata: ${JSON.stringify({ fragments: todayFragments(snapshot) })}\n\n`,
+    );
   }
 
   onModuleDestroy(): void {
@@ -214,7 +219,9 @@ export class DashboardController implements OnModuleDestroy {
   async today(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
-    this.page(reply, todayPage(session, await readTraffic(this.db, this.s.edge.clock.now())));
+    // While the live feed runs its snapshot is current to the poll; otherwise one read of its own.
+    const snapshot = this.feed.latest() ?? (await readTraffic(this.db, this.s.edge.clock.now()));
+    this.page(reply, todayPage(session, snapshot));
   }
 
   /** Server-sent events: the Today page's live fragments, re-rendered on every poll. */
@@ -232,9 +239,7 @@ export class DashboardController implements OnModuleDestroy {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const unsubscribe = this.feed.subscribe((snapshot) => {
-      res.write(`event: traffic\ndata: ${JSON.stringify({ fragments: todayFragments(snapshot) })}\n\n`);
-    });
+    const unsubscribe = this.feed.subscribe((message) => res.write(message));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     heartbeat.unref();
     res.on('close', () => {
