@@ -70,21 +70,29 @@ it('adds up, read after read, to what one full read of the window says', async (
   expect(second.waiting).toEqual([expect.objectContaining({ state: 'PENDING', count: 1 })]);
   expect(figures(second)).toEqual(figures(await readTraffic(h.db, new Date(T0 + 10_000))));
 
-  // The pending payment is resolved after its seconds left the grace: seen at the next full read.
+  // Read again at +30 s (from 15 s before the last read: the pending payment is read again), then
+  // it is resolved, and its second has left the grace of the next read: seen at the next full read.
+  expect((await window.read(h.db, new Date(T0 + 30_000))).waiting).toHaveLength(1);
   await sql`update payments set status = 'APPROVED', reason_code = 'APPROVED' where id = ${pending}`.execute(
     h.db,
   );
-  const stale = await window.read(h.db, new Date(T0 + 40_000));
+  const stale = await window.read(h.db, new Date(T0 + 50_000));
   expect(stale.approved).toBe(second.approved);
   expect(stale.waiting).toEqual([]);
   const refreshed = await window.read(h.db, new Date(T0 + 61_000));
   expect(refreshed.approved).toBe(second.approved + 1);
   expect(figures(refreshed)).toEqual(figures(await readTraffic(h.db, new Date(T0 + 61_000))));
 
+  // A window left unread for a while reads everything since its last read.
+  await payment({ at: T0 + 90_000, amount: 700 });
+  const resumed = await window.read(h.db, new Date(T0 + 106_000));
+  expect(resumed.total).toBe(refreshed.total + 1);
+  expect(figures(resumed)).toEqual(figures(await readTraffic(h.db, new Date(T0 + 106_000))));
+
   // Half an hour on, the early payments have left the window.
   const later = await window.read(h.db, new Date(T0 + 12 * 60_000));
   expect(later.total).toBe(
-    refreshed.total - 40 + [...Array(40).keys()].filter((i) => i * 13_000 >= 2 * 60_000).length,
+    resumed.total - 40 + [...Array(40).keys()].filter((i) => i * 13_000 >= 2 * 60_000).length,
   );
   expect(figures(later)).toEqual(figures(await readTraffic(h.db, new Date(T0 + 12 * 60_000))));
 });

@@ -75,6 +75,7 @@ export interface TrafficWindowOptions {
 export class TrafficWindow {
   private readonly seconds = new Map<number, Cell[]>();
   private lastFullAt = Number.NEGATIVE_INFINITY;
+  private lastReadAt = Number.NEGATIVE_INFINITY;
   readonly windowMinutes: number;
   private readonly graceMs: number;
   private readonly fullEveryMs: number;
@@ -89,7 +90,9 @@ export class TrafficWindow {
     const t = now.getTime();
     const windowStart = Math.floor((t - this.windowMinutes * 60_000) / 1000);
     const full = t - this.lastFullAt >= this.fullEveryMs;
-    const fromSecond = full ? windowStart : Math.max(windowStart, Math.floor((t - this.graceMs) / 1000));
+    // Since the last read (with the grace before it): a window left idle a while catches up on reading.
+    const since = Math.min(t, this.lastReadAt) - this.graceMs;
+    const fromSecond = full ? windowStart : Math.max(windowStart, Math.floor(since / 1000));
     const [cells, latency, waiting] = await Promise.all([
       sql<{
         s: string;
@@ -114,10 +117,15 @@ export class TrafficWindow {
           where created_at >= ${new Date(t - 5 * 60_000)} and status in ('APPROVED', 'DECLINED', 'REVERSED')
           order by created_at desc limit ${LATENCY_SAMPLE}
         ) latest`.execute(db),
+      // Two parts, each matching a partial index's predicate exactly (payments_status, and
+      // payments_needs_attention), so neither walks the whole payments table.
       sql<{ state: string; n: number; oldest: Date }>`
         select status as state, count(*)::int as n, min(created_at) as oldest
-        from payments where status in (${sql.join(WAITING_STATES.map((s) => sql.lit(s)))})
-        group by 1 order by 1`.execute(db),
+        from payments where status in ('RECEIVED', 'POSTED', 'PENDING') group by 1
+        union all
+        select status as state, count(*)::int as n, min(created_at) as oldest
+        from payments where status = 'NEEDS_ATTENTION' group by 1
+        order by 1`.execute(db),
     ]);
     for (const second of [...this.seconds.keys()]) {
       if (second >= fromSecond || second < windowStart) this.seconds.delete(second);
@@ -137,6 +145,7 @@ export class TrafficWindow {
       this.seconds.set(second, list);
     }
     if (full) this.lastFullAt = t;
+    this.lastReadAt = t;
     return this.snapshot(now, latency.rows[0], waiting.rows);
   }
 

@@ -14,6 +14,7 @@ import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
 import * as dashboardAgentIndexes from './migrations/20261206_171000-dashboard-agent-indexes';
 import * as dashboardWebhookIndexes from './migrations/20261206_172000-dashboard-webhook-indexes';
+import * as dashboardNeedsAttention from './migrations/20261206_173000-dashboard-needs-attention-index';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202170000-certification-reports': certificationReports,
   '20261206_171000-dashboard-agent-indexes': dashboardAgentIndexes,
   '20261206_172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
+  '20261206_173000-dashboard-needs-attention-index': dashboardNeedsAttention,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
