@@ -12,11 +12,73 @@
  * overall ratio, the median of the rounds' pairwise ratios (each "with" round against the "without"
  * round next to it) is printed: on a shared machine it is the steadier of the two.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { Agent, Pool, request } from 'undici';
 import { describeOutcomes, runClosedLoop, type ClosedLoopResult } from './lib/closed-loop';
 import { startGatewayProcess } from './lib/gateway-process';
 import { arg, fmt } from './lib/stats';
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used on the gateway's behalf: its own process (with PGlite, the database runs in it) and, on
+ * PostgreSQL, the server processes serving its database. On a shared machine CPU per payment is a
+ * far steadier measure of what the pages cost than throughput, which other work moves by tens of %.
+ */
+async function cpuSampler(
+  gatewayPid: number,
+  databaseUrl: string | undefined,
+): Promise<{
+  sample: () => Promise<Map<number, number>>;
+  close: () => Promise<void>;
+}> {
+  const name = databaseUrl === undefined ? undefined : new URL(databaseUrl).pathname.slice(1);
+  const admin =
+    databaseUrl === undefined || process.env.DATABASE_URL === undefined
+      ? undefined
+      : new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await admin?.connect();
+  return {
+    sample: async () => {
+      const pids = [gatewayPid];
+      if (admin !== undefined && name !== undefined) {
+        const r = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [
+          name,
+        ]);
+        pids.push(...r.rows.map((x) => x.pid));
+      }
+      return new Map(pids.map((pid) => [pid, cpuMs(pid)]));
+    },
+    close: async () => {
+      await admin?.end();
+    },
+  };
+}
+
+/** CPU used between two samples by the processes present at both. */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0;
+  for (const [pid, end] of after) {
+    const start = before.get(pid);
+    if (start !== undefined && end >= start) ms += end - start;
+  }
+  return ms;
+}
 
 interface LivePage {
   readonly events: () => number;
@@ -71,6 +133,8 @@ async function main(): Promise<void> {
   const pool = new Pool(gw.url, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const sse = new Agent({ connections: pages + 1, bodyTimeout: 0, headersTimeout: 10_000 });
   const cookie = await signIn(gw.url);
+  if (gw.child.pid === undefined) throw new Error('the gateway process has no pid');
+  const cpu = await cpuSampler(gw.child.pid, gw.databaseUrl);
 
   const body = (n: number): string =>
     JSON.stringify({
@@ -108,7 +172,7 @@ async function main(): Promise<void> {
     `POST /bill/pay on ${engine}, ${concurrency} concurrent clients, ${rounds} rounds of ${seconds} s each way, ${pages} live Today pages in the "with" rounds`,
   );
   await load(3); // warm-up of the whole path, not recorded
-  const totals = { without: { n: 0, s: 0 }, with: { n: 0, s: 0 } };
+  const totals = { without: { n: 0, s: 0, cpu: 0 }, with: { n: 0, s: 0, cpu: 0 } };
   const pairRatios: number[] = [];
   for (let round = 1; round <= rounds; round += 1) {
     // Alternate which side goes first, so neither always runs on the larger table.
@@ -119,7 +183,9 @@ async function main(): Promise<void> {
         side === 'with'
           ? await Promise.all(Array.from({ length: pages }, () => openLivePage(gw.url, cookie, sse)))
           : [];
+      const before = await cpu.sample();
       const r = await load(1);
+      const used = cpuBetween(before, await cpu.sample());
       const updates = open.map((p) => p.events());
       await Promise.all(open.map((p) => p.close()));
       if (side === 'with' && updates.some((u) => u < 1)) {
@@ -128,8 +194,9 @@ async function main(): Promise<void> {
       perSecond[side] = r.perSecond;
       totals[side].n += r.summary.count;
       totals[side].s += seconds;
+      totals[side].cpu += used; // over the round and its 1 s warm-up
       console.log(
-        `  round ${round} ${side.padEnd(7)} ${fmt(r.perSecond, 0).padStart(6)} payments/s, p50 ${fmt(r.summary.p50Ms)} ms, p99 ${fmt(r.summary.p99Ms)} ms${
+        `  round ${round} ${side.padEnd(7)} ${fmt(r.perSecond, 0).padStart(6)} payments/s, CPU ${fmt(used / (seconds + 1), 0)} ms/s, p50 ${fmt(r.summary.p50Ms)} ms, p99 ${fmt(r.summary.p99Ms)} ms${
           side === 'with' ? `, updates per page ${Math.min(...updates)}–${Math.max(...updates)}` : ''
         }  (${describeOutcomes(r.outcomes)})`,
       );
@@ -149,6 +216,33 @@ async function main(): Promise<void> {
   console.log(
     `  median of the ${pairRatios.length} pairwise ratios ${fmt(median, 3)} (drop ${fmt((1 - median) * 100)}%); pairs: ${pairRatios.map((x) => fmt(x, 2)).join(' ')}`,
   );
+  // The pages' own CPU, measured with no payment load (where nothing else moves it much): the same
+  // table, the gateway idle but for its background work, without and with the pages, alternating.
+  const idleSeconds = Number(arg('idle-seconds', '10'));
+  const idle = { without: 0, with: 0 };
+  for (let round = 1; round <= 3; round += 1) {
+    for (const side of ['without', 'with'] as const) {
+      const open =
+        side === 'with'
+          ? await Promise.all(Array.from({ length: pages }, () => openLivePage(gw.url, cookie, sse)))
+          : [];
+      const before = await cpu.sample();
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      idle[side] += cpuBetween(before, await cpu.sample());
+      await Promise.all(open.map((p) => p.close()));
+    }
+  }
+  const pagesCpuPerSecond = (idle.with - idle.without) / (3 * idleSeconds);
+  const loadCpuPerSecond = totals.without.cpu / (totals.without.s + rounds);
+  const where =
+    gw.databaseUrl === undefined ? 'gateway, PGlite inside it' : 'gateway + its PostgreSQL backends';
+  console.log(
+    `  CPU (${where}) idle: ${fmt(idle.without / (3 * idleSeconds), 1)} ms/s without pages, ${fmt(idle.with / (3 * idleSeconds), 1)} ms/s with ${pages}: the pages cost ${fmt(pagesCpuPerSecond, 1)} ms of CPU per second`,
+  );
+  console.log(
+    `  under load without pages the gateway used ${fmt(loadCpuPerSecond, 0)} ms of CPU per second: the pages' share ${fmt((pagesCpuPerSecond / loadCpuPerSecond) * 100, 2)}%`,
+  );
+  await cpu.close();
   await pool.close();
   await sse.close();
   await gw.stop();
