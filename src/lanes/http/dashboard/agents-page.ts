@@ -2,7 +2,7 @@ import { formatMajorAmount } from '../../../domain/money/money';
 import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { AgentDetail, AgentListRow } from '../../../domain/ops-views/agent-network-view';
-import { limitBar } from './charts';
+import { limitBar, permilleOf } from './charts';
 import { html, type SafeHtml } from './html';
 import { ageText, layout, reasonField } from './pages';
 
@@ -28,6 +28,11 @@ function since(d: Date | null, now: Date): SafeHtml {
   if (d === null) return html`<span class="muted">never</span>`;
   const seconds = Math.max(0, Math.round((now.getTime() - d.getTime()) / 1000));
   return html`<time datetime="${d.toISOString()}" title="${utc(d)}">${ageText(seconds)} ago</time>`;
+}
+
+function usedText(usedMinor: bigint, limitMinor: bigint): string {
+  const p = permilleOf(usedMinor, limitMinor);
+  return `${Math.floor(p / 10)}.${p % 10}%`;
 }
 
 function limitCell(a: AgentListRow['agent']): SafeHtml {
@@ -220,7 +225,12 @@ export function agentPage(session: OpsSession, d: AgentDetail, now: Date): strin
         <section class="card" aria-labelledby="cash-h">
           <h2 id="cash-h">Cash</h2>
           <div class="limit big">
-            ${limitBar(a.unsettledMinor, a.cashLimitMinor, `Cash limit used: ${money(a.unsettledMinor, a.currency)} of ${money(a.cashLimitMinor, a.currency)}`)}
+            ${limitBar(
+              a.unsettledMinor,
+              a.cashLimitMinor,
+              `Cash limit used: ${money(a.unsettledMinor, a.currency)} of ${money(a.cashLimitMinor, a.currency)}`,
+            )}
+            <span>${usedText(a.unsettledMinor, a.cashLimitMinor)} of the limit used</span>
           </div>
           <dl class="story">
             <div>

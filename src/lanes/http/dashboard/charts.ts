@@ -143,6 +143,7 @@ export function limitBar(usedMinor: bigint, limitMinor: bigint, label: string): 
     role="img"
     aria-label="${label}: ${percent} of the limit"
     data-permille="${permille}"
+    preserveAspectRatio="none"
   >
     <rect class="track" x="0" y="0" width="${width}" height="14" rx="3" />
     <rect class="used" x="0" y="0" width="${((width * shown) / 1000).toFixed(1)}" height="14" rx="3" />

@@ -481,11 +481,23 @@ function utcText(d: Date | string): string {
 }
 
 function eventData(data: Readonly<Record<string, unknown>>): string {
-  const keys = ['initiatedBy', 'reason', 'amountMinor', 'currency', 'billerReceipt', 'state'];
-  return keys
-    .filter((k) => data[k] !== undefined && data[k] !== null)
-    .map((k) => `${k}: ${String(data[k])}`)
-    .join('; ');
+  const parts: string[] = [];
+  for (const k of ['initiatedBy', 'reason', 'billerReceipt', 'state']) {
+    if (typeof data[k] === 'string') parts.push(`${k}: ${data[k]}`);
+  }
+  const minor = data.amountMinor;
+  const currency = data.currency;
+  // The partner receives minor units as a decimal string; ops read the amount in its own precision.
+  if (typeof minor === 'string' && /^-?\d{1,20}$/.test(minor) && typeof currency === 'string') {
+    parts.push(`amount: ${formatMajorAmount(BigInt(minor), currency)} ${currency}`);
+  }
+  return parts.join('; ');
+}
+
+/** An attempt's error, unless it only repeats its HTTP status. */
+function attemptError(statusCode: number | null, error: string | null): string {
+  if (error === null || error === `HTTP ${statusCode ?? ''}`) return '';
+  return ` (${error.slice(0, 160)})`;
 }
 
 /** The payment's life after its answer: reversals and refund, events, and the webhooks sent for them. */
@@ -579,7 +591,7 @@ function aftermathPart(a: PaymentAftermath): SafeHtml {
                         (t) =>
                           html`<li data-outcome="${t.outcome}">
                             ${utcText(t.at)}: ${t.outcome},
-                            ${t.statusCode === null ? 'no HTTP answer' : `HTTP ${t.statusCode}`}${t.error === null || t.outcome === 'delivered' ? '' : ` (${t.error.slice(0, 160)})`}
+                            ${t.statusCode === null ? 'no HTTP answer' : `HTTP ${t.statusCode}`}${t.outcome === 'delivered' ? '' : attemptError(t.statusCode, t.error)}
                           </li>`,
                       )}
                     </ol>

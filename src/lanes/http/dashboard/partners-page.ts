@@ -231,7 +231,7 @@ function webhooksPart(
             ${
               h?.lastFailure == null
                 ? '—'
-                : `${h.lastFailure.statusCode === null ? 'no answer' : `HTTP ${h.lastFailure.statusCode}`} at ${day(h.lastFailure.at)}${h.lastFailure.error === null ? '' : `: ${h.lastFailure.error.slice(0, 120)}`}`
+                : `${h.lastFailure.statusCode === null ? 'no answer' : `HTTP ${h.lastFailure.statusCode}`} at ${day(h.lastFailure.at)}${h.lastFailure.error === null || h.lastFailure.error === `HTTP ${h.lastFailure.statusCode ?? ''}` ? '' : `: ${h.lastFailure.error.slice(0, 120)}`}`
             }
           </td>
         </tr>`;

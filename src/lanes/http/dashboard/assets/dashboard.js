@@ -57,7 +57,7 @@
       }
       if (answer.json.scheduled !== undefined) {
         sessionStorage.setItem('flash', `Change scheduled for ${answer.json.effectiveAt}`);
-      } else {
+      } else if (form.id !== 'sign-in') {
         sessionStorage.setItem('flash', 'Saved.');
       }
       const then = form.dataset.then;
