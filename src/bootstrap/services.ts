@@ -1,6 +1,8 @@
 import type { AppConfig } from '../config/config';
 import type { AgentServices } from './agent-services';
+import type { FollowUpServices } from './follow-ups';
 import type { BillInquiry } from '../pipeline/bill-inquiry';
+import type { BillerAdmin } from '../domain/billers/biller-admin';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -50,6 +52,10 @@ export interface GatewayServices {
   readonly agents: AgentServices;
   /** What is due on a bill, asked of the biller a payment would be routed to. */
   readonly billInquiry: BillInquiry;
+  /** Resolution of PENDING payments, store and forward of reversals, ops decisions on parked payments. */
+  readonly followUps: FollowUpServices;
+  /** Ops own the billers: create, change address or timeout, disable (audited). */
+  readonly billers: BillerAdmin;
 }
 
 export const GATEWAY_SERVICES = Symbol('GatewayServices');

@@ -19,9 +19,15 @@ export function resultOf(payment: Payment): BillPayResult {
   };
 }
 
-/** RECEIVED and POSTED are internal steps; to a partner the payment is still pending. */
+/**
+ * RECEIVED and POSTED are internal steps; to a partner the payment is still pending. A payment parked
+ * for ops shows what the partner was already told: the outcome it was parked from, or PENDING while
+ * it has none.
+ */
 function statusOf(payment: Payment): PaymentStatus {
   switch (payment.state) {
+    case 'NEEDS_ATTENTION':
+      return payment.attention?.parkedFrom ?? 'PENDING';
     case 'APPROVED':
     case 'DECLINED':
     case 'PENDING':

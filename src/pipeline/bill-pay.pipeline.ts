@@ -11,13 +11,12 @@ import type { CoreBankingPostingWriter } from '../domain/posting/core-banking-po
 import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
 import type { AgentBankingCoreClient } from '../domain/agents/agent-banking-core-client';
-import { refundOrderOf, type CoreBankingEngine } from '../domain/posting/core-banking-engine';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
+import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import type { FloatEngine } from '../domain/posting/float-engine';
 import {
-  engineFor,
   floatAccountId,
   PostingDeclined,
+  type EngineKind,
   type PostingRequest,
 } from '../domain/posting/posting-engine';
 import type { ReasonCode } from '../domain/reason-codes';
@@ -29,7 +28,11 @@ import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 import type { EarlyReversals } from './early-reversals';
 import { DurableOutcomes } from './durable-outcome';
-import { reversePostingInTx } from './posting-reversal';
+import { engineOf } from './posting-reversal';
+import { collectionOf } from './resolution/payment-resolver';
+import type { FollowUps } from './resolution/follow-ups';
+import { NOTHING_OWED, type PostingUndo, type UndoOwed } from './posting-undo';
+import { PaymentsRepository as Payments } from '../domain/payments/payments.repository';
 
 export interface PipelineDeps {
   readonly db: Db;
@@ -46,8 +49,6 @@ export interface PipelineDeps {
   readonly finisher: PaymentFinisher;
   readonly intake: PaymentIntake;
   readonly coreBankingPostings: CoreBankingPostingWriter;
-  /** Refunds owed to bank customers, kept until core banking confirms them. */
-  readonly refunds: CoreBankingRefunds;
   /** The agent banking core each cash collection is posted to; absent, our ledger alone records it. */
   readonly agentCore?: AgentBankingCoreClient;
   readonly metrics: Metrics;
@@ -57,11 +58,20 @@ export interface PipelineDeps {
   readonly earlyReversals?: EarlyReversals;
   /** Retries the writes that follow a posting through a database outage (see DurableOutcomes). */
   readonly outcomes?: DurableOutcomes;
+  /** Where a PENDING payment gets its resolution, in the same transaction (src/pipeline/resolution). */
+  readonly followUps: FollowUps;
+  /** Undoes a declined payment's posting with what that owes outside (refund, agent-core reversal). */
+  readonly undo: PostingUndo;
 }
 
 type Begun =
   | { readonly kind: 'outcome'; readonly outcome: PayOutcome }
-  | { readonly kind: 'posted'; readonly payment: Payment; readonly route: Route }
+  | {
+      readonly kind: 'posted';
+      readonly payment: Payment;
+      readonly route: Route;
+      readonly engine: EngineKind;
+    }
   | {
       readonly kind: 'needs-core-banking';
       readonly payment: Payment;
@@ -133,9 +143,9 @@ export class BillPayPipeline {
             : answer.outcome === 'unavailable'
               ? 'CORE_BANKING_UNAVAILABLE'
               : 'CORE_BANKING_TIMEOUT';
-        const state = answer.outcome === 'unknown' ? 'PENDING' : 'DECLINED';
         if (answer.outcome !== 'refused') log.warn({ detail: answer.detail }, 'core banking did not debit');
-        return this.finish(key, payment, { state, reasonCode: reason });
+        if (answer.outcome === 'unknown') return this.pending(key, payment, reason);
+        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason });
       }
       // Core banking has debited the customer: recording it must survive a database outage.
       const debited = payment;
@@ -147,7 +157,7 @@ export class BillPayPipeline {
       );
     }
 
-    if (begun.kind === 'posted' && payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+    if (begun.kind === 'posted' && begun.engine === 'agent-banking' && this.d.agentCore !== undefined) {
       const refused = await this.recordAtAgentCore(key, payment, log);
       if (refused !== undefined) return refused;
     }
@@ -170,42 +180,18 @@ export class BillPayPipeline {
           billerReceipt: billerAnswer.receipt,
         });
       case 'unknown':
-        log.warn({ detail: billerAnswer.detail }, 'biller outcome unknown; payment left pending');
-        return this.finish(key, payment, { state: 'PENDING', reasonCode: 'BILLER_TIMEOUT' });
+        log.warn({ detail: billerAnswer.detail }, 'biller outcome unknown; payment pending until resolved');
+        return this.pending(key, payment, 'BILLER_TIMEOUT');
       case 'declined':
       case 'unavailable': {
         const reason: ReasonCode =
           billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
-        // The customer was debited at core banking: the refund is owed (committed) before core banking
-        // is asked, so a crash or a failed settlement below cannot lose it; retried until confirmed.
-        if (payment.payerType === 'bank-customer') {
-          const refund = await this.d.refunds.refundNow(this.d.db, refundOrderOf(req), this.now());
-          if (refund.outcome !== 'debited') {
-            log.error(
-              { refund: refund.outcome },
-              'core banking refund after biller decline not confirmed; owed',
-            );
-          }
-        }
-        const declined = await this.finish(
+        return this.declinePosted(
           key,
           payment,
-          { state: 'DECLINED', reasonCode: reason },
-          async (tx) =>
-            reversePostingInTx(
-              this.d,
-              tx,
-              payment,
-              `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-            ),
+          reason,
+          `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
         );
-        if (payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
-          const undone = await this.d.agentCore.reverse(collectionOf(payment));
-          if (undone.outcome !== 'recorded') {
-            log.error({ agentCore: undone.outcome }, 'agent banking core did not confirm the reversal');
-          }
-        }
-        return declined;
       }
     }
   }
@@ -226,13 +212,47 @@ export class BillPayPipeline {
     const answer = await core.record(collectionOf(payment));
     if (answer.outcome === 'recorded') return undefined;
     log.warn({ agentCore: answer.outcome, detail: answer.detail }, 'agent banking core did not record');
-    if (answer.outcome === 'unknown') {
-      return this.finish(key, payment, { state: 'PENDING', reasonCode: 'CORE_BANKING_TIMEOUT' });
-    }
+    if (answer.outcome === 'unknown') return this.pending(key, payment, 'CORE_BANKING_TIMEOUT');
     const reason: ReasonCode = answer.outcome === 'refused' ? 'AGENT_NOT_FOUND' : 'CORE_BANKING_UNAVAILABLE';
-    return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
-      reversePostingInTx(this.d, tx, payment, `agent banking core: ${answer.detail}`),
+    // The core never recorded the collection: only our ledger has something to undo.
+    return this.declinePosted(key, payment, reason, `agent banking core: ${answer.detail}`, {
+      agentCoreHasNothing: true,
+    });
+  }
+
+  /**
+   * PENDING, with its resolution (a `payment.resolve` job) enqueued in the same transaction: no crash
+   * can leave a pending payment without an owner and a next check.
+   */
+  private pending(key: IdempotencyScope, payment: Payment, reason: ReasonCode): Promise<PayOutcome> {
+    return this.finish(key, payment, { state: 'PENDING', reasonCode: reason }, async (tx) => {
+      await this.d.followUps.resolveLater(tx, payment.id, this.now());
+    });
+  }
+
+  /**
+   * Declines a payment our ledger holds: the reversing journal, the refund owed to a bank customer and
+   * the agent-core reversal to forward commit with the decline; core banking and the agent banking
+   * core are asked only after that commit (issue 10, item 2: a refund never races its reversal).
+   */
+  private async declinePosted(
+    key: IdempotencyScope,
+    payment: Payment,
+    reason: ReasonCode,
+    memo: string,
+    options: { readonly agentCoreHasNothing?: boolean } = {},
+  ): Promise<PayOutcome> {
+    let owed: UndoOwed = NOTHING_OWED;
+    const declined = await this.finish(
+      key,
+      payment,
+      { state: 'DECLINED', reasonCode: reason },
+      async (tx) => {
+        owed = await this.d.undo.inTx(tx, payment, memo, options);
+      },
     );
+    await this.d.undo.afterCommit(payment.id, owed);
+    return declined;
   }
 
   /** Phase one: claim the idempotency key and record the payment (posting it when the engine is ours). */
@@ -243,12 +263,13 @@ export class BillPayPipeline {
     route: Route | undefined,
   ): Promise<Begun> {
     const now = this.now();
-    const engine = engineFor(cmd.payerType);
+    // The engine is chosen once, here; the batched writers are its fast paths.
+    const engine = engineOf(this.d, cmd.payerType);
     if (route !== undefined && routeProblem(cmd, route) === undefined && (await this.batchable(route))) {
-      if (engine === 'mfs-float') {
+      if (engine.kind === 'mfs-float') {
         const fast = await this.beginOnFloat(cmd, idem, key, route, now);
         if (fast !== undefined) return fast;
-      } else if (engine === 'core-banking') {
+      } else if (engine.kind === 'core-banking') {
         return this.beginOnCoreBanking(cmd, idem, key, route, now);
       }
     }
@@ -262,15 +283,14 @@ export class BillPayPipeline {
           const payment = await this.insertPayment(tx, cmd, route, 'DECLINED', decline ?? 'NO_ROUTE');
           return { kind: 'outcome', outcome: await this.complete(tx, key, payment) };
         }
-        if (engine === 'core-banking') {
+        if (engine.kind === 'core-banking') {
+          // Core banking debits first, outside any transaction; its engine records the debit after.
           const payment = await this.insertPayment(tx, cmd, route, 'RECEIVED', 'APPROVED');
           return { kind: 'needs-core-banking', payment, route, batched: false };
         }
         const payment = await this.insertPayment(tx, cmd, route, 'POSTED', 'APPROVED');
-        const req = postingRequest(cmd, route);
-        if (engine === 'agent-banking') await this.d.agentEngine.post(tx, req);
-        else await this.d.floatEngine.post(tx, req);
-        return { kind: 'posted', payment, route };
+        await engine.post(tx, postingRequest(cmd, route));
+        return { kind: 'posted', payment, route, engine: engine.kind };
       });
     } catch (error) {
       if (!(error instanceof PostingDeclined)) throw error;
@@ -341,7 +361,7 @@ export class BillPayPipeline {
     });
     switch (written) {
       case 'posted':
-        return { kind: 'posted', payment: posted, route };
+        return { kind: 'posted', payment: posted, route, engine: 'mfs-float' };
       case 'declined':
         return { kind: 'outcome', outcome: { kind: 'processed', result: resultOf(declined) } };
       case 'duplicate':
@@ -438,15 +458,29 @@ export class BillPayPipeline {
         coreBankingRef: change.coreBankingRef ?? payment.coreBankingRef,
       };
       const result = resultOf(updated);
-      await this.d.finisher.finish({ id: payment.id, change, key, result: serialiseResult(result) });
-      return { kind: 'processed', result };
+      if (await this.d.finisher.finish({ id: payment.id, change, key, result: serialiseResult(result) })) {
+        return { kind: 'processed', result };
+      }
+      return this.decidedElsewhere(key, payment.id);
     }
-    return this.d.db.transaction().execute(async (tx) => {
+    const decided = await this.d.db.transaction().execute(async (tx) => {
       await this.d.idempotency.lock(tx, key);
+      // Decided meanwhile (its resolution, a reversal, ops, after the sweep took the key from a node it
+      // thought dead): that decision stands, and nothing here may undo or redo its ledger effects.
+      if (!Payments.isUndecided(await this.d.payments.lockState(tx, payment.id))) return undefined;
       await inTx(tx);
       const updated = await this.d.payments.update(tx, payment.id, change);
       return this.complete(tx, key, updated);
     });
+    return decided ?? this.decidedElsewhere(key, payment.id);
+  }
+
+  /** The answer a payment decided by another path gives: what its key holds. */
+  private async decidedElsewhere(key: IdempotencyScope, paymentId: string): Promise<PayOutcome> {
+    this.d.log.warn({ paymentId }, 'payment decided by another path meanwhile; its outcome stands');
+    const stored = await this.d.idempotency.completedResult(this.d.db, key);
+    if (stored === undefined) throw new Error(`payment ${paymentId}: its idempotency record vanished`);
+    return { kind: 'processed', result: deserialiseResult(stored) };
   }
 
   private async complete(tx: Tx, key: IdempotencyScope, payment: Payment): Promise<PayOutcome> {
@@ -518,17 +552,9 @@ function paymentOf(p: NewPayment & { readonly createdAt: Date }): Payment {
     ...p,
     billerReceipt: null,
     coreBankingRef: null,
+    attention: null,
     updatedAt: p.createdAt,
   };
-}
-
-function collectionOf(p: Payment): {
-  agentId: string;
-  paymentId: string;
-  amountMinor: bigint;
-  currency: string;
-} {
-  return { agentId: p.payerId, paymentId: p.id, amountMinor: p.amountMinor, currency: p.currency };
 }
 
 function routeProblem(cmd: BillPayCommand, route: Route | undefined): ReasonCode | undefined {

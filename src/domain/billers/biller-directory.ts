@@ -1,5 +1,8 @@
+import type { KeyValueCache } from '../../infrastructure/cache/cache';
 import type { Db } from '../db';
 import type { BillerEndpointRef } from './biller-client';
+
+const BILLERS_CHANGED_CHANNEL = 'billers:changed';
 
 /**
  * Where each biller endpoint is and how long it may take, kept in memory and reloaded every few
@@ -10,11 +13,28 @@ export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private shared: KeyValueCache | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly refreshMs = 5_000,
   ) {}
+
+  /** Hears other nodes' ops changes (Redis pub/sub), so a new address or timeout applies at once. */
+  async start(shared: KeyValueCache): Promise<void> {
+    this.shared = shared;
+    await shared.subscribe(BILLERS_CHANGED_CHANNEL, () => {
+      this.loadedAt = 0;
+    });
+  }
+
+  /** After an ops change has committed: this node reloads now, every other node on its next lookup. */
+  async invalidate(): Promise<void> {
+    // A load that began before the change committed may bring the old values: wait it out, then load.
+    await this.loading?.catch(() => undefined);
+    await this.reload();
+    await this.shared?.publish(BILLERS_CHANGED_CHANNEL, 'changed');
+  }
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
     const stale = Date.now() - this.loadedAt > this.refreshMs;
@@ -25,10 +45,15 @@ export class BillerDirectory {
   reload(): Promise<void> {
     this.loading ??= this.db
       .selectFrom('biller_endpoints')
-      .select(['id', 'url', 'timeout_ms'])
+      .select(['id', 'url', 'timeout_ms', 'status_window_ms'])
       .execute()
       .then((rows) => {
-        this.endpoints = new Map(rows.map((r) => [r.id, { id: r.id, url: r.url, timeoutMs: r.timeout_ms }]));
+        this.endpoints = new Map(
+          rows.map((r) => [
+            r.id,
+            { id: r.id, url: r.url, timeoutMs: r.timeout_ms, statusWindowMs: r.status_window_ms },
+          ]),
+        );
         this.loadedAt = Date.now();
       })
       .finally(() => {

@@ -117,15 +117,7 @@ export class TrafficWindow {
           where created_at >= ${new Date(t - 5 * 60_000)} and status in ('APPROVED', 'DECLINED', 'REVERSED')
           order by created_at desc limit ${LATENCY_SAMPLE}
         ) latest`.execute(db),
-      // Two parts, each matching a partial index's predicate exactly (payments_status, and
-      // payments_needs_attention), so neither walks the whole payments table.
-      sql<{ state: string; n: number; oldest: Date }>`
-        select status as state, count(*)::int as n, min(created_at) as oldest
-        from payments where status in ('RECEIVED', 'POSTED', 'PENDING') group by 1
-        union all
-        select status as state, count(*)::int as n, min(created_at) as oldest
-        from payments where status = 'NEEDS_ATTENTION' group by 1
-        order by 1`.execute(db),
+      readWaiting(db, now),
     ]);
     for (const second of [...this.seconds.keys()]) {
       if (second >= fromSecond || second < windowStart) this.seconds.delete(second);
@@ -146,13 +138,13 @@ export class TrafficWindow {
     }
     if (full) this.lastFullAt = t;
     this.lastReadAt = t;
-    return this.snapshot(now, latency.rows[0], waiting.rows);
+    return this.snapshot(now, latency.rows[0], waiting);
   }
 
   private snapshot(
     now: Date,
     latency: { p50: number | null; p99: number | null } | undefined,
-    waiting: readonly { state: string; n: number; oldest: Date }[],
+    waiting: readonly WaitingState[],
   ): TrafficSnapshot {
     const minutes = new Map<
       string,
@@ -203,11 +195,7 @@ export class TrafficWindow {
       declined: declinesByReason.reduce((a, b) => a + b.count, 0),
       declinesByReason: declinesByReason.slice(0, 12),
       latencyMs: { p50: round(latency?.p50), p99: round(latency?.p99) },
-      waiting: waiting.map((r) => ({
-        state: r.state,
-        count: r.n,
-        oldestAgeSeconds: Math.max(0, Math.round((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
-      })),
+      waiting,
       approvedMinorByCurrency: Object.fromEntries(
         [...volume].sort(([a], [b]) => a.localeCompare(b)).map(([c, minor]) => [c, minor.toString()]),
       ),
@@ -218,4 +206,21 @@ export class TrafficWindow {
 /** One snapshot read from scratch (a page opened while no live feed runs). */
 export function readTraffic(db: Executor, now: Date, windowMinutes = 30): Promise<TrafficSnapshot> {
   return new TrafficWindow({ windowMinutes }).read(db, now);
+}
+
+/**
+ * Payments waiting for a final state, per state present, with the age of the oldest (dashboard,
+ * metrics). The IN list is exactly the partial index's predicate (payments_status), so this reads
+ * only the waiting payments, never the whole table.
+ */
+export async function readWaiting(db: Executor, now: Date): Promise<WaitingState[]> {
+  const rows = await sql<{ state: string; n: number; oldest: Date }>`
+    select status as state, count(*)::int as n, min(created_at) as oldest
+    from payments where status in (${sql.join(WAITING_STATES.map((s) => sql.lit(s)))})
+    group by 1 order by 1`.execute(db);
+  return rows.rows.map((r) => ({
+    state: r.state,
+    count: r.n,
+    oldestAgeSeconds: Math.max(0, Math.round((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
+  }));
 }

@@ -12,9 +12,10 @@ import * as webhooks from './migrations/20261202120000-webhooks';
 import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
+import * as paymentOutcomes from './migrations/20261206100000-payment-outcomes';
+import * as billerAdmin from './migrations/20261206_170000-biller-admin';
 import * as dashboardAgentIndexes from './migrations/20261206_171000-dashboard-agent-indexes';
 import * as dashboardWebhookIndexes from './migrations/20261206_172000-dashboard-webhook-indexes';
-import * as dashboardNeedsAttention from './migrations/20261206_173000-dashboard-needs-attention-index';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -34,9 +35,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202180000-ops-users': opsUsers,
   '20261202160000-agent-network': agentNetwork,
   '20261202170000-certification-reports': certificationReports,
+  '20261206100000-payment-outcomes': paymentOutcomes,
+  '20261206_170000-biller-admin': billerAdmin,
   '20261206_171000-dashboard-agent-indexes': dashboardAgentIndexes,
   '20261206_172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
-  '20261206_173000-dashboard-needs-attention-index': dashboardNeedsAttention,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -51,6 +51,11 @@ export interface BillerEndpointsTable {
   url: string;
   timeout_ms: number;
   created_at: DefaultedTimestamp;
+  /** How long "no such payment" at the biller may still mean "not yet" (status inquiries). */
+  status_window_ms: ColumnType<number, number | undefined, number>;
+  /** Set by ops (`/ops/billers/{id}/disable`): routes to it stop answering. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface RoutingRulesTable {
@@ -194,6 +199,10 @@ export interface PaymentsTable {
   received_at: Timestamp;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** Set exactly while the payment is NEEDS_ATTENTION: why, since when, and the state it was parked from. */
+  attention_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  attention_prior_state: ColumnType<string | null, string | null | undefined, string | null>;
+  attention_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface JournalEntriesTable {

@@ -7,6 +7,8 @@ import { DashboardAgentsController } from './dashboard/dashboard-agents.controll
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
+import { OpsPaymentsController } from './ops-payments.controller';
+import { OpsBillersController } from './ops-billers.controller';
 import { OpsLedgerController } from './ops-ledger.controller';
 import { OpsAuditController } from './ops-audit.controller';
 import { OpsRoutingController } from './ops-routing.controller';
@@ -31,6 +33,8 @@ export class HttpLaneModule {
         BillPayController,
         OpsLedgerController,
         OpsFloatsController,
+        OpsPaymentsController,
+        OpsBillersController,
         HealthController,
         OpsRoutingController,
         OpsAuditController,

@@ -103,7 +103,6 @@ export class DashboardAgentsController {
     const agent = await agentMapped(() =>
       this.s.agents.network.suspend(id, { actor: actorOf(session.user), reason }),
     );
-    this.s.log.info({ opsUser: session.user.username, agent: id, reason }, 'dashboard: agent suspended');
     return { agentId: agent.id, status: agent.status };
   }
 
@@ -119,7 +118,6 @@ export class DashboardAgentsController {
     const agent = await agentMapped(() =>
       this.s.agents.network.reinstate(id, { actor: actorOf(session.user), reason }),
     );
-    this.s.log.info({ opsUser: session.user.username, agent: id, reason }, 'dashboard: agent reinstated');
     return { agentId: agent.id, status: agent.status };
   }
 
@@ -138,10 +136,6 @@ export class DashboardAgentsController {
     }
     const r = await agentMapped(() =>
       this.s.agents.countSheets.clearVariance(id, sheetId, { actor: actorOf(session.user), reason }),
-    );
-    this.s.log.info(
-      { opsUser: session.user.username, agent: id, sheet: sheetId, reason },
-      'dashboard: count variance cleared',
     );
     return { sheetId, cleared: true, reinstated: r.reinstated };
   }

@@ -32,6 +32,7 @@ import {
 import type { CancellationDecision } from '../builders/camt029';
 import type { Camt056, Pacs004 } from '../readers/return-and-cancellation';
 import type { CreditorDirectory } from './creditor-directory';
+import { laneChecks } from './transaction-checks';
 import { untilSettled } from '../../../pipeline/until-settled';
 
 /** The endpoints of the lane, each accepting the message types listed. */
@@ -201,29 +202,9 @@ export class Iso20022Translator {
     caller: Iso20022Caller,
   ): Promise<{ command: BillPayCommand; fingerprint: string } | { refused: TransactionOutcome }> {
     const { partner, lane } = caller;
-    if (ins.billType === undefined) {
-      const said = [
-        ins.purposeCode === undefined ? 'no Purp/Cd' : `purpose ${ins.purposeCode}`,
-        ins.creditorId === undefined ? 'no Cdtr/Id' : `creditor ${ins.creditorId}`,
-      ];
-      return { refused: narr('RJCT', `Bill type unknown: ${said.join(', ')} names no biller`) };
-    }
-    if (!(await this.d.billTypes.has(ins.billType))) {
-      return { refused: narr('RJCT', `Bill type ${ins.billType} is not offered`) };
-    }
-    const billReference = ins.billReference?.trim();
-    if (billReference === undefined || billReference === '') {
-      return { refused: narr('RJCT', 'Bill reference missing: RmtInf/Strd/CdtrRefInf/Ref or RmtInf/Ustrd') };
-    }
-    const account = ins.payerAccount?.trim();
-    if (account === undefined || account === '') {
-      return {
-        refused: { status: 'RJCT', reason: { code: 'RR01', additionalInfo: 'DbtrAcct is required' } },
-      };
-    }
-    if (ins.amountMinor === undefined || ins.currency === undefined) {
-      return { refused: 'FORMAT_ERROR' };
-    }
+    const checks = await laneChecks(ins, { billTypeOffered: (code) => this.d.billTypes.has(code) });
+    if ('refused' in checks) return checks;
+    const { billType, billReference, account, amountMinor, currency } = checks.checked;
     const payer = payerOf(partner, account);
     const classified = classifyPayer(partner, lane, payer);
     if (!classified.ok) return { refused: 'PAYER_TYPE_NOT_ALLOWED' };
@@ -244,10 +225,10 @@ export class Iso20022Translator {
         lane: lane.id,
         protocol: 'iso20022',
         payerType: classified.payerType,
-        billType: ins.billType,
+        billType,
         billReference,
-        amountMinor: ins.amountMinor,
-        currency: ins.currency,
+        amountMinor,
+        currency,
         payer,
         partnerReference: ins.partnerReference,
         idempotencyKey: ins.idempotencyKey,
@@ -261,10 +242,10 @@ export class Iso20022Translator {
         uetr: ins.uetr,
         instrId: ins.instrId,
         txId: ins.txId,
-        billType: ins.billType,
+        billType,
         billReference,
-        amountMinor: ins.amountMinor.toString(),
-        currency: ins.currency,
+        amountMinor: amountMinor.toString(),
+        currency,
         payer: account,
         creditorId: ins.creditorId,
         creditorAccount: ins.creditorAccount,
@@ -596,7 +577,16 @@ function outcomeOf(r: BillPayResult): TransactionOutcome {
     case 'PENDING':
       return isoStatusFor(r.reasonCode).status === 'ACSP' ? r.reasonCode : 'PROCESSING_INTERRUPTED';
     case 'DECLINED':
-      return isoStatusFor(r.reasonCode).status === 'RJCT' ? r.reasonCode : 'SYSTEM_ERROR';
+      // Declined once its pending outcome was resolved (the biller never received it, core banking
+      // never debited): a rejection that names why, not an internal error.
+      return isoStatusFor(r.reasonCode).status === 'RJCT'
+        ? r.reasonCode
+        : narr(
+            'RJCT',
+            r.reasonCode === 'CORE_BANKING_TIMEOUT'
+              ? 'Not made: core banking never made the debit'
+              : 'Not made: the biller never received the payment; the debit was undone',
+          );
     case 'REVERSED':
       return narr('RJCT', 'The payment was reversed');
   }
