@@ -24,6 +24,8 @@ export interface RunningGateway {
   readonly child: ChildProcess;
   /** The simulators' own process (`billgate simulators`); undefined with BENCH_SIMULATORS=in-process. */
   readonly simulators: ChildProcess | undefined;
+  /** The database the gateway uses on PostgreSQL (its own scratch database unless BENCH_DATABASE=shared). */
+  readonly databaseUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -164,6 +166,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     ports: { http, iso8583 },
     child,
     simulators: simulators?.child,
+    databaseUrl: scratch?.url ?? process.env.DATABASE_URL,
     stop,
   };
 }

@@ -97,6 +97,8 @@ export function demoLanes(
         partnerId,
         cidrs: LOOPBACK,
       })),
+      // The demo's ops (the dashboard on this machine) share loopback with its partners.
+      opsCidrs: LOOPBACK,
     },
     {
       id: 'iso8583-demo',

@@ -1,10 +1,14 @@
 /// <reference lib="dom" />
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { OPS, pay, payBody } from '../support/payments';
+import { WebhookReceiver } from '../../src/cli/webhook-receiver';
+import { MFS, OPS, pay, payBody } from '../support/payments';
 import { call } from '../support/http';
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { billerReversal, eventually } from '../support/webhooks';
+import { createAgent, offlineItem, ops, terminalPay } from './agent-support';
 
 /*
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (no browser
@@ -19,10 +23,12 @@ const SHOTS = join(__dirname, '..', '..', 'docs', 'dashboard');
 
 let gw: TestGateway;
 let browser: Browser;
+const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
   if (!haveBrowser && process.env.CI !== 'true') return;
-  gw = await startTestGateway();
+  // A failed webhook delivery waits an hour for its retry: the partners page shows it waiting.
+  gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE: '1h', WEBHOOK_POLL_MS: '50' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -40,6 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
+  await Promise.all(receivers.map((r) => r.stop()));
   await gw?.stop();
 });
 
@@ -52,6 +59,15 @@ async function signedIn(username: string, password: string): Promise<Page> {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/dashboard$/);
   return page;
+}
+
+/** Every form control on the page has a label a screen reader announces. */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input:not([type="hidden"]), select, textarea')]
+      .filter((el) => (el as HTMLInputElement).labels?.length === 0 && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
 }
 
 async function figure(page: Page, name: string): Promise<number> {
@@ -87,12 +103,13 @@ describeBrowser('the ops dashboard in Chromium', () => {
     await page.goto(`${gw.httpUrl}/dashboard/routing?q=WATER`);
     const row = page.locator('table.rules tbody tr').first();
     const ruleId = (await row.getAttribute('id'))!.replace('rule-', '');
-    await row.locator('summary').click();
-    await row.getByLabel('Reason (mandatory)').fill('water biller maintenance window');
-    await row.getByRole('button', { name: 'Dry run on recent traffic' }).click();
-    await row.locator('output.dry-run').filter({ hasText: 'would have gone elsewhere' }).waitFor();
+    const flip = row.locator('form.flip');
+    await row.locator('summary', { hasText: /^(Disable|Enable)…$/ }).click();
+    await flip.getByLabel('Reason (mandatory)').fill('water biller maintenance window');
+    await flip.getByRole('button', { name: 'Dry run on recent traffic' }).click();
+    await flip.locator('output.dry-run').filter({ hasText: 'would have gone elsewhere' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'routing.png'), fullPage: true });
-    await row.getByRole('button', { name: /Disable rule|Enable rule/ }).click();
+    await flip.getByRole('button', { name: /Disable rule|Enable rule/ }).click();
     await page.locator('#flash').filter({ hasText: 'Saved.' }).waitFor();
 
     await page.goto(`${gw.httpUrl}/dashboard/routing/audit?ruleId=${ruleId}`);
@@ -163,7 +180,94 @@ describeBrowser('the ops dashboard in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'payment.png'), fullPage: true });
     await page.goto(`${gw.httpUrl}/dashboard/partners`);
     await page.locator('#partner-demo-mfs').waitFor();
+    await page.close();
+  });
+  it('shows the agent network and lets an operator clear a variance by keyboard alone', async () => {
+    const north = await createAgent(gw.httpUrl, 'AG-NORTH', '5000.00');
+    expect((await terminalPay(gw.httpUrl, north.terminalKey, '2150.00')).body).toMatchObject({
+      status: 'APPROVED',
+    });
+    const south = await createAgent(gw.httpUrl, 'AG-SOUTH', '1000.00', { varianceThreshold: '100.00' });
+    expect((await terminalPay(gw.httpUrl, south.terminalKey, '800.00')).body).toMatchObject({
+      status: 'APPROVED',
+    });
+    await call(gw.httpUrl, 'POST', '/agent/sync', {
+      key: south.terminalKey,
+      body: { items: [offlineItem('300.00', new Date(Date.now() - 90_000))] },
+    });
+    const sheet = await ops(gw.httpUrl, 'POST', '/ops/agents/AG-SOUTH/count-sheets', {
+      currency: 'BDT',
+      counts: [
+        { denomination: 'NOTE_500', count: 1 },
+        { denomination: 'NOTE_100', count: 4 },
+      ],
+    });
+    expect(sheet.body).toMatchObject({ variance: '-200.00', suspended: true });
+
+    const page = await signedIn('ops.operator', 'operator-demo-pass');
+    await page.getByRole('link', { name: 'Agents' }).click();
+    await page.locator('#agent-AG-SOUTH [data-status="suspended"]').waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'agents.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'AG-SOUTH' }).click();
+    await page.locator('#agent-status[data-status="suspended"]').waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'agent.png'), fullPage: true });
+    // Keyboard only: open the clear form, give the reason, submit with Enter.
+    await page.locator('summary', { hasText: 'Clear variance…' }).focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('recounted with the area supervisor');
+    await page.keyboard.press('Enter');
+    await page.locator('#flash').filter({ hasText: 'Saved.' }).waitFor();
+    await page.locator('#agent-status[data-status="active"]').waitFor();
+    const audit = await page.locator('#agent-audit tbody tr').first().textContent();
+    expect(audit).toContain('ops-user:ops.operator');
+    await page.close();
+  });
+
+  it('shows a partner’s webhook delivery health and a reversed payment’s webhooks', async () => {
+    const secrets: string[] = [];
+    const good = new WebhookReceiver({ secrets });
+    const bad = new WebhookReceiver({ secrets, failFirst: 1000, failStatus: 503 });
+    receivers.push(good, bad);
+    await good.start();
+    await bad.start();
+    const first = await call<{ secret: string }>(gw.httpUrl, 'POST', '/partner/webhooks', {
+      key: MFS,
+      body: { url: `${good.url}/billgate` },
+    });
+    secrets.push(first.body.secret);
+    await call(gw.httpUrl, 'POST', '/partner/webhooks', { key: MFS, body: { url: `${bad.url}/hooks` } });
+    const paid = await pay(gw.httpUrl, payBody({ amount: '640.00' }));
+    const id = String(paid.body.id);
+    const reversed = await billerReversal(gw.httpUrl, 'sim-electricity', {
+      reversalId: `rev-${randomUUID().slice(0, 8)}`,
+      paymentId: id,
+      amountMinor: '64000',
+      currency: 'BDT',
+      reason: 'customer paid twice',
+    });
+    expect(reversed.status).toBe(200);
+    await eventually(() => (good.accepted().length > 0 && bad.received.length > 0 ? true : undefined));
+
+    const page = await signedIn('ops.viewer', 'viewer-demo-pass');
+    await page.goto(`${gw.httpUrl}/dashboard/partners`);
+    const card = page.locator('#partner-demo-mfs');
+    // The failed attempt is recorded just after the receiver answers.
+    await eventually(async () => {
+      await page.reload();
+      return (await card.locator('[data-pending="1"]').count()) > 0 ? true : undefined;
+    });
+    await card.locator('table.webhooks').waitFor();
+    await card.screenshot({ path: join(SHOTS, 'partner-webhooks.png') });
     await page.screenshot({ path: join(SHOTS, 'partners.png'), fullPage: true });
+
+    await page.goto(`${gw.httpUrl}/dashboard/payments/${id}`);
+    await page.locator('tr[data-reversal="biller"]').waitFor();
+    await page.locator('tr[data-delivery] li[data-outcome="delivered"]').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'payment-reversed.png'), fullPage: true });
     await page.close();
   });
 });

@@ -158,6 +158,30 @@ export class OfflineSync {
     };
   }
 
+  /**
+   * When each of an agent's terminals last sent items we had not seen (a batch sent again adds
+   * nothing, so it does not move this), with how many batches and items it has synced in all.
+   */
+  async lastSyncs(agentId: string): Promise<Map<string, TerminalSyncs>> {
+    const rows = await this.db
+      .selectFrom('agent_offline_items')
+      .select([
+        'terminal_id',
+        sql<Date>`max(created_at)`.as('last'),
+        sql<number>`count(distinct batch_id)::int`.as('batches'),
+        sql<number>`count(*)::int`.as('items'),
+      ])
+      .where('agent_id', '=', agentId)
+      .groupBy('terminal_id')
+      .execute();
+    return new Map(
+      rows.map((r) => [
+        r.terminal_id,
+        { lastSyncAt: new Date(r.last), batches: Number(r.batches), items: Number(r.items) },
+      ]),
+    );
+  }
+
   /** Breaches found at sync, one flag per batch: the agent, how much over, the items involved. */
   async breaches(agentId: string): Promise<LimitBreachFlag[]> {
     const rows = await this.db
@@ -205,6 +229,12 @@ export class OfflineSync {
     }
     return [...flags.values()];
   }
+}
+
+export interface TerminalSyncs {
+  readonly lastSyncAt: Date;
+  readonly batches: number;
+  readonly items: number;
 }
 
 export interface LimitBreachFlag {

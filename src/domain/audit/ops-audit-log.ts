@@ -167,6 +167,26 @@ export class OpsAuditLog {
     return { items, nextAfterSeq: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
   }
 
+  /** The newest entries about one subject, newest first (what an ops page shows beside the subject). */
+  async recent(
+    db: Executor,
+    subject: { subjectType: string; subjectId: string },
+    limit = 50,
+  ): Promise<OpsAuditListEntry[]> {
+    const rows = await db
+      .selectFrom('ops_audit')
+      .select(COLUMNS)
+      .where('subject_type', '=', subject.subjectType)
+      .where('subject_id', '=', subject.subjectId)
+      .orderBy('seq', 'desc')
+      .limit(Math.min(Math.max(limit, 1), 1000))
+      .execute();
+    return rows.map((r) => {
+      const e = entryOfRow(r);
+      return { ...e, seq: Number(e.seq), at: e.at.toISOString() };
+    });
+  }
+
   /** Walks the whole chain in sequence order (in pages) and checks it against the chain head. */
   async verify(db: Executor): Promise<ChainVerdict> {
     const verifier = new HashChainVerifier<OpsAuditEntry>(hashOpsEntry);

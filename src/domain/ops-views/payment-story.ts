@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db';
+import type { DeliveryView, WebhookDeliveriesRepository } from '../webhooks/deliveries.repository';
 import { toPayment } from '../payments/payments.repository';
 import type { Payment } from '../payments/payment';
 
@@ -108,4 +110,144 @@ export async function paymentStory(db: Executor, id: string): Promise<PaymentSto
     })),
     idempotency: key === undefined ? null : { scope: key.scope, state: key.state, updatedAt: key.updated_at },
   };
+}
+
+/** An event of the payment as its partner is told it (the webhook outbox). */
+export interface PaymentEventView {
+  readonly id: string;
+  readonly type: string;
+  readonly occurredAt: Date;
+  /** The event's data as sent (decimal strings for money). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** One delivery of one event to one subscription, with every attempt. */
+export interface PaymentDeliveryView extends DeliveryView {
+  readonly attemptLog: readonly {
+    attempt: number;
+    at: string;
+    outcome: string;
+    statusCode: number | null;
+    error: string | null;
+  }[];
+}
+
+/** A reversal of the payment, whoever asked for it. */
+export interface ReversalView {
+  /** `biller`: the biller reversed it (signed request); `early`: the partner's reversal overtook it. */
+  readonly kind: 'biller' | 'early';
+  readonly reference: string;
+  readonly amountMinor: bigint | null;
+  readonly currency: string | null;
+  readonly reason: string;
+  readonly at: Date;
+}
+
+/** What happened after the answer: events and their webhook deliveries, reversals, a refund owed. */
+export interface PaymentAftermath {
+  readonly events: readonly PaymentEventView[];
+  readonly deliveries: readonly PaymentDeliveryView[];
+  readonly reversals: readonly ReversalView[];
+  /** The core-banking refund a reversal owes the customer, until core banking confirms it. */
+  readonly refund: {
+    readonly state: string;
+    readonly attempts: number;
+    readonly amountMinor: bigint;
+    readonly currency: string;
+    readonly coreBankingRef: string | null;
+    readonly lastError: string | null;
+    readonly updatedAt: Date;
+  } | null;
+}
+
+export async function paymentAftermath(
+  db: Executor,
+  payment: Pick<Payment, 'id' | 'partnerId'>,
+  deliveries: Pick<WebhookDeliveriesRepository, 'list' | 'attempts'>,
+): Promise<PaymentAftermath> {
+  const [events, sent, biller, early, refund] = await Promise.all([
+    db
+      .selectFrom('webhook_events')
+      .select(['id', 'type', 'occurred_at', 'body'])
+      .where('payment_id', '=', payment.id)
+      .orderBy('occurred_at')
+      .orderBy('id')
+      .limit(100)
+      .execute(),
+    deliveries.list(db, payment.partnerId, { paymentId: payment.id, limit: 100 }),
+    db
+      .selectFrom('biller_reversals')
+      .select(['biller_id', 'reversal_id', 'amount', 'currency', 'reason', 'created_at'])
+      .where('payment_id', '=', payment.id)
+      .execute(),
+    db
+      .selectFrom('early_reversals')
+      .select(['reversal_scope', 'reversal_key', 'amount', 'currency', 'reason', 'received_at'])
+      .where('payment_id', '=', payment.id)
+      .execute(),
+    sql<{
+      state: string;
+      attempts: number;
+      amount: string;
+      currency: string;
+      core_banking_ref: string | null;
+      last_error: string | null;
+      updated_at: Date;
+    }>`
+      select state, attempts, amount::text as amount, currency, core_banking_ref, last_error, updated_at
+      from core_banking_refunds where payment_id = ${payment.id}`.execute(db),
+  ]);
+  const attemptLogs = await Promise.all(sent.map((d) => deliveries.attempts(db, d.id)));
+  const r = refund.rows[0];
+  return {
+    events: events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      occurredAt: e.occurred_at,
+      data: dataOf(e.body),
+    })),
+    // Oldest first, as the story reads.
+    deliveries: sent.map((d, i) => ({ ...d, attemptLog: attemptLogs[i] ?? [] })).reverse(),
+    reversals: [
+      ...biller.map((b): ReversalView => ({
+        kind: 'biller',
+        reference: `${b.biller_id} ${b.reversal_id}`,
+        amountMinor: BigInt(b.amount),
+        currency: b.currency.trim(),
+        reason: b.reason,
+        at: b.created_at,
+      })),
+      ...early.map((e): ReversalView => ({
+        kind: 'early',
+        reference: `${e.reversal_scope} ${e.reversal_key}`,
+        amountMinor: e.amount === null ? null : BigInt(e.amount),
+        currency: e.currency?.trim() ?? null,
+        reason: e.reason,
+        at: new Date(e.received_at),
+      })),
+    ].sort((a, b) => a.at.getTime() - b.at.getTime()),
+    refund:
+      r === undefined
+        ? null
+        : {
+            state: r.state,
+            attempts: r.attempts,
+            amountMinor: BigInt(r.amount),
+            currency: r.currency.trim(),
+            coreBankingRef: r.core_banking_ref,
+            lastError: r.last_error,
+            updatedAt: new Date(r.updated_at),
+          },
+  };
+}
+
+function dataOf(body: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(body) as { data?: unknown };
+    return typeof parsed.data === 'object' && parsed.data !== null
+      ? (parsed.data as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }

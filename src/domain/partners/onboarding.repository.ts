@@ -7,14 +7,23 @@ import { OpsAuditLog } from '../audit/ops-audit-log';
 import { withEdge } from './edge-tables';
 import {
   checkTransition,
-  type GateFacts,
   isPartnerState,
   PARTNER_STATES,
   schedulesSchema,
   timeInStates,
+  type GateFacts,
   type PartnerState,
   type Schedules,
 } from './onboarding';
+
+/** The step forward from each state (suspended partners go back to live). */
+const NEXT_STEP: Partial<Record<PartnerState, PartnerState>> = {
+  draft: 'contracts-signed',
+  'contracts-signed': 'connectivity',
+  connectivity: 'certification',
+  certification: 'live',
+  suspended: 'live',
+};
 
 export class OnboardingError extends Error {
   constructor(
@@ -320,16 +329,7 @@ export class OnboardingRepository {
           .executeTakeFirst();
         if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
         const from = isPartnerState(row.status) ? row.status : 'live';
-        const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
-        const facts = await this.gateFacts(
-          id,
-          schedules,
-          row.certification_passed_at,
-          to === 'live',
-          now,
-          tx,
-        );
-        const check = checkTransition(from, to, facts);
+        const check = checkTransition(from, to, await this.gateFacts(tx, id, row, to, now));
         if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
         await tx
           .updateTable('partners')
@@ -350,24 +350,45 @@ export class OnboardingRepository {
     return this.getOrThrow(id, now);
   }
 
-  /** What the gates look at for this partner now (the certification gaps only when asked). */
-  private async gateFacts(
+  /**
+   * The next step forward of the partner's lifecycle and the gates it has not met yet (what the
+   * transition would answer 409 with now); undefined when the partner is live (no step forward).
+   */
+  async nextGates(
     id: string,
-    schedules: Schedules,
-    certificationPassedAt: Date | null,
-    withGaps: boolean,
     now: Date,
+  ): Promise<{ readonly to: PartnerState; readonly unmet: readonly string[] } | undefined> {
+    const row = await withEdge(this.db)
+      .selectFrom('partners')
+      .select(['status', 'schedules', 'certification_passed_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+    const from = isPartnerState(row.status) ? row.status : 'live';
+    const to = NEXT_STEP[from];
+    if (to === undefined) return undefined;
+    const check = checkTransition(from, to, await this.gateFacts(this.db, id, row, to, now));
+    return { to, unmet: check.ok ? [] : check.reasons };
+  }
+
+  /** What the gates of `to` look at, gathered for one partner. */
+  private async gateFacts(
     db: Executor,
+    id: string,
+    row: { schedules: unknown; certification_passed_at: Date | null },
+    to: PartnerState,
+    now: Date,
   ): Promise<GateFacts> {
+    const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
     const gaps =
-      withGaps && this.env.certificationGaps !== undefined
+      to === 'live' && this.env.certificationGaps !== undefined
         ? await this.env.certificationGaps(id, schedules.technical, now, db)
         : undefined;
     return {
       schedules,
       hasCredential: await this.hasCredential(id, now, db),
       hasAllowlist: await this.env.hasAllowlist(id, db),
-      certificationPassed: certificationPassedAt !== null,
+      certificationPassed: row.certification_passed_at !== null,
       ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
     };
   }
@@ -388,13 +409,15 @@ export class OnboardingRepository {
         : line
             .slice(line.indexOf(p.status) + 1)
             .map((to, i, rest) => [i === 0 ? p.status : (rest[i - 1] ?? p.status), to]);
-    const facts = await this.gateFacts(id, p.schedules, p.certificationPassedAt, true, now, this.db);
+    const row = { schedules: p.schedules, certification_passed_at: p.certificationPassedAt };
     return {
       state: p.status,
-      steps: ahead.map(([from, to]) => {
-        const check = checkTransition(from, to, facts);
-        return { to, ready: check.ok, unmet: check.ok ? [] : [...check.reasons] };
-      }),
+      steps: await Promise.all(
+        ahead.map(async ([from, to]) => {
+          const check = checkTransition(from, to, await this.gateFacts(this.db, id, row, to, now));
+          return { to, ready: check.ok, unmet: check.ok ? [] : [...check.reasons] };
+        }),
+      ),
     };
   }
 

@@ -42,6 +42,29 @@ export interface DeliveryView {
   readonly createdAt: string;
 }
 
+/** How deliveries to one subscription are going: what a partner's webhook health is read from. */
+export interface SubscriptionHealth {
+  readonly subscriptionId: string;
+  /** Waiting to be sent (due now or retrying later), and the age of the oldest of them. */
+  readonly pending: number;
+  readonly oldestPendingAgeSeconds: number;
+  /** Pending deliveries that have failed at least once and wait for their next attempt. */
+  readonly retrying: number;
+  /** Deliveries whose retry schedule ran out: nothing more is sent until a redelivery or replay. */
+  readonly failed: number;
+  /** Delivered within the window, and attempts that did not deliver within it. */
+  readonly deliveredInWindow: number;
+  readonly failedAttemptsInWindow: number;
+  /** The latest delivery within the window. */
+  readonly lastDeliveredAt: Date | null;
+  /** The latest attempt that did not deliver: its HTTP status (none on a timeout) and error. */
+  readonly lastFailure: {
+    readonly at: Date;
+    readonly statusCode: number | null;
+    readonly error: string | null;
+  } | null;
+}
+
 export interface DeliveryStats {
   readonly pending: number;
   readonly oldestPendingAgeSeconds: number;
@@ -177,7 +200,12 @@ export class WebhookDeliveriesRepository {
   async list(
     db: Executor,
     partnerId: string,
-    filter: { readonly state?: string; readonly eventId?: string; readonly limit?: number } = {},
+    filter: {
+      readonly state?: string;
+      readonly eventId?: string;
+      readonly paymentId?: string;
+      readonly limit?: number;
+    } = {},
   ): Promise<DeliveryView[]> {
     let q = db
       .selectFrom('webhook_deliveries as d')
@@ -201,6 +229,7 @@ export class WebhookDeliveriesRepository {
       .where('d.partner_id', '=', partnerId);
     if (filter.state !== undefined) q = q.where('d.state', '=', filter.state as 'pending');
     if (filter.eventId !== undefined) q = q.where('d.event_id', '=', filter.eventId);
+    if (filter.paymentId !== undefined) q = q.where('d.payment_id', '=', filter.paymentId);
     const rows = await q
       .orderBy('d.seq', 'desc')
       .limit(Math.min(filter.limit ?? 100, 1000))
@@ -241,6 +270,70 @@ export class WebhookDeliveriesRepository {
       statusCode: r.status_code,
       error: r.error,
     }));
+  }
+
+  /**
+   * Delivery health per subscription: what is waiting and since when, what is retrying or has given
+   * up, and how the last `windowHours` went. Reads the pending and failed deliveries (partial
+   * indexes) and the window's attempts, not the whole delivery log.
+   */
+  async health(db: Executor, now: Date, windowHours = 24): Promise<SubscriptionHealth[]> {
+    const since = new Date(now.getTime() - windowHours * 3_600_000);
+    const [open, delivered, attempts] = await Promise.all([
+      sql<{
+        subscription_id: string;
+        pending: number;
+        retrying: number;
+        failed: number;
+        oldest: Date | null;
+      }>`
+        select subscription_id,
+               (count(*) filter (where state = 'pending'))::int as pending,
+               (count(*) filter (where state = 'pending' and attempts > 0))::int as retrying,
+               (count(*) filter (where state = 'failed'))::int as failed,
+               min(created_at) filter (where state = 'pending') as oldest
+        from webhook_deliveries where state in ('pending', 'failed')
+        group by subscription_id`.execute(db),
+      sql<{ subscription_id: string; n: number; last: Date | null }>`
+        select subscription_id, count(*)::int as n, max(delivered_at) as last
+        from webhook_deliveries where state = 'delivered' and delivered_at >= ${since}
+        group by subscription_id`.execute(db),
+      sql<{ subscription_id: string; n: number; at: Date; status_code: number | null; error: string | null }>`
+        select distinct on (d.subscription_id) d.subscription_id,
+               count(*) over (partition by d.subscription_id)::int as n,
+               a.at, a.status_code, a.error
+        from webhook_delivery_attempts a join webhook_deliveries d on d.id = a.delivery_id
+        where a.at >= ${since} and a.outcome <> 'delivered'
+        order by d.subscription_id, a.at desc`.execute(db),
+    ]);
+    const ids = new Set([
+      ...open.rows.map((r) => r.subscription_id),
+      ...delivered.rows.map((r) => r.subscription_id),
+      ...attempts.rows.map((r) => r.subscription_id),
+    ]);
+    const o = new Map(open.rows.map((r) => [r.subscription_id, r]));
+    const d = new Map(delivered.rows.map((r) => [r.subscription_id, r]));
+    const a = new Map(attempts.rows.map((r) => [r.subscription_id, r]));
+    return [...ids].map((id) => {
+      const oldest = o.get(id)?.oldest ?? null;
+      const fail = a.get(id);
+      const last = d.get(id)?.last ?? null;
+      return {
+        subscriptionId: id,
+        pending: o.get(id)?.pending ?? 0,
+        oldestPendingAgeSeconds:
+          oldest === null ? 0 : Math.max(0, Math.round((now.getTime() - new Date(oldest).getTime()) / 1000)),
+        retrying: o.get(id)?.retrying ?? 0,
+        failed: o.get(id)?.failed ?? 0,
+        deliveredInWindow: d.get(id)?.n ?? 0,
+        failedAttemptsInWindow: fail?.n ?? 0,
+        lastDeliveredAt: last === null ? null : new Date(last),
+        lastFailure:
+          fail === undefined
+            ? null
+            : { at: new Date(fail.at), statusCode: fail.status_code, error: fail.error },
+      };
+    });
   }
 
   /** Deliveries waiting to be sent and the age of the oldest: the gauges ops alert on. */

@@ -16,6 +16,8 @@ import * as paymentOutcomes from './migrations/20261206100000-payment-outcomes';
 import * as billerAdmin from './migrations/20261206170000-biller-admin';
 import * as reconciliation from './migrations/20261206120000-reconciliation';
 import * as sealedSecrets from './migrations/20261206195000-sealed-secrets';
+import * as dashboardAgentIndexes from './migrations/20261206171000-dashboard-agent-indexes';
+import * as dashboardWebhookIndexes from './migrations/20261206172000-dashboard-webhook-indexes';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -39,6 +41,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206170000-biller-admin': billerAdmin,
   '20261206120000-reconciliation': reconciliation,
   '20261206195000-sealed-secrets': sealedSecrets,
+  '20261206171000-dashboard-agent-indexes': dashboardAgentIndexes,
+  '20261206172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -9,6 +9,7 @@ import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
 import type { LaneDefinition } from '../lane-config';
 import { installEdgeGuard } from './edge-guard';
+import { installDashboardGuard } from './dashboard/dashboard-guard';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { problem } from '../../protocols/rest/problem';
 import { keepRawBody } from './raw-body';
@@ -111,6 +112,7 @@ export async function createHttpApp(
   });
   const fastify = adapter.getInstance();
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
+  installDashboardGuard(fastify, services, lane);
   // Limits live on the routes, not the parsers, so a refusal can state the limit that applied.
   keepRawBody(fastify, '/billers/');
   // Reconciliation files (POST /ops/recon/files, /partner/recon/files) stream to disk, never to memory.

@@ -3,6 +3,7 @@ import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services
 import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardAgentsController } from './dashboard/dashboard-agents.controller';
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
@@ -49,6 +50,7 @@ export class HttpLaneModule {
         OpsWebhooksController,
         BillerReversalsController,
         DashboardController,
+        DashboardAgentsController,
         OpsAgentsController,
         OpsReconController,
         PartnerReconController,

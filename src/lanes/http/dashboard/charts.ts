@@ -117,3 +117,35 @@ export function ring(share: number | null, caption: string): SafeHtml {
     <figcaption>${caption}</figcaption>
   </figure>`;
 }
+
+/** Share of a limit used, in tenths of a percent, from minor units (bigint arithmetic, no float). */
+export function permilleOf(usedMinor: bigint, limitMinor: bigint): number {
+  if (limitMinor <= 0n) return usedMinor > 0n ? 1000 : 0;
+  const p = (usedMinor * 1000n) / limitMinor;
+  return Number(p < 0n ? 0n : p);
+}
+
+/**
+ * A cash limit's use as a bar: green up to 80%, amber to the limit, red past it (a breach found at
+ * sync). The figures are in the label and beside the bar, so the colour is never the only signal.
+ */
+export function limitBar(usedMinor: bigint, limitMinor: bigint, label: string): SafeHtml {
+  const width = 160;
+  const permille = permilleOf(usedMinor, limitMinor);
+  const shown = Math.min(permille, 1000);
+  const tone = permille > 1000 ? 'over' : permille >= 800 ? 'high' : 'ok';
+  const percent = `${Math.floor(permille / 10)}.${permille % 10}%`;
+  return html`<svg
+    class="limit-bar ${tone}"
+    width="${width}"
+    height="14"
+    viewBox="0 0 ${width} 14"
+    role="img"
+    aria-label="${label}: ${percent} of the limit"
+    data-permille="${permille}"
+    preserveAspectRatio="none"
+  >
+    <rect class="track" x="0" y="0" width="${width}" height="14" rx="3" />
+    <rect class="used" x="0" y="0" width="${((width * shown) / 1000).toFixed(1)}" height="14" rx="3" />
+  </svg>`;
+}

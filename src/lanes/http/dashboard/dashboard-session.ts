@@ -7,6 +7,19 @@ import { problem } from '../../../protocols/rest/problem';
 
 export const SESSION_COOKIE = 'billgate_ops_session';
 
+/** Served with every page: only our own scripts and styles, never framed, forms post only to us. */
+export const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export function sendPage(reply: FastifyReply, body: string, status = 200): void {
+  void reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
+}
+
 /** Reads one cookie from the request's Cookie header (no cookie library: one name, one value). */
 export function cookieOf(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -59,6 +72,21 @@ export async function sessionOf(
   if (token === undefined || token.length > 128) return undefined;
   return users.session(db, token);
 }
+
+/** The signed-in session for a page, or undefined after answering with a redirect to sign-in. */
+export async function pageSession(
+  users: OpsUsers,
+  db: Executor,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<OpsSession | undefined> {
+  const session = await sessionOf(users, db, req);
+  if (session === undefined) void reply.code(303).header('location', '/dashboard/sign-in').send();
+  return session;
+}
+
+/** A change's reason, as every dashboard form asks for it. */
+export const REASON_MESSAGE = 'is required: say why';
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);

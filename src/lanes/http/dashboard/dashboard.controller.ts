@@ -19,22 +19,31 @@ import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../../bootstrap/services';
 import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
 import { readTraffic } from '../../../domain/ops-views/live-traffic';
-import { paymentStory, paymentsInState, searchPayments } from '../../../domain/ops-views/payment-story';
-import { RoutingError } from '../../../domain/routing/routing-rule';
+import {
+  paymentAftermath,
+  paymentStory,
+  paymentsInState,
+  searchPayments,
+} from '../../../domain/ops-views/payment-story';
+import { RoutingError, type RulePatch } from '../../../domain/routing/routing-rule';
+import { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { problem } from '../../../protocols/rest/problem';
 import { assertOpsAllowedOnLane } from '../edge-guard';
 import {
   clearSessionCookie,
   cookieOf,
   operatorOf,
+  pageSession,
+  REASON_MESSAGE,
   SESSION_COOKIE,
+  sendPage,
   sessionOf,
   setSessionCookie,
 } from './dashboard-session';
 import { LiveFeed } from './live-feed';
+import { partnersPage } from './partners-page';
 import {
   auditPage,
-  partnersPage,
   paymentStoryPage,
   paymentsPage,
   routingPage,
@@ -53,23 +62,61 @@ const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
   'dashboard.css': asset('dashboard.css', 'text/css; charset=utf-8'),
 };
 
-/** Served with every page: only our own scripts and styles, never framed, forms post only to us. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
-
 const signInSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
-const flipSchema = z.object({
-  enabled: z.enum(['true', 'false']).or(z.boolean()),
-  reason: z.string().trim().min(3, 'is required: say why the routing table changes').max(500),
-  expectedVersion: z.coerce.number().int().positive().optional(),
-  effectiveAt: z.string().optional(),
-});
-const dryRunSchema = z.object({ id: z.string().min(1), enabled: z.enum(['true', 'false']).or(z.boolean()) });
+/** A select left on "(unchanged)" sends an empty string: no change to that field. */
+const optionalText = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().min(1).max(200).optional(),
+);
+const enabledField = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.enum(['true', 'false']).or(z.boolean()).optional(),
+);
+const patchFields = {
+  enabled: enabledField,
+  billerEndpoint: optionalText,
+  settlementAccount: optionalText,
+};
+const namesAChange = (b: { enabled?: unknown; billerEndpoint?: unknown; settlementAccount?: unknown }) =>
+  b.enabled !== undefined || b.billerEndpoint !== undefined || b.settlementAccount !== undefined;
+const NAME_A_CHANGE = {
+  message: 'name a change: enabled, billerEndpoint or settlementAccount',
+  path: ['change'],
+};
+const changeSchema = z
+  .object({
+    ...patchFields,
+    reason: z.string().trim().min(3, 'is required: say why the routing table changes').max(500),
+    expectedVersion: z.coerce.number().int().positive().optional(),
+    effectiveAt: z.string().optional(),
+  })
+  .refine(namesAChange, NAME_A_CHANGE);
+const dryRunSchema = z.object({ id: z.string().min(1), ...patchFields }).refine(namesAChange, NAME_A_CHANGE);
+const cancelSchema = z.object({ reason: z.string().trim().min(3, REASON_MESSAGE).max(500) });
+
+function patchOf(b: {
+  enabled?: 'true' | 'false' | boolean | undefined;
+  billerEndpoint?: string | undefined;
+  settlementAccount?: string | undefined;
+}): RulePatch {
+  return {
+    ...(b.enabled !== undefined ? { enabled: asBool(b.enabled) } : {}),
+    ...(b.billerEndpoint !== undefined ? { billerEndpoint: b.billerEndpoint } : {}),
+    ...(b.settlementAccount !== undefined ? { settlementAccount: b.settlementAccount } : {}),
+  };
+}
+
+function routingProblem(error: RoutingError) {
+  const status =
+    error.kind === 'not-found' || error.kind === 'schedule-not-found'
+      ? 404
+      : error.kind === 'validation'
+        ? 400
+        : 409;
+  return problem(status, `routing-${error.kind}`, error.message, {
+    ...(error.details.errors !== undefined ? { errors: error.details.errors } : {}),
+  });
+}
 
 function fieldErrors(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
@@ -92,7 +139,12 @@ export class DashboardController implements OnModuleDestroy {
 
   constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
     this.users = new OpsUsers(() => s.edge.clock.now());
-    this.feed = new LiveFeed(s.database.db, () => s.edge.clock.now(), s.log);
+    this.feed = new LiveFeed(
+      s.database.db,
+      () => s.edge.clock.now(),
+      s.log,
+      (snapshot) => `event: traffic\ndata: ${JSON.stringify({ fragments: todayFragments(snapshot) })}\n\n`,
+    );
   }
 
   onModuleDestroy(): void {
@@ -104,15 +156,13 @@ export class DashboardController implements OnModuleDestroy {
   }
 
   private page(reply: FastifyReply, body: string, status = 200): void {
-    void reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(body);
+    sendPage(reply, body, status);
   }
 
   /** The signed-in session, or a redirect to the sign-in page (answered here) when there is none. */
   private async viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
     assertOpsAllowedOnLane(req);
-    const session = await sessionOf(this.users, this.db, req);
-    if (session === undefined) void reply.code(303).header('location', '/dashboard/sign-in').send();
-    return session;
+    return pageSession(this.users, this.db, req, reply);
   }
 
   @Get('assets/:file')
@@ -169,7 +219,9 @@ export class DashboardController implements OnModuleDestroy {
   async today(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
-    this.page(reply, todayPage(session, await readTraffic(this.db, this.s.edge.clock.now())));
+    // While the live feed runs its snapshot is current to the poll; otherwise one read of its own.
+    const snapshot = this.feed.latest() ?? (await readTraffic(this.db, this.s.edge.clock.now()));
+    this.page(reply, todayPage(session, snapshot));
   }
 
   /** Server-sent events: the Today page's live fragments, re-rendered on every poll. */
@@ -187,9 +239,7 @@ export class DashboardController implements OnModuleDestroy {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const unsubscribe = this.feed.subscribe((snapshot) => {
-      res.write(`event: traffic\ndata: ${JSON.stringify({ fragments: todayFragments(snapshot) })}\n\n`);
-    });
+    const unsubscribe = this.feed.subscribe((message) => res.write(message));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     heartbeat.unref();
     res.on('close', () => {
@@ -206,11 +256,15 @@ export class DashboardController implements OnModuleDestroy {
   ): Promise<void> {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
-    const [rules, scheduled] = await Promise.all([
+    const [rules, scheduled, reference] = await Promise.all([
       this.s.routing.list(),
       this.s.routing.listScheduled('pending'),
+      RoutingReferenceData.load(this.db),
     ]);
-    this.page(reply, routingPage(session, rules, scheduled, typeof q === 'string' ? q.slice(0, 200) : ''));
+    this.page(
+      reply,
+      routingPage(session, rules, scheduled, typeof q === 'string' ? q.slice(0, 200) : '', reference),
+    );
   }
 
   @Get('routing/audit')
@@ -231,9 +285,9 @@ export class DashboardController implements OnModuleDestroy {
 
   @Post('api/routing/rules/:id')
   @HttpCode(200)
-  async flip(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+  async change(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const session = await operatorOf(this.users, this.db, req);
-    const parsed = flipSchema.safeParse(body);
+    const parsed = changeSchema.safeParse(body);
     if (!parsed.success) {
       throw problem(400, 'invalid-request', 'The change is not complete', {
         errors: fieldErrors(parsed.error),
@@ -255,7 +309,7 @@ export class DashboardController implements OnModuleDestroy {
     try {
       const outcome = await this.s.routing.update(
         id,
-        { enabled: asBool(b.enabled) },
+        patchOf(b),
         { actor: actorOf(session.user), reason: b.reason },
         {
           ...(b.expectedVersion !== undefined ? { expectedVersion: b.expectedVersion } : {}),
@@ -266,10 +320,7 @@ export class DashboardController implements OnModuleDestroy {
         ? { scheduled: outcome.scheduled.id, effectiveAt: outcome.scheduled.effectiveAt }
         : { applied: true, rule: outcome.rule };
     } catch (error) {
-      if (error instanceof RoutingError) {
-        const status = error.kind === 'not-found' ? 404 : error.kind === 'validation' ? 400 : 409;
-        throw problem(status, `routing-${error.kind}`, error.message);
-      }
+      if (error instanceof RoutingError) throw routingProblem(error);
       throw error;
     }
   }
@@ -286,13 +337,42 @@ export class DashboardController implements OnModuleDestroy {
     }
     try {
       return await this.s.routing.dryRun(
-        { action: 'update', id: parsed.data.id, patch: { enabled: asBool(parsed.data.enabled) } },
+        { action: 'update', id: parsed.data.id, patch: patchOf(parsed.data) },
         7,
         this.s.edge.clock.now(),
         200,
       );
     } catch (error) {
-      if (error instanceof RoutingError) throw problem(404, `routing-${error.kind}`, error.message);
+      if (error instanceof RoutingError) throw routingProblem(error);
+      throw error;
+    }
+  }
+
+  @Post('api/routing/scheduled/:id/cancel')
+  @HttpCode(200)
+  async cancelScheduled(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const session = await operatorOf(this.users, this.db, req);
+    const parsed = cancelSchema.safeParse(body);
+    if (!parsed.success) {
+      throw problem(400, 'invalid-request', 'The cancellation needs a reason', {
+        errors: fieldErrors(parsed.error),
+      });
+    }
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw problem(404, 'routing-schedule-not-found', 'No such pending scheduled change');
+    }
+    try {
+      const cancelled = await this.s.routing.cancelScheduled(id, {
+        actor: actorOf(session.user),
+        reason: parsed.data.reason,
+      });
+      return { cancelled: cancelled.id, state: cancelled.state };
+    } catch (error) {
+      if (error instanceof RoutingError) throw routingProblem(error);
       throw error;
     }
   }
@@ -326,11 +406,13 @@ export class DashboardController implements OnModuleDestroy {
       this.page(reply, paymentsPage(session, [], id, undefined), 404);
       return;
     }
-    const routeAudit =
+    const [routeAudit, aftermath] = await Promise.all([
       story.payment.route === null
         ? []
-        : (await this.s.routing.listAudit({ ruleId: story.payment.route.ruleId, limit: 50 })).items;
-    this.page(reply, paymentStoryPage(session, story, routeAudit));
+        : this.s.routing.listAudit({ ruleId: story.payment.route.ruleId, limit: 50 }).then((l) => l.items),
+      paymentAftermath(this.db, story.payment, this.s.webhooks.deliveries),
+    ]);
+    this.page(reply, paymentStoryPage(session, story, routeAudit, aftermath));
   }
 
   @Get('partners')
@@ -338,11 +420,20 @@ export class DashboardController implements OnModuleDestroy {
     const session = await this.viewer(req, reply);
     if (session === undefined) return;
     const now = this.s.edge.clock.now();
-    const [records, credentials] = await Promise.all([
-      this.s.edge.onboarding.list(now),
+    const onboarding = this.s.edge.onboarding;
+    const [records, credentials, health] = await Promise.all([
+      onboarding.list(now),
       this.s.edge.credentialStore.list(),
+      this.s.webhooks.deliveries.health(this.db, now),
     ]);
-    const partners = records.map((p) => ({ ...p, lanes: this.s.edge.lanes.assignmentsOf(p.id) }));
-    this.page(reply, partnersPage(session, partners, credentials, now));
+    const partners = await Promise.all(
+      records.map(async (p) => ({
+        ...p,
+        lanes: this.s.edge.lanes.assignmentsOf(p.id),
+        next: await onboarding.nextGates(p.id, now),
+        subscriptions: await this.s.webhooks.subscriptions.list(this.db, p.id),
+      })),
+    );
+    this.page(reply, partnersPage(session, partners, credentials, health, now));
   }
 }

@@ -3,13 +3,12 @@ import { formatMajorAmount } from '../../../domain/money/money';
 import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { TrafficSnapshot } from '../../../domain/ops-views/live-traffic';
-import type { PaymentStory } from '../../../domain/ops-views/payment-story';
+import type { PaymentAftermath, PaymentStory } from '../../../domain/ops-views/payment-story';
 import type { Payment } from '../../../domain/payments/payment';
-import type { PartnerRecord } from '../../../domain/partners/onboarding.repository';
-import type { StoredCredential } from '../../../domain/partners/credentials.repository';
 import type { AuditListEntry } from '../../../domain/routing/audit-log';
 import type { ScheduledChange } from '../../../domain/routing/routing-admin';
 import type { RoutingRule } from '../../../domain/routing/routing-rule';
+import type { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { barList, perMinuteChart, ring } from './charts';
 import { html, trusted, type SafeHtml } from './html';
 
@@ -18,13 +17,14 @@ import { html, trusted, type SafeHtml } from './html';
  * currency's own precision (formatMajorAmount), never through a float.
  */
 
-export type Section = 'today' | 'routing' | 'payments' | 'partners';
+export type Section = 'today' | 'routing' | 'payments' | 'partners' | 'agents';
 
 const NAV: readonly { id: Section; href: string; label: string }[] = [
   { id: 'today', href: '/dashboard', label: 'Today' },
   { id: 'routing', href: '/dashboard/routing', label: 'Routing' },
   { id: 'payments', href: '/dashboard/payments', label: 'Payments' },
   { id: 'partners', href: '/dashboard/partners', label: 'Partners' },
+  { id: 'agents', href: '/dashboard/agents', label: 'Agents' },
 ];
 
 export function layout(
@@ -87,7 +87,7 @@ export function signInPage(message?: string): string {
   );
 }
 
-function ageText(seconds: number): string {
+export function ageText(seconds: number): string {
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
@@ -180,9 +180,54 @@ export function todayPage(session: OpsSession, s: TrafficSnapshot): string {
   );
 }
 
-function reasonField(id: string): SafeHtml {
+export function reasonField(id: string): SafeHtml {
   return html`<label for="${id}">Reason (mandatory)</label
     ><input id="${id}" name="reason" required minlength="3" maxlength="500" />`;
+}
+
+/** Where a rule may point: billers serving its bill type, settlement accounts in its biller's currency. */
+function destinationForm(r: RoutingRule, reference: RoutingReferenceData): SafeHtml {
+  const billers = [...reference.billers].filter(([, b]) => b.billType === r.billType).map(([id]) => id);
+  const currency = reference.billers.get(r.billerEndpoint)?.currency;
+  const accounts = [...reference.accounts]
+    .filter(([, a]) => a.kind === 'settlement' && (currency === undefined || a.currency === currency))
+    .map(([id]) => id);
+  const options = (ids: readonly string[], current: string) =>
+    [...ids]
+      .sort()
+      .map((id) => html`<option value="${id}" ${id === current ? html`selected` : html``}>${id}</option>`);
+  return html`<details>
+    <summary>Change destination…</summary>
+    <form class="destination" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
+      <input type="hidden" name="expectedVersion" value="${r.version}" />
+      <label for="biller-${r.id}">Biller endpoint (serves ${r.billType})</label
+      ><select id="biller-${r.id}" name="billerEndpoint">
+        ${options(billers, r.billerEndpoint)}
+      </select>
+      <label for="account-${r.id}">Settlement account${currency === undefined ? '' : ` (${currency})`}</label
+      ><select id="account-${r.id}" name="settlementAccount">
+        ${options(accounts, r.settlementAccount)}
+      </select>
+      ${reasonField(`dest-reason-${r.id}`)}
+      <label for="dest-at-${r.id}">Effective at (optional, UTC)</label
+      ><input id="dest-at-${r.id}" name="effectiveAt" type="datetime-local" />
+      <button type="button" data-dry-run="/dashboard/api/routing/dry-run">Dry run on recent traffic</button>
+      <button type="submit">Save destination</button>
+      <output class="dry-run" aria-live="polite"></output>
+    </form>
+  </details>`;
+}
+
+/** What a scheduled change will do, in words (its payload as the routing API stored it). */
+function scheduledChangeText(c: ScheduledChange): string {
+  const payload = (c.change ?? {}) as { patch?: Record<string, unknown>; rule?: Record<string, unknown> };
+  if (c.action === 'delete') return 'delete the rule';
+  const fields = payload.patch ?? payload.rule ?? {};
+  return (
+    Object.entries(fields)
+      .map(([k, v]) => `${k} → ${String(v)}`)
+      .join('; ') || c.action
+  );
 }
 
 export function routingPage(
@@ -190,6 +235,7 @@ export function routingPage(
   rules: readonly RoutingRule[],
   scheduled: readonly ScheduledChange[],
   query: string,
+  reference: RoutingReferenceData,
 ): string {
   const q = query.trim().toLowerCase();
   const shown =
@@ -210,20 +256,21 @@ export function routingPage(
           ${
             canChange
               ? html`<details>
-                  <summary>${r.enabled ? 'Disable' : 'Enable'}…</summary>
-                  <form class="flip" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
-                    <input type="hidden" name="enabled" value="${r.enabled ? 'false' : 'true'}" />
-                    <input type="hidden" name="expectedVersion" value="${r.version}" />
-                    ${reasonField(`reason-${r.id}`)}
-                    <label for="at-${r.id}">Effective at (optional, UTC)</label
-                    ><input id="at-${r.id}" name="effectiveAt" type="datetime-local" />
-                    <button type="button" data-dry-run="/dashboard/api/routing/dry-run">
-                      Dry run on recent traffic
-                    </button>
-                    <button type="submit">${r.enabled ? 'Disable rule' : 'Enable rule'}</button>
-                    <output class="dry-run" aria-live="polite"></output>
-                  </form>
-                </details>`
+                    <summary>${r.enabled ? 'Disable' : 'Enable'}…</summary>
+                    <form class="flip" data-action="/dashboard/api/routing/rules/${r.id}" data-then="reload">
+                      <input type="hidden" name="enabled" value="${r.enabled ? 'false' : 'true'}" />
+                      <input type="hidden" name="expectedVersion" value="${r.version}" />
+                      ${reasonField(`reason-${r.id}`)}
+                      <label for="at-${r.id}">Effective at (optional, UTC)</label
+                      ><input id="at-${r.id}" name="effectiveAt" type="datetime-local" />
+                      <button type="button" data-dry-run="/dashboard/api/routing/dry-run">
+                        Dry run on recent traffic
+                      </button>
+                      <button type="submit">${r.enabled ? 'Disable rule' : 'Enable rule'}</button>
+                      <output class="dry-run" aria-live="polite"></output>
+                    </form>
+                  </details>
+                  ${destinationForm(r, reference)}`
               : html`<span class="muted">viewer</span>`
           }
         </td>
@@ -260,29 +307,55 @@ export function routingPage(
           ${rows}
         </tbody>
       </table>
-      <h2>Scheduled changes</h2>
+      <h2 id="scheduled-h">Scheduled changes</h2>
       ${
         pending.length === 0
           ? html`<p class="empty">None pending.</p>`
-          : html`<table>
+          : html`<table class="scheduled" aria-labelledby="scheduled-h">
               <thead>
                 <tr>
-                  <th scope="col">Effective</th>
-                  <th scope="col">Action</th>
+                  <th scope="col">Effective (UTC)</th>
                   <th scope="col">Rule</th>
+                  <th scope="col">Change</th>
                   <th scope="col">By</th>
                   <th scope="col">Reason</th>
+                  <th scope="col">Cancel</th>
                 </tr>
               </thead>
               <tbody>
                 ${pending.map(
                   (c) =>
-                    html`<tr>
-                      <td>${c.effectiveAt}</td>
-                      <td>${c.action}</td>
-                      <td>${c.ruleId ?? ''}</td>
+                    html`<tr id="scheduled-${c.id}">
+                      <td>${c.effectiveAt.replace('T', ' ').slice(0, 19)}</td>
+                      <td>
+                        ${
+                          c.ruleId === null
+                            ? 'new rule'
+                            : html`<a href="/dashboard/routing/audit?ruleId=${c.ruleId}"
+                                >${c.ruleId.slice(0, 8)}</a
+                              >`
+                        }
+                      </td>
+                      <td>${scheduledChangeText(c)}</td>
                       <td>${c.actor}</td>
-                      <td>${c.reason}</td>
+                      <td class="reason">${c.reason}</td>
+                      <td>
+                        ${
+                          canChange
+                            ? html`<details>
+                                <summary>Cancel…</summary>
+                                <form
+                                  class="action"
+                                  data-action="/dashboard/api/routing/scheduled/${c.id}/cancel"
+                                  data-then="reload"
+                                >
+                                  ${reasonField(`cancel-${c.id}`)}
+                                  <button type="submit">Cancel change</button>
+                                </form>
+                              </details>`
+                            : html``
+                        }
+                      </td>
                     </tr>`,
                 )}
               </tbody>
@@ -403,10 +476,143 @@ export function paymentsPage(
   );
 }
 
+function utcText(d: Date | string): string {
+  return `${(typeof d === 'string' ? d : d.toISOString()).replace('T', ' ').slice(0, 19)} UTC`;
+}
+
+function eventData(data: Readonly<Record<string, unknown>>): string {
+  const parts: string[] = [];
+  for (const k of ['initiatedBy', 'reason', 'billerReceipt', 'state']) {
+    if (typeof data[k] === 'string') parts.push(`${k}: ${data[k]}`);
+  }
+  const minor = data.amountMinor;
+  const currency = data.currency;
+  // The partner receives minor units as a decimal string; ops read the amount in its own precision.
+  if (typeof minor === 'string' && /^-?\d{1,20}$/.test(minor) && typeof currency === 'string') {
+    parts.push(`amount: ${formatMajorAmount(BigInt(minor), currency)} ${currency}`);
+  }
+  return parts.join('; ');
+}
+
+/** An attempt's error, unless it only repeats its HTTP status. */
+function attemptError(statusCode: number | null, error: string | null): string {
+  if (error === null || error === `HTTP ${statusCode ?? ''}`) return '';
+  return ` (${error.slice(0, 160)})`;
+}
+
+/** The payment's life after its answer: reversals and refund, events, and the webhooks sent for them. */
+function aftermathPart(a: PaymentAftermath): SafeHtml {
+  const reversals =
+    a.reversals.length === 0
+      ? html`<p class="empty">No reversal.</p>`
+      : html`<table class="reversals">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">By</th>
+              <th scope="col">Reference</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.reversals.map(
+              (r) =>
+                html`<tr data-reversal="${r.kind}">
+                  <td>${utcText(r.at)}</td>
+                  <td>${r.kind === 'biller' ? 'the biller' : 'the partner (arrived before the payment)'}</td>
+                  <td><code>${r.reference}</code></td>
+                  <td class="amount">
+                    ${r.amountMinor === null || r.currency === null ? '—' : `${formatMajorAmount(r.amountMinor, r.currency)} ${r.currency}`}
+                  </td>
+                  <td class="reason">${r.reason}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  const refund =
+    a.refund === null
+      ? html``
+      : html`<p id="refund" class="${a.refund.state === 'refunded' ? 'ok' : 'warn'}">
+          Refund to the customer at core banking:
+          ${formatMajorAmount(a.refund.amountMinor, a.refund.currency)} ${a.refund.currency},
+          ${a.refund.state}${a.refund.coreBankingRef === null ? '' : ` (${a.refund.coreBankingRef})`} after
+          ${a.refund.attempts}
+          attempt${a.refund.attempts === 1 ? '' : 's'}${a.refund.lastError === null ? '' : `; last error: ${a.refund.lastError}`}.
+        </p>`;
+  const events =
+    a.events.length === 0
+      ? html`<p class="empty">No event for the partner.</p>`
+      : html`<table class="events">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Webhook id</th>
+              <th scope="col">Data</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.events.map(
+              (e) =>
+                html`<tr data-event="${e.type}">
+                  <td>${utcText(e.occurredAt)}</td>
+                  <td>${e.type}</td>
+                  <td><code>${e.id}</code></td>
+                  <td>${eventData(e.data)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  const deliveries =
+    a.deliveries.length === 0
+      ? html`<p class="empty">No webhook was sent (the partner has no subscription for these events).</p>`
+      : html`<table class="deliveries">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Endpoint</th>
+              <th scope="col">State</th>
+              <th scope="col">Attempts (response)</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${a.deliveries.map(
+              (d) =>
+                html`<tr data-delivery="${d.id}" data-state="${d.state}">
+                  <td>${d.eventType}<br /><code>${d.eventId}</code></td>
+                  <td><code>${d.url}</code></td>
+                  <td>
+                    ${d.state}${d.deliveredAt === null ? '' : ` ${utcText(d.deliveredAt)}`}${d.nextAttemptAt === null ? '' : html`<br /><span class="muted">next attempt ${utcText(d.nextAttemptAt)}</span>`}
+                  </td>
+                  <td>
+                    <ol class="attempts">
+                      ${d.attemptLog.map(
+                        (t) =>
+                          html`<li data-outcome="${t.outcome}">
+                            ${utcText(t.at)}: ${t.outcome},
+                            ${t.statusCode === null ? 'no HTTP answer' : `HTTP ${t.statusCode}`}${t.outcome === 'delivered' ? '' : attemptError(t.statusCode, t.error)}
+                          </li>`,
+                      )}
+                    </ol>
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  return html`<h2>Reversals</h2>
+    ${reversals} ${refund}
+    <h2>Events told to the partner</h2>
+    ${events}
+    <h2>Webhooks sent</h2>
+    ${deliveries}`;
+}
+
 export function paymentStoryPage(
   session: OpsSession,
   story: PaymentStory,
   routeAudit: readonly AuditListEntry[],
+  aftermath: PaymentAftermath,
 ): string {
   const p = story.payment;
   const journals = story.journals.map(
@@ -506,59 +712,7 @@ export function paymentStoryPage(
       <h2>Why it went there</h2>
       ${why}
       <h2>Journals</h2>
-      ${journals.length === 0 ? html`<p class="empty">Nothing was posted.</p>` : journals}`,
+      ${journals.length === 0 ? html`<p class="empty">Nothing was posted.</p>` : journals}
+      ${aftermathPart(aftermath)}`,
   );
-}
-
-const WEEK_MS = 7 * 24 * 3_600_000;
-
-export function partnersPage(
-  session: OpsSession,
-  partners: readonly (PartnerRecord & {
-    lanes: readonly { laneId: string; kind: string; cidrs: readonly string[] }[];
-  })[],
-  credentials: readonly StoredCredential[],
-  now: Date,
-): string {
-  const cards = partners.map((p) => {
-    const own = credentials.filter((c) => c.partnerId === p.id && c.revokedAt === undefined);
-    const ending = own.filter(
-      (c) => c.validUntil !== undefined && c.validUntil.getTime() - now.getTime() < WEEK_MS,
-    );
-    const rotating = own.filter(
-      (c) => c.noticeEndsAt !== undefined && c.noticeEndsAt.getTime() > now.getTime(),
-    );
-    return html`<article class="card partner" id="partner-${p.id}">
-      <h2>${p.name} <small>${p.id} · ${p.kind}</small></h2>
-      <p>
-        Onboarding state: <strong>${p.status}</strong> since
-        ${p.statusChangedAt.toISOString().slice(0, 10)}${
-          p.certificationPassedAt === null
-            ? html`; not certified yet`
-            : html`; certified ${p.certificationPassedAt.toISOString().slice(0, 10)}`
-        }
-      </p>
-      <table>
-        <caption>
-          Lanes and source networks
-        </caption>
-        <tbody>
-          ${p.lanes.map(
-            (l) =>
-              html`<tr>
-                <th scope="row">${l.laneId} (${l.kind})</th>
-                <td>${l.cidrs.join(', ') || 'any'}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <p>
-        ${own.length} valid credentials;
-        ${ending.length === 0 ? html`none ends within 7 days` : html`<span class="warn">${ending.length} end within 7 days: ${ending.map((c) => `${c.kind} ${c.hint ?? c.fingerprint.slice(0, 8)} (${c.validUntil?.toISOString().slice(0, 10) ?? ''})`).join(', ')}</span>`}${
-          rotating.length === 0 ? html`` : html`; ${rotating.length} rotation(s) in their notice period`
-        }.
-      </p>
-    </article>`;
-  });
-  return layout('Partners', session, 'partners', html`<div class="partners">${cards}</div>`);
 }

@@ -57,7 +57,7 @@
       }
       if (answer.json.scheduled !== undefined) {
         sessionStorage.setItem('flash', `Change scheduled for ${answer.json.effectiveAt}`);
-      } else {
+      } else if (form.id !== 'sign-in') {
         sessionStorage.setItem('flash', 'Saved.');
       }
       const then = form.dataset.then;
@@ -76,10 +76,11 @@
     const form = button.closest('form');
     const output = form?.querySelector('output.dry-run');
     if (!form || !output) return;
-    const body = formJson(form);
+    // The change the form would make (enable/disable, or a new biller endpoint / settlement account).
+    const { reason: _reason, effectiveAt: _at, expectedVersion: _version, ...change } = formJson(form);
     const id = form.dataset.action.split('/').pop();
     output.textContent = 'Running the dry run…';
-    const answer = await send(button.dataset.dryRun, { id, enabled: body.enabled });
+    const answer = await send(button.dataset.dryRun, { id, ...change });
     if (!answer.ok) {
       output.textContent = problemText(answer.json);
       return;
