@@ -28,6 +28,7 @@ import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 import type { EarlyReversals } from './early-reversals';
 import { DurableOutcomes } from './durable-outcome';
+import { isTransientDatabaseError } from '../domain/db';
 import { engineOf } from './posting-reversal';
 import { collectionOf } from './resolution/payment-resolver';
 import type { FollowUps } from './resolution/follow-ups';
@@ -121,7 +122,7 @@ export class BillPayPipeline {
       partnerId: cmd.partnerId,
     });
 
-    const begun = await this.begin(cmd, idem, key, route);
+    const begun = await this.beginThroughOutage(cmd, idem, key, route, log);
     if (begun.kind === 'outcome') {
       if (begun.outcome.kind !== 'conflict' || this.d.earlyReversals === undefined) return begun.outcome;
       const declined = newPayment(cmd, route, 'DECLINED', 'REVERSED_BEFORE_ARRIVAL');
@@ -253,6 +254,69 @@ export class BillPayPipeline {
     );
     await this.d.undo.afterCommit(payment.id, owed);
     return declined;
+  }
+
+  /**
+   * Phase one, surviving a database that goes away mid-statement. The statement that claims the key
+   * and records (and, on a float, posts) the payment may have committed with its answer lost: the
+   * key would then stay in flight in this live node's name, and every retry would hear 409 until the
+   * in-flight timeout. So the claim is settled first, from what the database holds once it answers:
+   * nothing was written → the payment is made now; it was → it goes to its resolution (PENDING /
+   * PROCESSING_INTERRUPTED, exactly what the sweep does for a dead node's keys) and a retry with the
+   * key gets that answer, then the final one. Never a second posting: the key stays claimed throughout.
+   */
+  private async beginThroughOutage(
+    cmd: BillPayCommand,
+    idem: IdempotencyContext,
+    key: IdempotencyScope,
+    route: Route | undefined,
+    log: Logger,
+  ): Promise<Begun> {
+    try {
+      return await this.begin(cmd, idem, key, route);
+    } catch (error) {
+      if (!isTransientDatabaseError(error)) throw error;
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'claim not confirmed; settling it',
+      );
+    }
+    const settled = await this.outcomes.write(
+      cmd.id,
+      'claim',
+      () => this.settleUnconfirmedClaim(key, idem, cmd.id),
+      () => Promise.resolve(undefined),
+    );
+    if (settled === 'not-claimed') return this.begin(cmd, idem, key, route);
+    return { kind: 'outcome', outcome: settled };
+  }
+
+  private settleUnconfirmedClaim(
+    key: IdempotencyScope,
+    idem: IdempotencyContext,
+    paymentId: string,
+  ): Promise<PayOutcome | 'not-claimed'> {
+    return this.d.db.transaction().execute(async (tx) => {
+      const owner = await this.d.idempotency.lockOwner(tx, key);
+      if (owner === undefined) return 'not-claimed';
+      // Claimed by another request meanwhile (a retry of the partner's): its claim, its answer.
+      if (owner.paymentId !== paymentId) {
+        return fromExisting(await this.d.idempotency.existing(tx, key, idem.fingerprint));
+      }
+      const stored = await this.d.idempotency.completedResult(tx, key);
+      if (stored !== undefined) return { kind: 'processed', result: deserialiseResult(stored) };
+      const payment = await this.d.payments.findById(tx, paymentId);
+      if (payment === undefined) return 'not-claimed';
+      const now = this.now();
+      const settled = Payments.isUndecided(payment.state)
+        ? await this.d.payments.update(tx, paymentId, {
+            state: 'PENDING',
+            reasonCode: 'PROCESSING_INTERRUPTED',
+          })
+        : payment;
+      if (settled.state === 'PENDING') await this.d.followUps.resolveLater(tx, paymentId, now);
+      return this.complete(tx, key, settled);
+    });
   }
 
   /** Phase one: claim the idempotency key and record the payment (posting it when the engine is ours). */

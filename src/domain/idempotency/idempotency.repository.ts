@@ -100,6 +100,19 @@ export class IdempotencyRepository {
       .execute();
   }
 
+  /** Locks a key and answers whose it is (the payment its claim names), or undefined when unclaimed. */
+  async lockOwner(tx: Executor, id: IdempotencyScope): Promise<{ paymentId: string | null } | undefined> {
+    const row = await tx
+      .selectFrom('idempotency_keys')
+      .select('payment_id')
+      .where('partner_id', '=', id.partnerId)
+      .where('scope', '=', id.scope)
+      .where('key', '=', id.key)
+      .forUpdate()
+      .executeTakeFirst();
+    return row === undefined ? undefined : { paymentId: row.payment_id };
+  }
+
   /**
    * Locks the key a payment was made under, found by the payment (paths that decide a payment later:
    * its resolution, an ops decision). Undefined when the key is gone (purged after its retention).
