@@ -1,5 +1,4 @@
 import type { Executor } from '../db';
-import { withEdge } from './edge-tables';
 import { asPartnerKind, isPayerType, type Partner } from './partner';
 
 /**
@@ -57,7 +56,7 @@ export class CredentialsRepository {
     fingerprint: string,
     db: Executor = this.db,
   ): Promise<(CertificateRegistration & { partner: Partner }) | undefined> {
-    const row = await withEdge(db)
+    const row = await db
       .selectFrom('partner_certificates as c')
       .innerJoin('partners as p', 'p.id', 'c.partner_id')
       .select([
@@ -92,8 +91,7 @@ export class CredentialsRepository {
 
   /** Registers a certificate; an already registered fingerprint of the same partner is left alone. */
   async insertCertificate(c: NewCertificate, db: Executor = this.db): Promise<string> {
-    const edge = withEdge(db);
-    const existing = await edge
+    const existing = await db
       .selectFrom('partner_certificates')
       .select(['id', 'partner_id'])
       .where('fingerprint', '=', c.fingerprint)
@@ -104,7 +102,7 @@ export class CredentialsRepository {
       }
       return existing.id;
     }
-    const row = await edge
+    const row = await db
       .insertInto('partner_certificates')
       .values({
         partner_id: c.partnerId,
@@ -125,7 +123,7 @@ export class CredentialsRepository {
     k: { partnerId: string; keyHash: string; hint: string; validFrom: Date; supersedes?: string },
     db: Executor = this.db,
   ): Promise<string> {
-    const row = await withEdge(db)
+    const row = await db
       .insertInto('api_keys')
       .values({
         principal_type: 'partner',
@@ -153,7 +151,7 @@ export class CredentialsRepository {
     },
     db: Executor = this.db,
   ): Promise<string> {
-    const row = await withEdge(db)
+    const row = await db
       .insertInto('webhook_secrets')
       .values({
         partner_id: w.partnerId,
@@ -176,7 +174,7 @@ export class CredentialsRepository {
     partnerId: string,
     db: Executor = this.db,
   ): Promise<(StoredCredential & { readonly secret: string })[]> {
-    const rows = await withEdge(db)
+    const rows = await db
       .selectFrom('webhook_secrets')
       .select(['id', 'partner_id', 'secret', 'fingerprint', 'valid_from', 'valid_until', 'revoked_at'])
       .where('partner_id', '=', partnerId)
@@ -196,8 +194,7 @@ export class CredentialsRepository {
 
   /** Every credential of one partner (or of all partners), of every kind. */
   async list(partnerId?: string, db: Executor = this.db): Promise<StoredCredential[]> {
-    const edge = withEdge(db);
-    let certs = edge
+    let certs = db
       .selectFrom('partner_certificates')
       .select([
         'id',
@@ -212,7 +209,7 @@ export class CredentialsRepository {
         'supersedes',
         'notice_ends_at',
       ]);
-    let keys = edge
+    let keys = db
       .selectFrom('api_keys')
       .select([
         'id',
@@ -227,7 +224,7 @@ export class CredentialsRepository {
         'notice_ends_at',
       ])
       .where('principal_type', '=', 'partner');
-    let secrets = edge
+    let secrets = db
       .selectFrom('webhook_secrets')
       .select([
         'id',
@@ -304,16 +301,15 @@ export class CredentialsRepository {
       revocation_reason: c.revocationReason ?? null,
       notice_ends_at: c.noticeEndsAt ?? null,
     };
-    const edge = withEdge(db);
     switch (c.kind) {
       case 'client-certificate':
-        await edge.updateTable('partner_certificates').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('partner_certificates').set(values).where('id', '=', c.id).execute();
         return;
       case 'api-key':
-        await edge.updateTable('api_keys').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('api_keys').set(values).where('id', '=', c.id).execute();
         return;
       case 'webhook-secret':
-        await edge.updateTable('webhook_secrets').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('webhook_secrets').set(values).where('id', '=', c.id).execute();
         return;
     }
   }

@@ -3,7 +3,6 @@ import type { z } from 'zod';
 import type { Db, Executor } from '../db';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
-import { withEdge } from './edge-tables';
 import {
   checkTransition,
   isPartnerState,
@@ -102,9 +101,7 @@ export class OnboardingRepository {
       throw new OnboardingError('INVALID', `payerTypes must be among ${PAYER_TYPES.join(', ')}`);
     }
     const schedules = parseSchedules(p.schedules);
-    await withEdge(this.db)
-      .transaction()
-      .execute((tx) => this.insert(tx, p, schedules, actor, now));
+    await this.db.transaction().execute((tx) => this.insert(tx, p, schedules, actor, now));
     return this.getOrThrow(p.id, now);
   }
 
@@ -115,10 +112,9 @@ export class OnboardingRepository {
     actor: string,
     now: Date,
   ): Promise<void> {
-    const edge = withEdge(db);
-    const exists = await edge.selectFrom('partners').select('id').where('id', '=', p.id).executeTakeFirst();
+    const exists = await db.selectFrom('partners').select('id').where('id', '=', p.id).executeTakeFirst();
     if (exists !== undefined) throw new OnboardingError('EXISTS', `partner ${p.id} already exists`);
-    await edge
+    await db
       .insertInto('partners')
       .values({
         id: p.id,
@@ -131,14 +127,14 @@ export class OnboardingRepository {
         status_changed_at: now,
       })
       .execute();
-    await edge
+    await db
       .insertInto('partner_state_history')
       .values({ partner_id: p.id, from_state: null, to_state: 'draft', at: now, actor, reason: 'created' })
       .execute();
   }
 
   async list(now: Date): Promise<PartnerRecord[]> {
-    const ids = await withEdge(this.db).selectFrom('partners').select('id').orderBy('id').execute();
+    const ids = await this.db.selectFrom('partners').select('id').orderBy('id').execute();
     const out: PartnerRecord[] = [];
     for (const { id } of ids) {
       const r = await this.get(id, now);
@@ -154,8 +150,7 @@ export class OnboardingRepository {
   }
 
   async get(id: string, now: Date, db: Executor = this.db): Promise<PartnerRecord | undefined> {
-    const edge = withEdge(db);
-    const row = await edge
+    const row = await db
       .selectFrom('partners')
       .select([
         'id',
@@ -172,14 +167,14 @@ export class OnboardingRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (row === undefined) return undefined;
-    const history = await edge
+    const history = await db
       .selectFrom('partner_state_history')
       .select(['from_state', 'to_state', 'at', 'actor', 'reason'])
       .where('partner_id', '=', id)
       .orderBy('at')
       .orderBy('id')
       .execute();
-    const first = await edge
+    const first = await db
       .selectFrom('payments')
       .select(sql<Date | null>`min(created_at)`.as('first'))
       .where('partner_id', '=', id)
@@ -229,7 +224,7 @@ export class OnboardingRepository {
       ]);
     }
     const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
-    await withEdge(this.db)
+    await this.db
       .updateTable('partners')
       .set({
         schedules: JSON.stringify(merged),
@@ -242,12 +237,12 @@ export class OnboardingRepository {
 
   async recordCertification(id: string, passed: boolean, actor: string, now: Date): Promise<PartnerRecord> {
     await this.getOrThrow(id, now);
-    await withEdge(this.db)
+    await this.db
       .updateTable('partners')
       .set({ certification_passed_at: passed ? now : null })
       .where('id', '=', id)
       .execute();
-    await withEdge(this.db)
+    await this.db
       .insertInto('partner_state_history')
       .values({
         partner_id: id,
@@ -267,61 +262,58 @@ export class OnboardingRepository {
         `to: must be one of ${PARTNER_STATES.join(', ')}`,
       ]);
     }
-    await withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        const row = await tx
-          .selectFrom('partners')
-          .select(['status', 'schedules', 'certification_passed_at', 'contracts_signed_at'])
-          .where('id', '=', id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
-        const from = isPartnerState(row.status) ? row.status : 'live';
-        const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
-        const gaps =
-          to === 'live' && this.env.certificationGaps !== undefined
-            ? await this.env.certificationGaps(id, schedules.technical, now, tx)
-            : undefined;
-        const check = checkTransition(from, to, {
-          schedules,
-          hasCredential: await this.hasCredential(id, now, tx),
-          hasAllowlist: await this.env.hasAllowlist(id, tx),
-          certificationPassed: row.certification_passed_at !== null,
-          ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
-        });
-        if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
-        await tx
-          .updateTable('partners')
-          .set({
-            status: to,
-            status_changed_at: now,
-            ...(to === 'contracts-signed' && row.contracts_signed_at === null
-              ? { contracts_signed_at: now }
-              : {}),
-          })
-          .where('id', '=', id)
-          .execute();
-        await tx
-          .insertInto('partner_state_history')
-          .values({ partner_id: id, from_state: from, to_state: to, at: now, actor, reason })
-          .execute();
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('partners')
+        .select(['status', 'schedules', 'certification_passed_at', 'contracts_signed_at'])
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+      const from = isPartnerState(row.status) ? row.status : 'live';
+      const schedules = schedulesSchema.safeParse(row.schedules ?? {}).data ?? {};
+      const gaps =
+        to === 'live' && this.env.certificationGaps !== undefined
+          ? await this.env.certificationGaps(id, schedules.technical, now, tx)
+          : undefined;
+      const check = checkTransition(from, to, {
+        schedules,
+        hasCredential: await this.hasCredential(id, now, tx),
+        hasAllowlist: await this.env.hasAllowlist(id, tx),
+        certificationPassed: row.certification_passed_at !== null,
+        ...(gaps !== undefined ? { certificationGaps: gaps } : {}),
       });
+      if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
+      await tx
+        .updateTable('partners')
+        .set({
+          status: to,
+          status_changed_at: now,
+          ...(to === 'contracts-signed' && row.contracts_signed_at === null
+            ? { contracts_signed_at: now }
+            : {}),
+        })
+        .where('id', '=', id)
+        .execute();
+      await tx
+        .insertInto('partner_state_history')
+        .values({ partner_id: id, from_state: from, to_state: to, at: now, actor, reason })
+        .execute();
+    });
     return this.getOrThrow(id, now);
   }
 
   /** An acceptable client certificate or API key at `now`. */
   async hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
-    const edge = withEdge(db);
     const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
       r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
-    const certs = await edge
+    const certs = await db
       .selectFrom('partner_certificates')
       .select(['valid_from', 'valid_until', 'revoked_at'])
       .where('partner_id', '=', id)
       .execute();
     if (certs.some(live)) return true;
-    const keys = await edge
+    const keys = await db
       .selectFrom('api_keys')
       .select(['valid_from', 'valid_until', 'revoked_at'])
       .where('principal_type', '=', 'partner')

@@ -1,5 +1,4 @@
 import type { Db, Executor } from '../db';
-import { withEdge } from './edge-tables';
 
 /**
  * The token signing key ring, persisted as one opaque snapshot row (the ring's own format) with a
@@ -9,7 +8,7 @@ export class SigningKeysRepository {
   constructor(private readonly db: Db) {}
 
   async load(db: Executor = this.db): Promise<{ snapshot: unknown; version: number } | undefined> {
-    const row = await withEdge(db)
+    const row = await db
       .selectFrom('token_signing_keys')
       .select(['snapshot', 'version'])
       .where('id', '=', 1)
@@ -19,7 +18,7 @@ export class SigningKeysRepository {
 
   /** Stores the first snapshot unless another node got there first; returns what is stored. */
   async initialise(snapshot: unknown, now: Date): Promise<{ snapshot: unknown; version: number }> {
-    await withEdge(this.db)
+    await this.db
       .insertInto('token_signing_keys')
       .values({ id: 1, snapshot: JSON.stringify(snapshot), version: 1, updated_at: now })
       .onConflict((oc) => oc.column('id').doNothing())
@@ -34,24 +33,22 @@ export class SigningKeysRepository {
     now: Date,
     change: (snapshot: unknown) => { snapshot: unknown; result: T },
   ): Promise<{ result: T; snapshot: unknown; version: number }> {
-    return withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        const row = await tx
-          .selectFrom('token_signing_keys')
-          .select(['snapshot', 'version'])
-          .where('id', '=', 1)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row === undefined) throw new Error('token signing key ring not initialised');
-        const { snapshot, result } = change(row.snapshot);
-        const version = row.version + 1;
-        await tx
-          .updateTable('token_signing_keys')
-          .set({ snapshot: JSON.stringify(snapshot), version, updated_at: now })
-          .where('id', '=', 1)
-          .execute();
-        return { result, snapshot, version };
-      });
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('token_signing_keys')
+        .select(['snapshot', 'version'])
+        .where('id', '=', 1)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row === undefined) throw new Error('token signing key ring not initialised');
+      const { snapshot, result } = change(row.snapshot);
+      const version = row.version + 1;
+      await tx
+        .updateTable('token_signing_keys')
+        .set({ snapshot: JSON.stringify(snapshot), version, updated_at: now })
+        .where('id', '=', 1)
+        .execute();
+      return { result, snapshot, version };
+    });
   }
 }

@@ -35,7 +35,6 @@ import {
   type RulePatch,
 } from './routing-rule';
 import { parseRulesCsv, rulesToCsv, type CsvRowError } from './rules-csv';
-import { withRouting } from './routing-tables';
 
 export interface ScheduledChange {
   readonly id: string;
@@ -460,14 +459,14 @@ export class RoutingAdmin {
   // ---- scheduled changes ----------------------------------------------------------------------
 
   async listScheduled(state?: ScheduledChange['state']): Promise<ScheduledChange[]> {
-    let q = withRouting(this.db).selectFrom('routing_scheduled_changes').selectAll();
+    let q = this.db.selectFrom('routing_scheduled_changes').selectAll();
     if (state !== undefined) q = q.where('state', '=', state);
     const rows = await q.orderBy('effective_at').orderBy('created_at').limit(1000).execute();
     return rows.map(scheduledOfRow);
   }
 
   async cancelScheduled(id: string, ctx: ChangeContext): Promise<ScheduledChange> {
-    const row = await withRouting(this.db)
+    const row = await this.db
       .updateTable('routing_scheduled_changes')
       .set({ state: 'cancelled', error: `cancelled by ${ctx.actor}: ${ctx.reason}` })
       .where('id', '=', id)
@@ -496,7 +495,7 @@ export class RoutingAdmin {
       let claimedId: string | undefined;
       try {
         const outcome = await this.db.transaction().execute(async (tx) => {
-          let q = withRouting(tx)
+          let q = tx
             .selectFrom('routing_scheduled_changes')
             .selectAll()
             .where('state', '=', 'pending')
@@ -519,7 +518,7 @@ export class RoutingAdmin {
             (w) => applyScheduled(w, row.action, row.rule_id, payload),
             tx,
           );
-          const done = await withRouting(tx)
+          const done = await tx
             .updateTable('routing_scheduled_changes')
             .set({ state: 'applied', applied_at: new Date(), audit_seq: change?.auditSeq.toString() ?? null })
             .where('id', '=', row.id)
@@ -538,7 +537,7 @@ export class RoutingAdmin {
         skip.add(claimedId);
         const message = error instanceof Error ? error.message : String(error);
         this.log.warn({ scheduledChange: claimedId, err: message }, 'scheduled routing change failed');
-        const row = await withRouting(this.db)
+        const row = await this.db
           .updateTable('routing_scheduled_changes')
           .set({ state: 'failed', applied_at: new Date(), error: message })
           .where('id', '=', claimedId)
@@ -612,7 +611,7 @@ export class RoutingAdmin {
         errors: [{ field: 'effectiveAt', message: 'must be in the future (omit it to change now)' }],
       });
     }
-    const row = await withRouting(this.db)
+    const row = await this.db
       .insertInto('routing_scheduled_changes')
       .values({
         id: uuidv7(),
