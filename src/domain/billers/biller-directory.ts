@@ -1,5 +1,6 @@
 import type { Db } from '../db';
 import type { BillerEndpointRef } from './biller-client';
+import { BillerEndpointsRepository } from './biller-endpoints.repository';
 
 /**
  * Where each biller endpoint is and how long it may take, kept in memory and reloaded every few
@@ -10,11 +11,14 @@ export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private readonly repository: BillerEndpointsRepository;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly refreshMs = 5_000,
-  ) {}
+  ) {
+    this.repository = new BillerEndpointsRepository(db);
+  }
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
     const stale = Date.now() - this.loadedAt > this.refreshMs;
@@ -23,12 +27,10 @@ export class BillerDirectory {
   }
 
   reload(): Promise<void> {
-    this.loading ??= this.db
-      .selectFrom('biller_endpoints')
-      .select(['id', 'url', 'timeout_ms'])
-      .execute()
+    this.loading ??= this.repository
+      .list()
       .then((rows) => {
-        this.endpoints = new Map(rows.map((r) => [r.id, { id: r.id, url: r.url, timeoutMs: r.timeout_ms }]));
+        this.endpoints = new Map(rows.map((r) => [r.id, { id: r.id, url: r.url, timeoutMs: r.timeoutMs }]));
         this.loadedAt = Date.now();
       })
       .finally(() => {

@@ -313,4 +313,23 @@ export class CredentialsRepository {
         return;
     }
   }
+
+  /** Whether the partner holds a client certificate or an API key acceptable at `now`. */
+  async hasLiveCredential(partnerId: string, now: Date, db: Executor = this.db): Promise<boolean> {
+    const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
+      r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
+    const certs = await db
+      .selectFrom('partner_certificates')
+      .select(['valid_from', 'valid_until', 'revoked_at'])
+      .where('partner_id', '=', partnerId)
+      .execute();
+    if (certs.some(live)) return true;
+    const keys = await db
+      .selectFrom('api_keys')
+      .select(['valid_from', 'valid_until', 'revoked_at'])
+      .where('principal_type', '=', 'partner')
+      .where('principal_id', '=', partnerId)
+      .execute();
+    return keys.some(live);
+  }
 }

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Db, Executor } from '../db';
+import { CredentialsRepository } from './credentials.repository';
+import { PartnerActivityRepository } from './partner-activity.repository';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
 import {
@@ -87,10 +88,16 @@ function parseSchedules(value: unknown): Schedules {
 
 /** Partner records with their schedules and lifecycle; every state change is written with its history row. */
 export class OnboardingRepository {
+  private readonly credentials: CredentialsRepository;
+  private readonly activity: PartnerActivityRepository;
+
   constructor(
     private readonly db: Db,
     private readonly env: OnboardingEnvironment,
-  ) {}
+  ) {
+    this.credentials = new CredentialsRepository(db);
+    this.activity = new PartnerActivityRepository(db);
+  }
 
   async create(p: NewPartner, actor: string, now: Date): Promise<PartnerRecord> {
     if (!PARTNER_ID.test(p.id))
@@ -174,13 +181,7 @@ export class OnboardingRepository {
       .orderBy('at')
       .orderBy('id')
       .execute();
-    const first = await db
-      .selectFrom('payments')
-      .select(sql<Date | null>`min(created_at)`.as('first'))
-      .where('partner_id', '=', id)
-      .where('status', 'in', ['APPROVED', 'REVERSED'])
-      .executeTakeFirst();
-    const firstSettledAt = first?.first === null || first?.first === undefined ? null : new Date(first.first);
+    const firstSettledAt = await this.activity.firstSettledAt(id, db);
     const status: PartnerState = isPartnerState(row.status) ? row.status : 'live';
     const states =
       history.length > 0
@@ -304,21 +305,7 @@ export class OnboardingRepository {
   }
 
   /** An acceptable client certificate or API key at `now`. */
-  async hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
-    const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
-      r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
-    const certs = await db
-      .selectFrom('partner_certificates')
-      .select(['valid_from', 'valid_until', 'revoked_at'])
-      .where('partner_id', '=', id)
-      .execute();
-    if (certs.some(live)) return true;
-    const keys = await db
-      .selectFrom('api_keys')
-      .select(['valid_from', 'valid_until', 'revoked_at'])
-      .where('principal_type', '=', 'partner')
-      .where('principal_id', '=', id)
-      .execute();
-    return keys.some(live);
+  hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
+    return this.credentials.hasLiveCredential(id, now, db);
   }
 }

@@ -12,6 +12,8 @@ import {
   type RuleChange,
   type RuleWriter,
 } from './audited-routing-rules';
+import { PartnersRepository } from '../partners/partners.repository';
+import { RecentTrafficRepository, type TrafficWindow } from './recent-traffic.repository';
 import type { RouteKey } from './route';
 import type { RouteResolver } from './route-resolver';
 import {
@@ -85,6 +87,8 @@ type ScheduledPayload =
  */
 export class RoutingAdmin {
   readonly rules: AuditedRoutingRules;
+  private readonly traffic: RecentTrafficRepository;
+  private readonly partners: PartnersRepository;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -94,6 +98,8 @@ export class RoutingAdmin {
     private readonly log: Logger,
   ) {
     this.rules = new AuditedRoutingRules(db);
+    this.traffic = new RecentTrafficRepository(db);
+    this.partners = new PartnersRepository(db);
   }
 
   list(filter: { billType?: string; partnerId?: string } = {}): Promise<RoutingRule[]> {
@@ -364,43 +370,34 @@ export class RoutingAdmin {
     }
 
     const since = new Date(now.getTime() - days * 86_400_000);
-    let groupsQuery = this.db
-      .selectFrom('payments')
-      .select((eb) => [
-        'partner_id',
-        'route_rule_id',
-        'biller_endpoint',
-        'settlement_account',
-        eb.fn.countAll<string>().as('n'),
-      ])
-      .where('created_at', '>=', since)
-      .where('created_at', '<=', now)
-      .where('bill_type', '=', touched.billType)
-      .where('payer_type', '=', touched.payerType);
-    if (!isWildcard(touched)) groupsQuery = groupsQuery.where('partner_id', '=', touched.partnerId);
-    const groups = await groupsQuery
-      .groupBy(['partner_id', 'route_rule_id', 'biller_endpoint', 'settlement_account'])
-      .execute();
+    const window: TrafficWindow = {
+      since,
+      until: now,
+      billType: touched.billType,
+      payerType: touched.payerType,
+      ...(isWildcard(touched) ? {} : { partnerId: touched.partnerId }),
+    };
+    const groups = await this.traffic.groups(window);
 
-    const examined = groups.reduce((n, g) => n + Number(g.n), 0);
+    const examined = groups.reduce((n, g) => n + g.payments, 0);
     let sameDestinationOtherRule = 0;
     let changedCount = 0;
     const summary = new Map<string, { from: string; to: string; payments: number }>();
     const changed: DryRunChange[] = [];
     for (const group of groups) {
       const from: RoutedTo | null =
-        group.route_rule_id !== null && group.biller_endpoint !== null && group.settlement_account !== null
+        group.routeRuleId !== null && group.billerEndpoint !== null && group.settlementAccount !== null
           ? {
-              ruleId: group.route_rule_id,
-              billerEndpoint: group.biller_endpoint,
-              settlementAccount: group.settlement_account,
+              ruleId: group.routeRuleId,
+              billerEndpoint: group.billerEndpoint,
+              settlementAccount: group.settlementAccount,
             }
           : null;
-      const n = Number(group.n);
+      const n = group.payments;
       const r = reroute(applied.rules, {
         billType: touched.billType,
         payerType: touched.payerType,
-        partnerId: group.partner_id,
+        partnerId: group.partnerId,
         route: from,
       });
       if (r.kind === 'other-rule') sameDestinationOtherRule += n;
@@ -410,35 +407,12 @@ export class RoutingAdmin {
       const k = `${label.from}\n${label.to}`;
       summary.set(k, { ...label, payments: (summary.get(k)?.payments ?? 0) + n });
       if (changed.length >= limit) continue;
-      let q = this.db
-        .selectFrom('payments')
-        .select(['id', 'created_at'])
-        .where('created_at', '>=', since)
-        .where('created_at', '<=', now)
-        .where('bill_type', '=', touched.billType)
-        .where('payer_type', '=', touched.payerType)
-        .where('partner_id', '=', group.partner_id);
-      q =
-        group.route_rule_id === null
-          ? q.where('route_rule_id', 'is', null)
-          : q.where('route_rule_id', '=', group.route_rule_id);
-      q =
-        group.biller_endpoint === null
-          ? q.where('biller_endpoint', 'is', null)
-          : q.where('biller_endpoint', '=', group.biller_endpoint);
-      q =
-        group.settlement_account === null
-          ? q.where('settlement_account', 'is', null)
-          : q.where('settlement_account', '=', group.settlement_account);
-      const rows = await q
-        .orderBy('created_at')
-        .limit(limit - changed.length)
-        .execute();
+      const rows = await this.traffic.paymentsOf(window, group, limit - changed.length);
       for (const row of rows) {
         changed.push({
           paymentId: row.id,
-          partnerId: group.partner_id,
-          createdAt: row.created_at.toISOString(),
+          partnerId: group.partnerId,
+          createdAt: row.createdAt.toISOString(),
           from,
           to: r.to,
         });
@@ -637,7 +611,7 @@ export class RoutingAdmin {
       const key = keyOfRule(rule);
       keys.set(tupleOf(key), key);
       if (isWildcard(rule)) {
-        partners ??= (await this.db.selectFrom('partners').select('id').execute()).map((p) => p.id);
+        partners ??= await this.partners.listIds();
         for (const partnerId of partners) {
           const k = { ...key, partnerId };
           keys.set(tupleOf(k), k);

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { BillerEndpointsRepository } from '../../domain/billers/biller-endpoints.repository';
 import { CreditorDirectory } from '../../protocols/iso20022/lane/creditor-directory';
 import { Iso20022Translator, type Iso20022Endpoint } from '../../protocols/iso20022/lane/iso20022-translator';
 import { problem } from '../../protocols/rest/problem';
@@ -28,7 +29,7 @@ export class Iso20022Controller {
       pipeline: s.pipeline,
       reversals: s.reversals,
       billTypes: s.billTypes,
-      creditors: new CreditorDirectory(s.database.db),
+      creditors: new CreditorDirectory(new BillerEndpointsRepository(s.database.db)),
       log: s.log,
       findOriginalUetr: async (partnerId, msgId, endToEndId) => {
         const candidates = await s.payments.findByPartnerReference(s.database.db, partnerId, endToEndId);

@@ -1,11 +1,11 @@
-import type { Db } from '../../../domain/db';
+import type { BillerEndpointsRepository } from '../../../domain/billers/biller-endpoints.repository';
 import type { CreditorBillTypeLookup } from '../instructions';
 
 /**
  * Creditor (biller) identification → bill type, for transactions without a bill-type purpose code.
  * A creditor's Id (Cdtr/Id/OrgId/Othr/Id...) names a biller by its endpoint id ("sim-water"), its
  * name ("Simulated water biller") or its bill type code ("WATER"), compared without case. Read from
- * biller_endpoints and kept for a short while: billers change rarely.
+ * the biller endpoints and kept for a short while: billers change rarely.
  */
 export class CreditorDirectory {
   private byCreditor: ReadonlyMap<string, string> = new Map();
@@ -13,7 +13,7 @@ export class CreditorDirectory {
   private loading: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly endpoints: Pick<BillerEndpointsRepository, 'list'>,
     private readonly refreshMs = 30_000,
   ) {}
 
@@ -30,17 +30,14 @@ export class CreditorDirectory {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('biller_endpoints')
-      .select(['id', 'biller_name', 'bill_type'])
-      .execute();
+    const rows = await this.endpoints.list();
     const map = new Map<string, string>();
     for (const r of rows) {
-      map.set(r.bill_type.toUpperCase(), r.bill_type);
-      map.set(r.biller_name.toUpperCase(), r.bill_type);
+      map.set(r.billType.toUpperCase(), r.billType);
+      map.set(r.billerName.toUpperCase(), r.billType);
     }
     // Endpoint ids last: they are the most specific name and win over a clash.
-    for (const r of rows) map.set(r.id.toUpperCase(), r.bill_type);
+    for (const r of rows) map.set(r.id.toUpperCase(), r.billType);
     this.byCreditor = map;
     this.loadedAt = Date.now();
   }
