@@ -55,7 +55,7 @@ import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import { addReversalControl } from '../simulators/biller-reversal-control';
-import type { GatewayServices } from './services';
+import type { GatewayServices } from '../lanes/gateway-services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';

@@ -23,11 +23,11 @@ import {
   validateBillPay,
 } from '../../protocols/rest/bill-pay.request';
 import { renderBillPay } from '../../protocols/rest/bill-pay.response';
-import { fingerprint } from '../../protocols/rest/canonical-json';
+import { fingerprint } from '../../domain/idempotency/fingerprint';
 import { problem, ProblemError } from '../../protocols/rest/problem';
 import { REST_REASONS } from '../../protocols/rest/rest-reasons';
 import { resultOf } from '../../pipeline/bill-pay-result';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
 import { laneOf } from './lane-context';
 import { unsupportedMediaType } from './problem.filter';

@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayServices } from '../../bootstrap/services';
+import type { GatewayServices } from '../gateway-services';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
 import type { LaneDefinition } from '../lane-config';

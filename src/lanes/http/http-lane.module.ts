@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
 import { DashboardController } from './dashboard/dashboard.controller';

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { BillerEndpointsRepository } from '../../domain/billers/biller-endpoints.repository';
 import { CreditorDirectory } from '../../protocols/iso20022/lane/creditor-directory';
 import { Iso20022Translator, type Iso20022Endpoint } from '../../protocols/iso20022/lane/iso20022-translator';

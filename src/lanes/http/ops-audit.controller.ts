@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UUID_PATTERN } from '../../domain/routing/routing-rule';
 import { problem } from '../../protocols/rest/problem';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuthGuard } from './auth.guard';
 
 function positiveInt(value: string | undefined, field: string, max: number): number | undefined {

@@ -23,7 +23,7 @@ import type { WriteOutcome } from '../../domain/routing/routing-admin';
 import type { ProposedChange } from '../../domain/routing/route-table';
 import { RoutingError, UUID_PATTERN, type ChangeContext } from '../../domain/routing/routing-rule';
 import { problem, type ProblemError } from '../../protocols/rest/problem';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 
 const REASON_MESSAGE = 'is required: say why the routing table changes (1-500 characters)';

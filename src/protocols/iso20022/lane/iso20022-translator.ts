@@ -7,7 +7,7 @@ import type { Logger } from '../../../infrastructure/logging/logger';
 import type { BillPayCommand, BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
-import { fingerprint } from '../../rest/canonical-json';
+import { fingerprint } from '../../../domain/idempotency/fingerprint';
 import {
   answerCancellation,
   answerPayments,

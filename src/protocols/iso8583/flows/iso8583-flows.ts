@@ -8,7 +8,7 @@ import type { BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
 import { untilSettled } from '../../../pipeline/until-settled';
-import { canonicalJson } from '../../rest/canonical-json';
+import { fingerprint } from '../../../domain/idempotency/fingerprint';
 import type { Dialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { describeForLog } from '../logging/mask';
@@ -199,7 +199,7 @@ export class Iso8583Flows {
     if (!classified.ok)
       throw new Refusal(this.d.dialect.responseCodes.PAYER_TYPE_NOT_ALLOWED, classified.detail);
 
-    const fingerprint = digest({
+    const requestFingerprint = fingerprint({
       3: processingCode,
       4: amountMinor.toString(),
       49: currency.numeric,
@@ -238,7 +238,7 @@ export class Iso8583Flows {
       },
     };
     const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
-      this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint }),
+      this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint: requestFingerprint }),
     );
     switch (outcome.kind) {
       case 'processed':
@@ -291,7 +291,7 @@ export class Iso8583Flows {
           scope: advice ? 'iso8583:reversal-advice' : 'iso8583:reversal',
           key: `${acquirer}:${stan}:${transmission}`,
         },
-        fingerprint: digest({ 90: original, 4: amount, 3: text(request, 3) }),
+        fingerprint: fingerprint({ 90: original, 4: amount, 3: text(request, 3) }),
         reason: `${request.mti} reversal`,
         advice,
         originalMatches: (origin) =>
@@ -416,10 +416,6 @@ function requestClass(mti: string): string {
   return /^\d{4}$/.test(mti)
     ? `${mti.slice(0, 3)}${Number(mti[3]) % 2 === 1 ? Number(mti[3]) - 1 : mti[3]}`
     : mti;
-}
-
-function digest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
 }
 
 /** Field 38: six characters derived from the payment id, so a replayed answer carries the same code. */

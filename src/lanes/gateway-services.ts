@@ -1,5 +1,10 @@
 import type { AppConfig } from '../config/config';
-import type { AgentServices } from './agent-services';
+import type { AgentNetwork } from '../domain/agents/agent-network';
+import type { CountSheets } from '../domain/agents/count-sheets';
+import type { OfflineSync } from '../domain/agents/offline-sync';
+import type { AgentSettlements } from '../domain/agents/settlements';
+import type { TerminalAuthenticator } from '../domain/agents/terminal-authenticator';
+import type { AgentTerminalPayments } from '../pipeline/agent-terminal-payments';
 import type { BillInquiry } from '../pipeline/bill-inquiry';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
@@ -15,9 +20,24 @@ import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../pipeline/reversal.service';
 import type { Iso20022Engine } from '../protocols/iso20022/engine';
-import type { EdgeSecurity } from '../lanes/security/edge/edge-security';
+import type { EdgeSecurity } from './security/edge/edge-security';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import type { BillerReversalService } from '../pipeline/biller-reversal.service';
+
+/*
+ * What the lanes are given. The lanes declare it and the composition root (bootstrap/gateway.ts)
+ * builds it, so dependencies point from the root into the lanes, never back.
+ */
+
+/** The OTC agent network as the lanes use it (issue 13). */
+export interface AgentServices {
+  readonly network: AgentNetwork;
+  readonly settlements: AgentSettlements;
+  readonly countSheets: CountSheets;
+  readonly sync: OfflineSync;
+  readonly terminalAuth: TerminalAuthenticator;
+  readonly terminalPayments: AgentTerminalPayments;
+}
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
@@ -52,4 +72,5 @@ export interface GatewayServices {
   readonly billInquiry: BillInquiry;
 }
 
+/** The NestJS injection token under which the composition root provides GatewayServices. */
 export const GATEWAY_SERVICES = Symbol('GatewayServices');
