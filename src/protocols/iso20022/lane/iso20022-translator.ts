@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
-import { uuidv7 } from '../../../domain/ids';
-import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
+import type { LaneContext, PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
-import type { BillPayCommand, BillPayResult } from '../../../pipeline/bill-pay-command';
+import type { BillPayResult } from '../../../pipeline/bill-pay-command';
+import { IntakeStep } from '../../../pipeline/intake-step';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
 import { fingerprint } from '../../../domain/idempotency/fingerprint';
@@ -107,8 +107,17 @@ const STILL_IN_FLIGHT = narr('ACSP', 'Still being processed: send the message ag
 export class Iso20022Translator {
   private readonly clock: Clock;
 
+  private readonly intake: IntakeStep;
+
   constructor(private readonly d: Iso20022TranslatorDeps) {
     this.clock = d.clock ?? SYSTEM_CLOCK;
+    const clock = this.clock;
+    this.intake = new IntakeStep({
+      pipeline: d.pipeline,
+      isKnownBillType: (code) => d.billTypes.has(code),
+      now: () => clock.now(),
+      inFlight: { wait: true, ...(d.inFlightWaitMs === undefined ? {} : { maxMs: d.inFlightWaitMs }) },
+    });
   }
 
   async handle(endpoint: Iso20022Endpoint, body: Uint8Array, caller: Iso20022Caller): Promise<Iso20022Reply> {
@@ -169,107 +178,90 @@ export class Iso20022Translator {
   ): Promise<{ outcome: TransactionOutcome | undefined; at?: Date }> {
     // A transaction the library found faulty is answered RJCT with its problem and never posted.
     if (ins.problems.length > 0) return { outcome: undefined };
-    const prepared = await this.commandOf(ins, caller);
-    if ('refused' in prepared) return { outcome: prepared.refused };
-    try {
-      const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
-        this.d.pipeline.pay(prepared.command, {
-          scope: ISO20022_PAYMENT_SCOPE,
-          fingerprint: prepared.fingerprint,
-        }),
-      );
-      switch (outcome.kind) {
-        case 'processed':
-        case 'replayed':
-          return { outcome: outcomeOf(outcome.result), at: outcome.result.createdAt };
-        case 'conflict':
-          return { outcome: 'DUPLICATE_CONFLICT' };
-        case 'in-flight':
-          return { outcome: STILL_IN_FLIGHT };
-      }
-    } catch (error) {
-      this.d.log.error(
-        { err: error, partner: caller.partner.id, msgId: ins.msgId, endToEndId: ins.endToEndId },
-        'iso20022 transaction failed',
-      );
-      return { outcome: 'SYSTEM_ERROR' };
-    }
-  }
-
-  private async commandOf(
-    ins: TransactionInstruction,
-    caller: Iso20022Caller,
-  ): Promise<{ command: BillPayCommand; fingerprint: string } | { refused: TransactionOutcome }> {
     const { partner, lane } = caller;
-    if (ins.billType === undefined) {
+    const billType = ins.billType;
+    if (billType === undefined) {
       const said = [
         ins.purposeCode === undefined ? 'no Purp/Cd' : `purpose ${ins.purposeCode}`,
         ins.creditorId === undefined ? 'no Cdtr/Id' : `creditor ${ins.creditorId}`,
       ];
-      return { refused: narr('RJCT', `Bill type unknown: ${said.join(', ')} names no biller`) };
+      return { outcome: narr('RJCT', `Bill type unknown: ${said.join(', ')} names no biller`) };
     }
-    if (!(await this.d.billTypes.has(ins.billType))) {
-      return { refused: narr('RJCT', `Bill type ${ins.billType} is not offered`) };
+    type Settled = { outcome: TransactionOutcome | undefined; at?: Date };
+    const refused = (outcome: TransactionOutcome): { refused: Settled } => ({ refused: { outcome } });
+    try {
+      return await this.intake.pay<Settled>(
+        {
+          protocol: 'iso20022',
+          lane,
+          billType,
+          scope: ISO20022_PAYMENT_SCOPE,
+          idempotencyKey: ins.idempotencyKey,
+        },
+        () => {
+          const billReference = ins.billReference?.trim();
+          if (billReference === undefined || billReference === '') {
+            return refused(
+              narr('RJCT', 'Bill reference missing: RmtInf/Strd/CdtrRefInf/Ref or RmtInf/Ustrd'),
+            );
+          }
+          const account = ins.payerAccount?.trim();
+          if (account === undefined || account === '') {
+            return refused({
+              status: 'RJCT',
+              reason: { code: 'RR01', additionalInfo: 'DbtrAcct is required' },
+            });
+          }
+          if (ins.amountMinor === undefined || ins.currency === undefined) return refused('FORMAT_ERROR');
+          const origin: Record<string, string> = {
+            messageType: ins.messageType,
+            msgId: ins.msgId,
+            endToEndId: ins.endToEndId,
+          };
+          if (ins.uetr !== undefined) origin.uetr = ins.uetr;
+          if (ins.instrId !== undefined) origin.instrId = ins.instrId;
+          if (ins.txId !== undefined) origin.txId = ins.txId;
+          if (ins.pmtInfId !== undefined) origin.pmtInfId = ins.pmtInfId;
+          return {
+            partner,
+            payer: payerOf(partner, account),
+            billReference,
+            amountMinor: ins.amountMinor,
+            currency: ins.currency,
+            partnerReference: ins.partnerReference,
+            origin,
+            // The transaction's content, whatever message carried it: the same ids with anything else
+            // changed are a conflict (RJCT DUPL), the same content again is a duplicate (replayed).
+            content: {
+              endToEndId: ins.endToEndId,
+              uetr: ins.uetr,
+              instrId: ins.instrId,
+              txId: ins.txId,
+              billType,
+              billReference,
+              amountMinor: ins.amountMinor.toString(),
+              currency: ins.currency,
+              payer: account,
+              creditorId: ins.creditorId,
+              creditorAccount: ins.creditorAccount,
+            },
+          };
+        },
+        {
+          billTypeNotOffered: (code) => ({ outcome: narr('RJCT', `Bill type ${code} is not offered`) }),
+          payerTypeNotAllowed: () => ({ outcome: 'PAYER_TYPE_NOT_ALLOWED' }),
+          settled: (result) => ({ outcome: outcomeOf(result), at: result.createdAt }),
+          conflict: () => ({ outcome: 'DUPLICATE_CONFLICT' }),
+          inFlight: () => ({ outcome: STILL_IN_FLIGHT }),
+        },
+      );
+    } catch (error) {
+      this.d.log.error(
+        { err: error, partner: partner.id, msgId: ins.msgId, endToEndId: ins.endToEndId },
+        'iso20022 transaction failed',
+      );
+      return { outcome: 'SYSTEM_ERROR' };
     }
-    const billReference = ins.billReference?.trim();
-    if (billReference === undefined || billReference === '') {
-      return { refused: narr('RJCT', 'Bill reference missing: RmtInf/Strd/CdtrRefInf/Ref or RmtInf/Ustrd') };
-    }
-    const account = ins.payerAccount?.trim();
-    if (account === undefined || account === '') {
-      return {
-        refused: { status: 'RJCT', reason: { code: 'RR01', additionalInfo: 'DbtrAcct is required' } },
-      };
-    }
-    if (ins.amountMinor === undefined || ins.currency === undefined) {
-      return { refused: 'FORMAT_ERROR' };
-    }
-    const payer = payerOf(partner, account);
-    const classified = classifyPayer(partner, lane, payer);
-    if (!classified.ok) return { refused: 'PAYER_TYPE_NOT_ALLOWED' };
-
-    const origin: Record<string, string> = {
-      messageType: ins.messageType,
-      msgId: ins.msgId,
-      endToEndId: ins.endToEndId,
-    };
-    if (ins.uetr !== undefined) origin.uetr = ins.uetr;
-    if (ins.instrId !== undefined) origin.instrId = ins.instrId;
-    if (ins.txId !== undefined) origin.txId = ins.txId;
-    if (ins.pmtInfId !== undefined) origin.pmtInfId = ins.pmtInfId;
-    return {
-      command: {
-        id: uuidv7(),
-        partnerId: partner.id,
-        lane: lane.id,
-        protocol: 'iso20022',
-        payerType: classified.payerType,
-        billType: ins.billType,
-        billReference,
-        amountMinor: ins.amountMinor,
-        currency: ins.currency,
-        payer,
-        partnerReference: ins.partnerReference,
-        idempotencyKey: ins.idempotencyKey,
-        receivedAt: new Date(),
-        origin,
-      },
-      // The transaction's content, whatever message carried it: the same ids with anything else
-      // changed are a conflict (RJCT DUPL), the same content again is a duplicate (replayed).
-      fingerprint: fingerprint({
-        endToEndId: ins.endToEndId,
-        uetr: ins.uetr,
-        instrId: ins.instrId,
-        txId: ins.txId,
-        billType: ins.billType,
-        billReference,
-        amountMinor: ins.amountMinor.toString(),
-        currency: ins.currency,
-        payer: account,
-        creditorId: ins.creditorId,
-        creditorAccount: ins.creditorAccount,
-      }),
-    };
   }
 
   // ---- pacs.004 ------------------------------------------------------------------------------------
