@@ -8,7 +8,10 @@ import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
 import { OpsLedgerController } from './ops-ledger.controller';
 import { OpsAuditController } from './ops-audit.controller';
-import { OpsRoutingController } from './ops-routing.controller';
+import { OpsRoutingCsvController } from './ops-routing/ops-routing-csv.controller';
+import { OpsRoutingDryRunController } from './ops-routing/ops-routing-dry-run.controller';
+import { OpsRoutingRulesController } from './ops-routing/ops-routing-rules.controller';
+import { OpsRoutingScheduledController } from './ops-routing/ops-routing-scheduled.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
 import { OpsCertificationController } from './ops-certification.controller';
@@ -31,7 +34,10 @@ export class HttpLaneModule {
         OpsLedgerController,
         OpsFloatsController,
         HealthController,
-        OpsRoutingController,
+        OpsRoutingRulesController,
+        OpsRoutingCsvController,
+        OpsRoutingDryRunController,
+        OpsRoutingScheduledController,
         OpsAuditController,
         OAuthController,
         OpsPartnersController,
