@@ -8,6 +8,7 @@ import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
 import { untilSettled } from '../../../pipeline/until-settled';
 import { IntakeStep } from '../../../pipeline/intake-step';
+import { ISO8583_REVERSAL_ANSWERS, reversalEndOf } from '../../reversal-answers';
 import { fingerprint } from '../../../domain/idempotency/fingerprint';
 import type { Dialect } from '../dialects';
 import { Iso8583Error } from '../errors';
@@ -307,27 +308,20 @@ export class Iso8583Flows {
     return this.answer(request, responseMti, ECHO_REVERSAL, this.reversalCode(outcome));
   }
 
+  /** Field 39 for how the reversal ended: the shared reversal table's ISO 8583 column, in this dialect. */
   private reversalCode(outcome: ReversalOutcome): string {
-    switch (outcome.kind) {
-      case 'conflict':
-        return this.d.dialect.responseCodes.DUPLICATE_CONFLICT;
-      case 'in-flight':
+    const answer = ISO8583_REVERSAL_ANSWERS[reversalEndOf(outcome)];
+    switch (answer) {
+      case 'APPROVED':
+        return APPROVED;
+      case 'UNKNOWN_ORIGINAL':
+        return this.d.dialect.conventions.reversalUnknownOriginal;
+      case 'SYSTEM_MALFUNCTION':
         return SYSTEM_MALFUNCTION;
-      case 'processed':
-      case 'replayed':
-        switch (outcome.result.status) {
-          case 'REVERSED':
-          case 'ALREADY_REVERSED':
-          case 'NOTHING_TO_REVERSE':
-          case 'AWAITING_ORIGINAL': // an advice acknowledged and kept: no 0421 repeats for it
-            return APPROVED;
-          case 'ORIGINAL_NOT_FOUND':
-            return this.d.dialect.conventions.reversalUnknownOriginal;
-          case 'ORIGINAL_IN_FLIGHT':
-            return SYSTEM_MALFUNCTION;
-          case 'AMOUNT_MISMATCH':
-            return INVALID_AMOUNT;
-        }
+      case 'INVALID_AMOUNT':
+        return INVALID_AMOUNT;
+      case 'DUPLICATE_CONFLICT':
+        return this.d.dialect.responseCodes.DUPLICATE_CONFLICT;
     }
   }
 
