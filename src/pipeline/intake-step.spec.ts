@@ -167,4 +167,27 @@ describe('the intake step', () => {
     // The same command each time: the repeat is the same request, not a new payment.
     expect(new Set(pipeline.calls.map((c) => c.cmd.id)).size).toBe(1);
   });
+
+  it('lets the translator refuse the finished command before the pipeline sees it', async () => {
+    const pipeline = scriptedPipeline(['processed']);
+    const intake = new IntakeStep({
+      pipeline,
+      isKnownBillType: () => Promise.resolve(true),
+      inFlight: { wait: false },
+    });
+    const seen: BillPayCommand[] = [];
+    const refusing: IntakeAnswers<string> = {
+      ...answers,
+      beforePay: (command) => {
+        seen.push(command);
+        return Promise.resolve({ refused: `refused ${command.idempotencyKey}` });
+      },
+    };
+    expect(await intake.pay(request, () => details(), refusing)).toBe('refused key-1');
+    expect(seen[0]).toMatchObject({ partnerId: 'demo-mfs', payerType: 'mfs-user' });
+    expect(pipeline.calls).toHaveLength(0);
+    const passing = { ...answers, beforePay: () => Promise.resolve(undefined) };
+    expect(await intake.pay(request, () => details(), passing)).toMatch(/^processed /);
+    expect(pipeline.calls).toHaveLength(1);
+  });
 });

@@ -50,6 +50,11 @@ export interface IntakeAnswers<A> {
   readonly conflict: () => A;
   /** The key's original request is still being processed. */
   readonly inFlight: () => A;
+  /**
+   * A last check of the finished command before the pipeline sees it (ISO 20022 claims the UETR
+   * here); a refusal is answered as is and nothing is posted.
+   */
+  readonly beforePay?: (command: BillPayCommand) => Promise<{ readonly refused: A } | undefined>;
 }
 
 /**
@@ -92,6 +97,8 @@ export class IntakeStep {
       receivedAt: this.now(),
       origin: read.origin,
     };
+    const refused = await answers.beforePay?.(command);
+    if (refused !== undefined) return refused.refused;
     const idempotency = { scope: req.scope, fingerprint: fingerprint(read.content) };
     const attempt = (): Promise<PayOutcome> => this.d.pipeline.pay(command, idempotency);
     const outcome = this.d.inFlight.wait

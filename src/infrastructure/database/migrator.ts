@@ -12,6 +12,7 @@ import * as webhooks from './migrations/20261202120000-webhooks';
 import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
+import * as uetrClaims from './migrations/20261206160000-uetr-claims';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202180000-ops-users': opsUsers,
   '20261202160000-agent-network': agentNetwork,
   '20261202170000-certification-reports': certificationReports,
+  '20261206160000-uetr-claims': uetrClaims,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -469,4 +469,5 @@ export const DECLARED_COLUMNS = {
     created_at: false,
     updated_at: false,
   },
+  uetr_claims: { uetr: false, partner_id: false, claimed_at: false },
 } as const satisfies DeclaredColumns;

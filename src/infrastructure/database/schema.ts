@@ -559,6 +559,13 @@ export interface CoreBankingRefundsTable {
   updated_at: DefaultedTimestamp;
 }
 
+/** The partner that first presented each UETR for payment (migration 20261206160000-uetr-claims). */
+export interface UetrClaimsTable {
+  uetr: string;
+  partner_id: string;
+  claimed_at: DefaultedTimestamp;
+}
+
 export interface Database {
   partners: PartnersTable;
   api_keys: ApiKeysTable;
@@ -601,4 +608,5 @@ export interface Database {
   routing_audit_head: RoutingAuditHeadTable;
   routing_scheduled_changes: RoutingScheduledChangesTable;
   core_banking_refunds: CoreBankingRefundsTable;
+  uetr_claims: UetrClaimsTable;
 }

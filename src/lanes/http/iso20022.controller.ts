@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, Api
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { BillerEndpointsRepository } from '../../domain/billers/biller-endpoints.repository';
+import { UetrClaimsRepository } from '../../domain/idempotency/uetr-claims.repository';
 import { CreditorDirectory } from '../../protocols/iso20022/lane/creditor-directory';
 import { Iso20022Translator, type Iso20022Endpoint } from '../../protocols/iso20022/lane/iso20022-translator';
 import { problem } from '../../protocols/rest/problem';
@@ -30,6 +31,7 @@ export class Iso20022Controller {
       reversals: s.reversals,
       billTypes: s.billTypes,
       creditors: new CreditorDirectory(new BillerEndpointsRepository(s.database.db)),
+      uetrs: new UetrClaimsRepository(s.database.db),
       log: s.log,
       findOriginalUetr: async (partnerId, msgId, endToEndId) => {
         const candidates = await s.payments.findByPartnerReference(s.database.db, partnerId, endToEndId);

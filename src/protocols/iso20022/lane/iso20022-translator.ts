@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
+import type { UetrClaimsRepository } from '../../../domain/idempotency/uetr-claims.repository';
 import type { Logger } from '../../../infrastructure/logging/logger';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../../pipeline/reversal.service';
@@ -27,6 +28,8 @@ export interface Iso20022TranslatorDeps {
   readonly reversals: ReversalService;
   readonly billTypes: BillTypeCatalog;
   readonly creditors: CreditorDirectory;
+  /** Who each UETR belongs to: a second partner presenting one is refused (RJCT DUPL). */
+  readonly uetrs: Pick<UetrClaimsRepository, 'claim'>;
   readonly log: Logger;
   readonly clock?: Clock;
   /** How long a transaction waits for a duplicate of itself still in flight before answering ACSP. */
@@ -71,6 +74,7 @@ export class Iso20022Translator {
       pipeline: d.pipeline,
       billTypes: d.billTypes,
       creditors: d.creditors,
+      uetrs: d.uetrs,
     });
     this.reversals = new Iso20022Reversals({
       ...shared,

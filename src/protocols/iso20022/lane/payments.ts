@@ -1,4 +1,5 @@
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
+import type { UetrClaimsRepository } from '../../../domain/idempotency/uetr-claims.repository';
 import type { PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
@@ -22,6 +23,8 @@ export interface Iso20022PaymentsDeps {
   readonly pipeline: BillPayPipeline;
   readonly billTypes: BillTypeCatalog;
   readonly creditors: CreditorDirectory;
+  /** Who each UETR belongs to: the first partner to present it for payment. */
+  readonly uetrs: Pick<UetrClaimsRepository, 'claim'>;
   readonly log: Logger;
   readonly clock: Clock;
   /** How long a transaction waits for a duplicate of itself still in flight before answering ACSP. */
@@ -29,6 +32,12 @@ export interface Iso20022PaymentsDeps {
   /** Transactions of one message processed at the same time. */
   readonly concurrency?: number;
 }
+
+/** RJCT DUPL: a UETR is unique worldwide, and another sender's payment already carries this one. */
+const uetrTaken = (uetr: string): TransactionOutcome => ({
+  status: 'RJCT',
+  reason: { code: 'DUPL', additionalInfo: `UETR ${uetr} was already used by another sender` },
+});
 
 const STILL_IN_FLIGHT = narr('ACSP', 'Still being processed: send the message again for the final status');
 
@@ -150,6 +159,16 @@ export class Iso20022Payments {
           settled: (result) => ({ outcome: outcomeOf(result), at: result.createdAt }),
           conflict: () => ({ outcome: 'DUPLICATE_CONFLICT' }),
           inFlight: () => ({ outcome: STILL_IN_FLIGHT }),
+          beforePay: async (command) => {
+            if (ins.uetr === undefined) return undefined;
+            const claim = await this.d.uetrs.claim(ins.uetr, partner.id, command.receivedAt);
+            if (claim.kind !== 'taken') return undefined;
+            this.d.log.warn(
+              { partner: partner.id, owner: claim.owner, uetr: ins.uetr, msgId: ins.msgId },
+              'iso20022 payment refused: its UETR belongs to another partner',
+            );
+            return { refused: { outcome: uetrTaken(ins.uetr) } };
+          },
         },
       );
     } catch (error) {
