@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
-import type { UetrClaimsRepository } from '../../../domain/idempotency/uetr-claims.repository';
+import type { UetrClaims } from '../../../domain/idempotency/uetr-claims';
 import type { Logger } from '../../../infrastructure/logging/logger';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../../pipeline/reversal.service';
@@ -29,7 +29,7 @@ export interface Iso20022TranslatorDeps {
   readonly billTypes: BillTypeCatalog;
   readonly creditors: CreditorDirectory;
   /** Who each UETR belongs to: a second partner presenting one is refused (RJCT DUPL). */
-  readonly uetrs: Pick<UetrClaimsRepository, 'claim'>;
+  readonly uetrs: Pick<UetrClaims, 'claim'>;
   readonly log: Logger;
   readonly clock?: Clock;
   /** How long a transaction waits for a duplicate of itself still in flight before answering ACSP. */

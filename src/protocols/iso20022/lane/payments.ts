@@ -1,5 +1,5 @@
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
-import type { UetrClaimsRepository } from '../../../domain/idempotency/uetr-claims.repository';
+import type { UetrClaims } from '../../../domain/idempotency/uetr-claims';
 import type { PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
@@ -24,7 +24,7 @@ export interface Iso20022PaymentsDeps {
   readonly billTypes: BillTypeCatalog;
   readonly creditors: CreditorDirectory;
   /** Who each UETR belongs to: the first partner to present it for payment. */
-  readonly uetrs: Pick<UetrClaimsRepository, 'claim'>;
+  readonly uetrs: Pick<UetrClaims, 'claim'>;
   readonly log: Logger;
   readonly clock: Clock;
   /** How long a transaction waits for a duplicate of itself still in flight before answering ACSP. */
