@@ -36,6 +36,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RECOVERY_LIMIT_MS = 30_000;
 /** How long after the load stops a payment may still be in flight (the lease is 10 s, the sweep 2 s). */
 const IN_FLIGHT_WINDOW_MS = 30_000;
+/** How long PENDING payments get to reach their final state (biller window 10 s, inquiries every 1-5 s). */
+const PENDING_WINDOW_MS = 45_000;
 const CORE_BANKING_INITIAL = 100_000_000_000n;
 
 interface Node {
@@ -295,7 +297,10 @@ async function checkFault(
     ...(await until(() => checkCoreBanking(db, coreBankingDirect, CORE_BANKING_INITIAL), 15_000)),
   );
   problems.push(...(await checkThroughApi(ctx.nodes[1]!.url, mine)));
-  if (PENDING_RESOLUTION_REQUIRED) problems.push(...(await checkPendingResolved(db)));
+  // Resolution asks the biller and core banking on a short schedule here (RESOLUTION_RETRY_SCHEDULE,
+  // the billers' status window): every PENDING payment must have its final state within this window.
+  if (PENDING_RESOLUTION_REQUIRED)
+    problems.push(...(await until(() => checkPendingResolved(db), PENDING_WINDOW_MS)));
   if (recoveryMs > RECOVERY_LIMIT_MS) problems.push(`nodes serving again only after ${recoveryMs} ms`);
   for (const n of ctx.nodes) {
     problems.push(...n.process.unexpectedExits.splice(0));
@@ -392,6 +397,8 @@ async function main(): Promise<void> {
         DATA_DIR: nodeDir,
         CERTS_DIR: join(nodeDir, 'certs'),
         DATABASE_POOL_SIZE: '10',
+        RESOLUTION_RETRY_SCHEDULE: '1s,2s,5s',
+        CORE_BANKING_STATUS_WINDOW_MS: '10000',
       });
       managed.push(proc);
       await proc.start();
@@ -407,6 +414,12 @@ async function main(): Promise<void> {
       return c;
     };
 
+    {
+      // The billers' status window, short enough for the suite to see every PENDING payment resolved.
+      const c = await openDb();
+      await c.query('update biller_endpoints set status_window_ms = 10000');
+      await c.end();
+    }
     const load = new Load(nodes, Number(process.env.FAULTS_CLIENTS ?? 6), join(dir, 'requests.jsonl'));
     const ctx: Ctx = {
       pg: pgServer,

@@ -11,12 +11,10 @@ export const IN_FLIGHT_STATES = ['RECEIVED', 'POSTED'] as const;
 const FINAL = new Set(['APPROVED', 'DECLINED', 'REVERSED']);
 
 /**
- * PENDING payments are resolved to final states by status inquiry (issue 11, the outcomes
- * engineer's work). Until that lands the suite reports how many stay PENDING; once it has, set
- * FAULTS_REQUIRE_PENDING_RESOLVED=1 (and then make it the default) and a PENDING left after the
- * recovery window fails the run.
+ * PENDING payments are resolved to final states by status inquiry (issue 11): a PENDING payment left
+ * after the resolution window fails the run. FAULTS_REQUIRE_PENDING_RESOLVED=0 only reports them.
  */
-export const PENDING_RESOLUTION_REQUIRED = process.env.FAULTS_REQUIRE_PENDING_RESOLVED === '1';
+export const PENDING_RESOLUTION_REQUIRED = process.env.FAULTS_REQUIRE_PENDING_RESOLVED !== '0';
 
 export async function checkPendingResolved(db: pg.Client): Promise<string[]> {
   const { rows } = await db.query<{ n: string }>(

@@ -10,6 +10,8 @@ import { isTransientDatabaseError } from '../domain/db';
 import { NodeLease } from '../domain/cluster/node-lease';
 import { BillerClient } from '../domain/billers/biller-client';
 import { BillerDirectory } from '../domain/billers/biller-directory';
+import { BillerAdmin } from '../domain/billers/biller-admin';
+import { readWaiting, WAITING_STATES } from '../domain/ops-views/live-traffic';
 import { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import { Ledger } from '../domain/ledger/ledger';
 import { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -55,8 +57,9 @@ import { Housekeeping } from '../pipeline/housekeeping';
 import { BillerSimulator, billerSimulatorEndpoint } from '../simulators/biller-simulator';
 import { CoreBankingSimulator } from '../simulators/core-banking-simulator';
 import { addReversalControl } from '../simulators/biller-reversal-control';
-import type { GatewayServices } from '../lanes/gateway-services';
+import type { FollowUpServices, GatewayServices } from '../lanes/gateway-services';
 import { createBillerReversals, createOutbox, createWebhooks } from './webhooks';
+import { createFollowUps } from './follow-ups';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
@@ -103,6 +106,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const nodeId = `node-${randomBytes(6).toString('hex')}`;
     const database: DatabaseHandle = await openDatabase({
       nodeId,
+      purpose: 'the billgate gateway',
       url: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
@@ -223,6 +227,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
 
     const billers = new BillerClient(http, metrics);
     const billerDirectory = new BillerDirectory(database.db);
+    await billerDirectory.start(cache);
     const engines = {
       floatEngine: new FloatEngine(ledger),
       agentEngine: new AgentEngine(ledger),
@@ -236,14 +241,46 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
         ),
       ),
     };
-    const refunds = new CoreBankingRefunds((order) => engines.coreBanking.refund(order));
+    // Bound once the follow-ups exist (they need the refunds): a refused refund parks its payment for ops.
+    const refunds = new CoreBankingRefunds(
+      (order) => engines.coreBanking.refund(order),
+      async (tx, paymentId, detail) => {
+        await followUps.decisions.parkInTx(tx, paymentId, `core banking refused the refund: ${detail}`);
+      },
+    );
+    const outbox = createOutbox();
+    const agentCore = agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics);
+    const followUps: FollowUpServices = createFollowUps({
+      db: database.db,
+      config,
+      engines,
+      payments,
+      idempotency,
+      ledger,
+      refunds,
+      billers,
+      billerDirectory,
+      agentCore,
+      events: outbox.outbox,
+      metrics,
+      log,
+    });
     const batchObserver = (writer: string) => (size: number) => metrics.batchSize.observe({ writer }, size);
     // Group commit (see MicroBatcher): two runs at once keep the pool busy while the next batch fills.
+    const batchFailed = (writer: string) => (_size: number, outcome: 'split' | 'failed') =>
+      metrics.batchFailures.inc({ writer, outcome });
     const groupCommit = (writer: string) => ({
       maxBatch: config.groupCommitMax,
       maxInFlight: 2,
       observe: batchObserver(writer),
+      failed: batchFailed(writer),
     });
+    // The float writer hands these options on to its batchers as they are (MicroBatcherOptions).
+    const floatWriterOptions = {
+      maxBatch: config.groupCommitMax,
+      observe: batchObserver('float'),
+      failed: batchFailed('float'),
+    };
     const earlyReversals = new EarlyReversals({
       db: database.db,
       idempotency,
@@ -260,21 +297,21 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billers,
       billerDirectory,
       ledger,
-      floatWriter: new FloatPaymentWriter(database.db, {
-        maxBatch: config.groupCommitMax,
-        observe: batchObserver('float'),
-      }),
+      floatWriter: new FloatPaymentWriter(database.db, floatWriterOptions),
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
       refunds,
-      agentCore: agentBankingCore(http, agentBankingCoreUrl, config.agentBankingCoreTimeoutMs, metrics),
+      agentCore,
       metrics,
       log,
       earlyReversals,
       outcomes,
+      followUps: followUps.followUps,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
-    const outbox = createOutbox();
     const reversals = new ReversalService({
       db: database.db,
       events: outbox.outbox,
@@ -287,6 +324,13 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       log,
       earlyReversals,
       ...engines,
+      ledger,
+      followUps: followUps.followUps,
+      decisions: followUps.decisions,
+      agentCore: agentCore !== undefined,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
     const partners = new PartnersRepository(database.db);
     // Compiles every ISO 20022 XSD once (~0.35 s); shared by the HTTP lane for the gateway's life.
@@ -302,6 +346,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       log,
       refunds,
       lease,
+      followUps.followUps,
     );
     housekeeping.start(config.housekeepingIntervalMs);
     closers.push(() => Promise.resolve(housekeeping.stop()));
@@ -338,8 +383,23 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       outbox: outbox.outbox,
       log,
       ...engines,
+      followUps: followUps.followUps,
+      agentCore: agentCore !== undefined,
+      ...(followUps.attemptAgentCoreReversal !== undefined
+        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
+        : {}),
     });
 
+    // Payments waiting for a final state, read from the database on each scrape (cluster-wide).
+    metrics.onScrape('waiting', async () => {
+      const waiting = await readWaiting(database.db, new Date());
+      for (const state of WAITING_STATES) {
+        const w = waiting.find((x) => x.state === state);
+        metrics.paymentsWaiting.set({ state }, w?.count ?? 0);
+        metrics.paymentsWaitingOldestAge.set({ state }, w?.oldestAgeSeconds ?? 0);
+      }
+    });
+    const billTypes = new BillTypeCatalog(database.db);
     const services: GatewayServices = {
       config,
       database,
@@ -348,7 +408,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       authenticator,
-      billTypes: new BillTypeCatalog(database.db),
+      billTypes,
       pipeline,
       payments,
       ledger,
@@ -361,6 +421,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billerReversals,
       agents: createAgentServices(database.db, ledger, pipeline),
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
+      followUps,
+      billers: new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log),
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);
@@ -388,6 +450,8 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     const httpUrl = listeners[0]?.url ?? `http://${config.http.host}:${config.http.port}`;
 
     webhooks.worker.start();
+    followUps.runner.start(config.followUps.pollMs);
+    closers.push(() => followUps.runner.stop());
     const iso8583Ports = Object.fromEntries([...iso8583Servers].map(([id, s]) => [id, s.port]));
     return { services, http: app, httpUrl, httpLanes, lanes, iso8583Ports, simulators, close };
   } catch (error) {

@@ -14,6 +14,7 @@ import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { BillerReversalService } from '../pipeline/biller-reversal.service';
 import type { Engines } from '../pipeline/posting-reversal';
+import type { FollowUps } from '../pipeline/resolution/follow-ups';
 
 /** The outbox alone: state changes record into it before the worker (which needs the edge) exists. */
 export function createOutbox(): { subscriptions: WebhookSubscriptionsRepository; outbox: WebhookOutbox } {
@@ -65,6 +66,9 @@ export async function createBillerReversals(
     refunds: CoreBankingRefunds;
     outbox: WebhookOutbox;
     log: Logger;
+    followUps?: FollowUps;
+    agentCore?: boolean;
+    attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
   },
 ): Promise<BillerReversalService> {
   const secrets = new BillerSecretsRepository();
@@ -87,5 +91,10 @@ export async function createBillerReversals(
     floatEngine: o.floatEngine,
     agentEngine: o.agentEngine,
     coreBanking: o.coreBanking,
+    ...(o.followUps !== undefined ? { followUps: o.followUps } : {}),
+    ...(o.agentCore !== undefined ? { agentCore: o.agentCore } : {}),
+    ...(o.attemptAgentCoreReversal !== undefined
+      ? { attemptAgentCoreReversal: o.attemptAgentCoreReversal }
+      : {}),
   });
 }

@@ -63,7 +63,7 @@ const one = (p: Parsed, name: string): string | undefined => p.flags.get(name)?.
 export async function writeReport(
   report: CertificationReport,
   dir: string,
-  signer: ReportSigningKey | undefined,
+  sign: ((bytes: Uint8Array) => Promise<string>) | undefined,
 ): Promise<{ json: string; html: string; jws?: string }> {
   mkdirSync(dir, { recursive: true });
   const bytes = reportBytes(report);
@@ -71,9 +71,9 @@ export async function writeReport(
   const html = join(dir, 'report.html');
   writeFileSync(json, bytes);
   writeFileSync(html, renderReportHtml(report));
-  if (signer === undefined) return { json, html };
+  if (sign === undefined) return { json, html };
   const jws = `${json}.jws`;
-  writeFileSync(jws, `${await signReport(bytes, signer)}\n`);
+  writeFileSync(jws, `${await sign(bytes)}\n`);
   return { json, html, jws };
 }
 
@@ -113,15 +113,48 @@ async function run(p: Parsed, deps: CertifyDeps): Promise<CliResult> {
   } finally {
     target.close();
   }
-  const signer = one(p, '--sign') === 'true' ? await deps.signer?.() : undefined;
-  if (one(p, '--sign') === 'true' && signer === undefined)
-    throw new SuiteError('--sign: no gateway key available');
-  const files = await writeReport(report, one(p, '--out') ?? 'certification-report', signer);
+  let sign: ((bytes: Uint8Array) => Promise<string>) | undefined;
+  const partnerId = one(p, '--partner');
+  if (one(p, '--sign') === 'true') {
+    if (http !== undefined && ops !== undefined && partnerId !== undefined) {
+      // Signed by the gateway that was certified, over its ops API: it holds its database (and, on
+      // the embedded default, the only right to open it).
+      sign = (bytes) => signedByGateway(http, ops, partnerId, bytes);
+    } else {
+      const signer = await deps.signer?.();
+      if (signer === undefined) throw new SuiteError('--sign: no gateway key available');
+      sign = (bytes) => signReport(bytes, signer);
+    }
+  }
+  const files = await writeReport(report, one(p, '--out') ?? 'certification-report', sign);
   const written = [files.json, files.html, files.jws].filter((f): f is string => f !== undefined);
   return {
     code: report.result === 'passed' ? 0 : 1,
     output: `${summarise(report)}\nwritten: ${written.join(', ')}`,
   };
+}
+
+/** The gateway's detached JWS over the report's exact bytes (POST /ops/partners/{id}/certification/signatures). */
+async function signedByGateway(
+  http: string,
+  opsKey: string,
+  partnerId: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  const res = await request(
+    `${http.replace(/\/$/, '')}/ops/partners/${encodeURIComponent(partnerId)}/certification/signatures`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opsKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        report: Buffer.from(bytes).toString('utf8'),
+        reason: 'billgate certify run --sign',
+      }),
+    },
+  );
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new SuiteError(`--sign: the gateway answered ${res.statusCode}: ${text}`);
+  return (JSON.parse(text) as { jws: string }).jws;
 }
 
 async function readJwks(source: string): Promise<JSONWebKeySet> {

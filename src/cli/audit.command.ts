@@ -10,7 +10,12 @@ export const auditCommand: CliCommand = {
   run: async (args) => {
     if (args[0] !== 'verify') return { code: 64, output: 'usage: billgate audit verify' };
     const config = loadConfig();
-    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    const handle = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: 2,
+      purpose: 'billgate audit verify',
+    });
     try {
       const lines: string[] = [];
       const code = await auditVerifyCommand(handle.db, {

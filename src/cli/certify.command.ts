@@ -7,7 +7,12 @@ import type { CliCommand } from './cli-command';
 /** Runs `fn` on the gateway's database (DATABASE_URL or DATA_DIR), closed afterwards. */
 async function withDatabase<T>(fn: (db: Parameters<typeof gatewayJwks>[0]) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  const handle = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    purpose: 'billgate certify',
+  });
   try {
     return await fn(handle.db);
   } finally {

@@ -1,11 +1,26 @@
-import { inspectCommand, validateCommand } from '../protocols/iso20022/cli/iso20022-cli';
+import { DEMO_BILL_TYPES, DEMO_BILLERS } from '../demo/demo-data';
+import { inspectCommand, validateCommand, type CliLookups } from '../protocols/iso20022/cli/iso20022-cli';
+import { creditorLookupOf } from '../protocols/iso20022/lane/creditor-directory';
 
 const USAGE = 'iso20022 validate <file> | iso20022 inspect <file>';
 
 /**
- * `billgate iso20022 validate <file>`: which message, valid or each error with its line (exit 0 when
- * it would be accepted, 65 otherwise). `billgate iso20022 inspect <file>`: the instructions it would
- * produce, as JSON (creditor ids are not looked up offline: only purpose codes give a bill type).
+ * What the lane looks up in its database, answered offline from the demo's catalogue: a creditor Id
+ * naming a demo biller (`sim-water`, its name or bill type) gives its bill type, and the demo's bill
+ * types are the ones offered.
+ */
+const OFFLINE_LOOKUPS: CliLookups = {
+  billTypeByCreditor: creditorLookupOf(
+    DEMO_BILLERS.map((b) => ({ id: b.id, biller_name: b.name, bill_type: b.billType })),
+  ),
+  billTypeOffered: (code) => (DEMO_BILL_TYPES as readonly string[]).includes(code),
+};
+
+/**
+ * `billgate iso20022 validate <file>`: which message, valid or each error with its line, then the
+ * lane's own checks on each payment (exit 0 when the lane would accept it, 65 otherwise).
+ * `billgate iso20022 inspect <file>`: the instructions it would produce, as JSON, each with the bill
+ * type and reference it maps to and what the lane would do with it.
  */
 // Typed structurally (commands.ts checks it against CliCommand), so this file imports nothing back.
 export const iso20022Command = {
@@ -18,10 +33,10 @@ export const iso20022Command = {
     }
     try {
       if (verb === 'validate') {
-        const { ok, output } = await validateCommand(file);
+        const { ok, output } = await validateCommand(file, {}, OFFLINE_LOOKUPS);
         return { code: ok ? 0 : 65, output };
       }
-      return { code: 0, output: await inspectCommand(file) };
+      return { code: 0, output: await inspectCommand(file, OFFLINE_LOOKUPS) };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {

@@ -35,7 +35,12 @@ export const opsUsersCommand: CliCommand = {
       return { code: 64, output: 'billgate ops-users: set BILLGATE_OPS_PASSWORD to the new user’s password' };
     }
     const config = loadConfig();
-    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    const handle = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: 2,
+      purpose: 'billgate ops-users',
+    });
     try {
       const user = await new OpsUsers().create(handle.db, {
         username,

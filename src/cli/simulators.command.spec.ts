@@ -52,6 +52,17 @@ describe('billgate simulators', () => {
     await expect(health(coreBankingUrl)).rejects.toThrow();
   });
 
+  it('listens on the address --host names (0.0.0.0 in a container); a name is not an address', async () => {
+    const r = run(['--biller-port', '0', '--core-banking-port', '0', '--host', '0.0.0.0']);
+    const urls = parseSimulatorsListeningLine(await r.printed);
+    expect(urls?.billerUrl).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+    // Reachable through loopback too, as it is through the container's network.
+    expect(await health((urls?.billerUrl ?? '').replace('0.0.0.0', '127.0.0.1'))).toBe(200);
+    r.stop('SIGTERM');
+    await r.result;
+    expect((await run(['--host', 'simulators']).result).code).toBe(64);
+  });
+
   it('takes its ports from BILLER_SIMULATOR_PORT and CORE_BANKING_SIMULATOR_PORT', async () => {
     const r = run([], { NODE_ENV: 'test', BILLER_SIMULATOR_PORT: '0', CORE_BANKING_SIMULATOR_PORT: '0' });
     expect(parseSimulatorsListeningLine(await r.printed)).toBeDefined();

@@ -4,7 +4,7 @@ import type { CliCommand } from './cli-command';
 import { untilSignal } from './until-signal';
 
 const USAGE =
-  'simulators [--biller-port <n>] [--core-banking-port <n>]   biller + core-banking simulators on 127.0.0.1 (0 = any port)';
+  'simulators [--biller-port <n>] [--core-banking-port <n>] [--host <addr>]   biller + core-banking simulators (127.0.0.1 unless --host; 0 = any port)';
 
 export interface SimulatorsCommandIo {
   readonly env: NodeJS.ProcessEnv;
@@ -36,9 +36,17 @@ export async function runSimulatorsCommand(
   args: string[],
   io: SimulatorsCommandIo,
 ): Promise<{ code: number; output: string }> {
-  const flags: { billerPort?: number; coreBankingPort?: number } = {};
+  const flags: { billerPort?: number; coreBankingPort?: number; host?: string } = {};
   for (let i = 0; i < args.length; i += 1) {
     const [flag, inline] = (args[i] ?? '').split('=', 2) as [string, string | undefined];
+    if (flag === '--host') {
+      const host = inline ?? args[++i];
+      // An address to bind, never a name: 0.0.0.0 in a container, 127.0.0.1 otherwise.
+      if (host === undefined || !/^[0-9a-fA-F.:]+$/.test(host))
+        return { code: 64, output: `usage: billgate ${USAGE}` };
+      flags.host = host;
+      continue;
+    }
     const key = FLAGS.get(flag);
     const port = key === undefined ? undefined : parsePort(inline ?? args[++i]);
     if (key === undefined || port === undefined) return { code: 64, output: `usage: billgate ${USAGE}` };
@@ -57,6 +65,7 @@ export async function runSimulatorsCommand(
     billerPort: flags.billerPort ?? config.billerSimulatorPort,
     coreBankingPort: flags.coreBankingPort ?? config.coreBankingSimulatorPort,
     biller: { stateDir: config.billerSimulatorStateDir },
+    ...(flags.host !== undefined ? { host: flags.host } : {}),
   });
   io.writeLine(simulatorsListeningLine(running));
   const signal = await stopped;

@@ -59,6 +59,18 @@ const envSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(15000),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60000).default(250),
+  /** Waits between status inquiries on a PENDING payment, e.g. `10s,30s,1m`; the last one repeats. */
+  RESOLUTION_RETRY_SCHEDULE: z.string().default('10s,30s,1m,2m,5m,10m,30m,1h'),
+  /** Inquiries on a PENDING payment before it is parked for ops (NEEDS_ATTENTION). */
+  RESOLUTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10000).default(48),
+  /** How long "no such debit" from core banking may still mean "not yet". */
+  CORE_BANKING_STATUS_WINDOW_MS: z.coerce.number().int().min(0).max(86400000).default(120000),
+  /** Waits between attempts to forward a reversal to a biller or the agent banking core; the last repeats. */
+  FOLLOW_UP_RETRY_SCHEDULE: z.string().default('5s,30s,2m,10m,30m,1h'),
+  /** Attempts to forward a reversal before the payment is parked for ops. */
+  FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10000).default(72),
+  /** How often each node looks for due follow-ups (resolutions, reversals to forward). */
+  JOB_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -129,6 +141,15 @@ export interface AppConfig {
     readonly timeoutMs: number;
     readonly pollMs: number;
   };
+  /** How PENDING payments are resolved and reversals forwarded (src/pipeline/resolution). */
+  readonly followUps: {
+    readonly resolutionScheduleMs: readonly number[];
+    readonly resolutionMaxAttempts: number;
+    readonly coreBankingStatusWindowMs: number;
+    readonly retryScheduleMs: readonly number[];
+    readonly maxAttempts: number;
+    readonly pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -190,6 +211,16 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
       problems.push(`WEBHOOK_RETRY_SCHEDULE: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  const schedule = (name: string, text: string): readonly number[] => {
+    try {
+      return parseRetrySchedule(text);
+    } catch (error) {
+      problems.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
+  };
+  const resolutionScheduleMs = schedule('RESOLUTION_RETRY_SCHEDULE', e.RESOLUTION_RETRY_SCHEDULE);
+  const followUpScheduleMs = schedule('FOLLOW_UP_RETRY_SCHEDULE', e.FOLLOW_UP_RETRY_SCHEDULE);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -226,6 +257,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
     webhookSigningSecret: e.WEBHOOK_SIGNING_SECRET,
     cardTokenSecret: e.CARD_TOKEN_SECRET,
     webhooks: { retryScheduleMs, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
+    followUps: {
+      resolutionScheduleMs,
+      resolutionMaxAttempts: e.RESOLUTION_MAX_ATTEMPTS,
+      coreBankingStatusWindowMs: e.CORE_BANKING_STATUS_WINDOW_MS,
+      retryScheduleMs: followUpScheduleMs,
+      maxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
+      pollMs: e.JOB_POLL_MS,
+    },
   };
 }
 

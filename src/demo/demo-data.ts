@@ -61,6 +61,13 @@ export function demoBillerEndpointId(billType: string): string {
   return `sim-${billType.toLowerCase()}`;
 }
 
+/** The demo's billers, one per bill type, all on the biller simulator. */
+export const DEMO_BILLERS = DEMO_BILL_TYPES.map((billType) => ({
+  id: demoBillerEndpointId(billType),
+  name: `Simulated ${billType.toLowerCase()} biller`,
+  billType,
+}));
+
 /** The bank's claim on the agent's till: no stored balance, no pre-funding (see AgentEngine). */
 export const DEMO_AGENT_ACCOUNT = `agent-cash:${DEMO_AGENT}`;
 export const DEMO_AGENT_DAILY_LIMIT_MINOR = 10_000_000n;
@@ -113,13 +120,12 @@ export async function seedDemoData(db: Db, billerBaseUrl: (billerId: string) => 
         .execute();
     }
 
-    for (const billType of DEMO_BILL_TYPES) {
-      const id = demoBillerEndpointId(billType);
+    for (const { id, name, billType } of DEMO_BILLERS) {
       await tx
         .insertInto('biller_endpoints')
         .values({
           id,
-          biller_name: `Simulated ${billType.toLowerCase()} biller`,
+          biller_name: name,
           bill_type: billType,
           url: billerBaseUrl(id),
           timeout_ms: DEMO_BILLER_TIMEOUT_MS,

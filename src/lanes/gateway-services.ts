@@ -4,8 +4,14 @@ import type { CountSheets } from '../domain/agents/count-sheets';
 import type { OfflineSync } from '../domain/agents/offline-sync';
 import type { AgentSettlements } from '../domain/agents/settlements';
 import type { TerminalAuthenticator } from '../domain/agents/terminal-authenticator';
+import type { JobQueue, JobRunner } from '../infrastructure/jobs';
 import type { AgentTerminalPayments } from '../pipeline/agent-terminal-payments';
+import type { FollowUps } from '../pipeline/resolution/follow-ups';
+import type { OpsDecisions } from '../pipeline/resolution/ops-decisions';
+import type { PaymentDecisions } from '../pipeline/resolution/payment-decisions';
+import type { PaymentResolver } from '../pipeline/resolution/payment-resolver';
 import type { BillInquiry } from '../pipeline/bill-inquiry';
+import type { BillerAdmin } from '../domain/billers/biller-admin';
 import type { BillTypeCatalog } from '../domain/catalog/bill-types';
 import type { Ledger } from '../domain/ledger/ledger';
 import type { ApiKeyAuthenticator } from '../domain/partners/api-key-authenticator';
@@ -39,6 +45,17 @@ export interface AgentServices {
   readonly terminalPayments: AgentTerminalPayments;
 }
 
+/** Resolution of PENDING payments, store and forward of reversals, ops decisions (src/pipeline/resolution). */
+export interface FollowUpServices {
+  readonly queue: JobQueue;
+  readonly followUps: FollowUps;
+  readonly decisions: PaymentDecisions;
+  readonly resolver: PaymentResolver;
+  readonly opsDecisions: OpsDecisions;
+  readonly runner: JobRunner;
+  readonly attemptAgentCoreReversal: ((paymentId: string) => Promise<void>) | undefined;
+}
+
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
 export interface GatewayServices {
   readonly config: AppConfig;
@@ -70,6 +87,10 @@ export interface GatewayServices {
   readonly agents: AgentServices;
   /** What is due on a bill, asked of the biller a payment would be routed to. */
   readonly billInquiry: BillInquiry;
+  /** Resolution of PENDING payments, store and forward of reversals, ops decisions on parked payments. */
+  readonly followUps: FollowUpServices;
+  /** Ops own the billers: create, change address or timeout, disable (audited). */
+  readonly billers: BillerAdmin;
 }
 
 /** The NestJS injection token under which the composition root provides GatewayServices. */

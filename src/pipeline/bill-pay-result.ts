@@ -20,9 +20,15 @@ export function resultOf(payment: Payment): BillPayResult {
   };
 }
 
-/** RECEIVED and POSTED are internal steps; to a partner the payment is still pending. */
+/**
+ * RECEIVED and POSTED are internal steps; to a partner the payment is still pending. A payment parked
+ * for ops shows what the partner was already told: the outcome it was parked from, or PENDING while
+ * it has none.
+ */
 function statusOf(payment: Payment): PaymentStatus {
   switch (payment.state) {
+    case 'NEEDS_ATTENTION':
+      return payment.attention?.parkedFrom ?? 'PENDING';
     case 'APPROVED':
     case 'DECLINED':
     case 'PENDING':
@@ -47,12 +53,12 @@ export class CorruptStoredResult extends Error {
   }
 }
 
-const PAYMENT_STATUSES = [
-  'APPROVED',
-  'DECLINED',
-  'PENDING',
-  'REVERSED',
-] as const satisfies readonly PaymentStatus[];
+// Every status, or the build breaks: a status added later must be readable back from a stored result.
+const STATUSES = { APPROVED: true, DECLINED: true, PENDING: true, REVERSED: true } satisfies Record<
+  PaymentStatus,
+  true
+>;
+const PAYMENT_STATUSES = Object.keys(STATUSES) as [PaymentStatus, ...PaymentStatus[]];
 const REASONS = Object.keys(REASON_CODES) as [ReasonCode, ...ReasonCode[]];
 
 /**

@@ -29,7 +29,10 @@ import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 import type { EarlyReversals } from './early-reversals';
 import { DurableOutcomes } from './durable-outcome';
-import { reversePostingInTx } from './posting-reversal';
+import { postingRequestOf as postingRequestOfPayment, reversePostingInTx } from './posting-reversal';
+import { collectionOf } from './resolution/payment-resolver';
+import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
+import { PaymentsRepository as Payments } from '../domain/payments/payments.repository';
 
 export interface PipelineDeps {
   readonly db: Db;
@@ -57,6 +60,13 @@ export interface PipelineDeps {
   readonly earlyReversals?: EarlyReversals;
   /** Retries the writes that follow a posting through a database outage (see DurableOutcomes). */
   readonly outcomes?: DurableOutcomes;
+  /**
+   * Where a PENDING payment gets its resolution and a decline its agent-core reversal, in the same
+   * transaction as the state change (see src/pipeline/resolution).
+   */
+  readonly followUps: FollowUps;
+  /** The first attempt at undoing an agent's collection at the agent banking core, after the commit. */
+  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
 }
 
 type Begun =
@@ -133,9 +143,9 @@ export class BillPayPipeline {
             : answer.outcome === 'unavailable'
               ? 'CORE_BANKING_UNAVAILABLE'
               : 'CORE_BANKING_TIMEOUT';
-        const state = answer.outcome === 'unknown' ? 'PENDING' : 'DECLINED';
         if (answer.outcome !== 'refused') log.warn({ detail: answer.detail }, 'core banking did not debit');
-        return this.finish(key, payment, { state, reasonCode: reason });
+        if (answer.outcome === 'unknown') return this.pending(key, payment, reason);
+        return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason });
       }
       // Core banking has debited the customer: recording it must survive a database outage.
       const debited = payment;
@@ -170,42 +180,19 @@ export class BillPayPipeline {
           billerReceipt: billerAnswer.receipt,
         });
       case 'unknown':
-        log.warn({ detail: billerAnswer.detail }, 'biller outcome unknown; payment left pending');
-        return this.finish(key, payment, { state: 'PENDING', reasonCode: 'BILLER_TIMEOUT' });
+        log.warn({ detail: billerAnswer.detail }, 'biller outcome unknown; payment pending until resolved');
+        return this.pending(key, payment, 'BILLER_TIMEOUT');
       case 'declined':
       case 'unavailable': {
         const reason: ReasonCode =
           billerAnswer.outcome === 'declined' ? billerAnswer.reason : 'BILLER_UNAVAILABLE';
-        // The customer was debited at core banking: the refund is owed (committed) before core banking
-        // is asked, so a crash or a failed settlement below cannot lose it; retried until confirmed.
-        if (payment.payerType === 'bank-customer') {
-          const refund = await this.d.refunds.refundNow(this.d.db, refundOrderOf(req), this.now());
-          if (refund.outcome !== 'debited') {
-            log.error(
-              { refund: refund.outcome },
-              'core banking refund after biller decline not confirmed; owed',
-            );
-          }
-        }
-        const declined = await this.finish(
+        return this.declinePosted(
           key,
           payment,
-          { state: 'DECLINED', reasonCode: reason },
-          async (tx) =>
-            reversePostingInTx(
-              this.d,
-              tx,
-              payment,
-              `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-            ),
+          reason,
+          `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
+          log,
         );
-        if (payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
-          const undone = await this.d.agentCore.reverse(collectionOf(payment));
-          if (undone.outcome !== 'recorded') {
-            log.error({ agentCore: undone.outcome }, 'agent banking core did not confirm the reversal');
-          }
-        }
-        return declined;
       }
     }
   }
@@ -226,13 +213,77 @@ export class BillPayPipeline {
     const answer = await core.record(collectionOf(payment));
     if (answer.outcome === 'recorded') return undefined;
     log.warn({ agentCore: answer.outcome, detail: answer.detail }, 'agent banking core did not record');
-    if (answer.outcome === 'unknown') {
-      return this.finish(key, payment, { state: 'PENDING', reasonCode: 'CORE_BANKING_TIMEOUT' });
-    }
+    if (answer.outcome === 'unknown') return this.pending(key, payment, 'CORE_BANKING_TIMEOUT');
     const reason: ReasonCode = answer.outcome === 'refused' ? 'AGENT_NOT_FOUND' : 'CORE_BANKING_UNAVAILABLE';
+    // The core never recorded the collection: only our ledger has something to undo.
     return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
       reversePostingInTx(this.d, tx, payment, `agent banking core: ${answer.detail}`),
     );
+  }
+
+  /**
+   * PENDING, with its resolution (a `payment.resolve` job) enqueued in the same transaction: no crash
+   * can leave a pending payment without an owner and a next check.
+   */
+  private pending(key: IdempotencyScope, payment: Payment, reason: ReasonCode): Promise<PayOutcome> {
+    return this.finish(key, payment, { state: 'PENDING', reasonCode: reason }, async (tx) => {
+      await this.d.followUps.resolveLater(tx, payment.id, this.now());
+    });
+  }
+
+  /**
+   * Declines a payment our ledger holds: the reversing journal, the refund owed to a bank customer and
+   * the agent-core reversal to forward commit with the decline; core banking and the agent banking
+   * core are asked only after that commit (issue 10, item 2: a refund never races its reversal).
+   */
+  private async declinePosted(
+    key: IdempotencyScope,
+    payment: Payment,
+    reason: ReasonCode,
+    memo: string,
+    log: Logger,
+  ): Promise<PayOutcome> {
+    const refund =
+      payment.payerType === 'bank-customer' ? refundOrderOf(postingRequestOfPayment(payment)) : undefined;
+    const agentCore = payment.payerType === 'otc-agent' && this.d.agentCore !== undefined;
+    let decided = false;
+    const declined = await this.finish(
+      key,
+      payment,
+      { state: 'DECLINED', reasonCode: reason },
+      async (tx) => {
+        const now = this.now();
+        await reversePostingInTx(this.d, tx, payment, memo);
+        if (refund !== undefined) await this.d.refunds.owe(tx, refund, now);
+        if (agentCore) {
+          await this.d.followUps.reverseAtAgentCore(
+            tx,
+            payment.id,
+            new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
+          );
+        }
+        decided = true;
+      },
+    );
+    if (decided && refund !== undefined) {
+      const answer = await this.d.refunds
+        .attempt(this.d.db, payment.id, this.now())
+        .catch((error: unknown) => {
+          log.error({ err: String(error) }, 'core banking refund after biller decline not attempted; owed');
+          return undefined;
+        });
+      if (answer !== undefined && answer.outcome !== 'debited') {
+        log.error({ refund: answer.outcome }, 'core banking refund after biller decline not confirmed; owed');
+      }
+    }
+    if (decided && agentCore) {
+      await this.d
+        .attemptAgentCoreReversal?.(payment.id)
+        .catch((error: unknown) =>
+          log.error({ err: String(error) }, 'agent banking core reversal not confirmed; queued'),
+        );
+    }
+    return declined;
   }
 
   /** Phase one: claim the idempotency key and record the payment (posting it when the engine is ours). */
@@ -438,15 +489,29 @@ export class BillPayPipeline {
         coreBankingRef: change.coreBankingRef ?? payment.coreBankingRef,
       };
       const result = resultOf(updated);
-      await this.d.finisher.finish({ id: payment.id, change, key, result: serialiseResult(result) });
-      return { kind: 'processed', result };
+      if (await this.d.finisher.finish({ id: payment.id, change, key, result: serialiseResult(result) })) {
+        return { kind: 'processed', result };
+      }
+      return this.decidedElsewhere(key, payment.id);
     }
-    return this.d.db.transaction().execute(async (tx) => {
+    const decided = await this.d.db.transaction().execute(async (tx) => {
       await this.d.idempotency.lock(tx, key);
+      // Decided meanwhile (its resolution, a reversal, ops, after the sweep took the key from a node it
+      // thought dead): that decision stands, and nothing here may undo or redo its ledger effects.
+      if (!Payments.isUndecided(await this.d.payments.lockState(tx, payment.id))) return undefined;
       await inTx(tx);
       const updated = await this.d.payments.update(tx, payment.id, change);
       return this.complete(tx, key, updated);
     });
+    return decided ?? this.decidedElsewhere(key, payment.id);
+  }
+
+  /** The answer a payment decided by another path gives: what its key holds. */
+  private async decidedElsewhere(key: IdempotencyScope, paymentId: string): Promise<PayOutcome> {
+    this.d.log.warn({ paymentId }, 'payment decided by another path meanwhile; its outcome stands');
+    const stored = await this.d.idempotency.completedResult(this.d.db, key);
+    if (stored === undefined) throw new Error(`payment ${paymentId}: its idempotency record vanished`);
+    return { kind: 'processed', result: deserialiseResult(stored) };
   }
 
   private async complete(tx: Tx, key: IdempotencyScope, payment: Payment): Promise<PayOutcome> {
@@ -518,17 +583,9 @@ function paymentOf(p: NewPayment & { readonly createdAt: Date }): Payment {
     ...p,
     billerReceipt: null,
     coreBankingRef: null,
+    attention: null,
     updatedAt: p.createdAt,
   };
-}
-
-function collectionOf(p: Payment): {
-  agentId: string;
-  paymentId: string;
-  amountMinor: bigint;
-  currency: string;
-} {
-  return { agentId: p.payerId, paymentId: p.id, amountMinor: p.amountMinor, currency: p.currency };
 }
 
 function routeProblem(cmd: BillPayCommand, route: Route | undefined): ReasonCode | undefined {

@@ -10,6 +10,7 @@ import { verifySigned } from '../domain/webhooks/signing';
 import type { Logger } from '../infrastructure/logging/logger';
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
 import { paymentReversedEvent } from './reversal-events';
+import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
 
 /** A biller undoing a payment it accepted: by our payment id or by its own receipt. */
 export interface BillerReversalRequest {
@@ -53,6 +54,10 @@ export interface BillerReversalDeps extends Engines {
   readonly events: PaymentEventSink;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** The agent-core reversal an agent payment's reversal owes (store and forward). */
+  readonly followUps?: FollowUps;
+  readonly agentCore?: boolean;
+  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
 }
 
 class Refused extends Error {
@@ -99,7 +104,12 @@ export class BillerReversalService {
       const outcome = await this.d.db
         .transaction()
         .execute((tx) => this.reverseInTx(tx, req, original, fingerprint));
-      if (outcome.kind === 'reversed') await this.refundAfterCommit(original);
+      if (outcome.kind === 'reversed') {
+        await this.refundAfterCommit(original);
+        if (original.payerType === 'otc-agent' && this.d.agentCore === true) {
+          await this.d.attemptAgentCoreReversal?.(original.id).catch(() => undefined);
+        }
+      }
       return outcome;
     } catch (error) {
       if (error instanceof Refused) return { kind: 'refused', code: error.code, detail: error.message };
@@ -153,6 +163,13 @@ export class BillerReversalService {
     if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
       await this.d.refunds.owe(tx, refundOrderOf(postingRequestOf(original)), now);
     }
+    if (original.payerType === 'otc-agent' && this.d.agentCore === true) {
+      await this.d.followUps?.reverseAtAgentCore(
+        tx,
+        original.id,
+        new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
+      );
+    }
     const result: BillerReversalResult = {
       reversalId: req.reversalId,
       billerId: req.billerId,
@@ -188,12 +205,8 @@ export class BillerReversalService {
   private async refundAfterCommit(original: Payment): Promise<void> {
     if (original.payerType !== 'bank-customer' || original.coreBankingRef === null) return;
     try {
-      const answer = await this.d.refunds.refundNow(
-        this.d.db,
-        refundOrderOf(postingRequestOf(original)),
-        this.now(),
-      );
-      if (answer.outcome !== 'debited')
+      const answer = await this.d.refunds.attempt(this.d.db, original.id, this.now());
+      if (answer !== undefined && answer.outcome !== 'debited')
         this.d.log.warn({ paymentId: original.id }, 'core banking refund owed; retried');
     } catch (error) {
       this.d.log.warn({ paymentId: original.id, err: String(error) }, 'core banking refund owed; retried');

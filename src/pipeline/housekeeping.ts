@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../domain/db';
+import type { Db, Tx } from '../domain/db';
 import type { NodeLease } from '../domain/cluster/node-lease';
 import type { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
@@ -7,14 +7,17 @@ import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds'
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { resultOf, serialiseResult } from './bill-pay-result';
+import { RESOLVE, type FollowUps } from './resolution/follow-ups';
 
 const HOUSEKEEPING_LOCK = 7_402_001;
 
 /**
  * Periodic work that must run once per cluster: finish requests a dead node left in flight (their
  * partners get a PENDING answer on retry instead of 409 forever; a node is dead once its lease runs
- * out, see NodeLease, or after the fixed in-flight timeout for keys no lease covers) and purge idempotency keys past
- * their retention. Each run takes a transaction-scoped advisory lock, so nodes never race.
+ * out, see NodeLease, or after the fixed in-flight timeout for keys no lease covers), hand each of
+ * them to its resolution (the same as any pending payment's: a `payment.resolve` job in the same
+ * transaction), and purge idempotency keys past their retention. Each run takes a
+ * transaction-scoped advisory lock, so nodes never race.
  */
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined;
@@ -30,6 +33,8 @@ export class Housekeeping {
     private readonly refunds?: CoreBankingRefunds,
     /** This node's lease: with it, keys of nodes whose lease ran out are recovered too. */
     private readonly lease?: Pick<NodeLease, 'mayRecoverDeadNodes'>,
+    /** Gives every payment the sweep leaves PENDING its resolution (src/pipeline/resolution). */
+    private readonly followUps?: FollowUps,
   ) {}
 
   start(everyMs = 30_000): void {
@@ -58,6 +63,22 @@ export class Housekeeping {
     return outcome;
   }
 
+  /**
+   * Defence in depth: every PENDING payment is given its resolution in the transaction that makes it
+   * pending, so none should be found without one; one found is given one now, and logged loudly.
+   */
+  private async ownerless(tx: Tx, now: Date): Promise<void> {
+    const { rows } = await sql<{ id: string }>`
+      select p.id::text as id from payments p
+      where p.status = 'PENDING'
+        and not exists (select 1 from jobs j where j.kind = ${RESOLVE} and j.dedupe_key = p.id::text)
+      limit 100`.execute(tx);
+    for (const row of rows) {
+      await this.followUps?.resolveLater(tx, row.id, now);
+      this.log.error({ paymentId: row.id }, 'pending payment had no resolution; given one');
+    }
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
   }
@@ -76,13 +97,14 @@ export class Housekeeping {
         if (stale.paymentId === null) continue;
         const payment = await this.payments.findById(tx, stale.paymentId);
         if (payment === undefined) continue;
-        const settled =
-          payment.state === 'RECEIVED' || payment.state === 'POSTED'
-            ? await this.payments.update(tx, payment.id, {
-                state: 'PENDING',
-                reasonCode: 'PROCESSING_INTERRUPTED',
-              })
-            : payment;
+        const interrupted = payment.state === 'RECEIVED' || payment.state === 'POSTED';
+        const settled = interrupted
+          ? await this.payments.update(tx, payment.id, {
+              state: 'PENDING',
+              reasonCode: 'PROCESSING_INTERRUPTED',
+            })
+          : payment;
+        if (settled.state === 'PENDING') await this.followUps?.resolveLater(tx, payment.id, now);
         await this.idempotency.complete(tx, stale, serialiseResult(resultOf(settled)), now);
         recovered += 1;
         this.log.warn(
@@ -91,6 +113,7 @@ export class Housekeeping {
         );
       }
       this.metrics.inFlightRecovered.set(recovered);
+      if (this.followUps !== undefined) await this.ownerless(tx, now);
       const purged = await this.idempotency.purgeExpired(tx, now);
       return { recovered, purged };
     });

@@ -2,6 +2,7 @@ import type { Db, Tx } from '../domain/db';
 import type { BillerClient } from '../domain/billers/biller-client';
 import type { BillerDirectory } from '../domain/billers/biller-directory';
 import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
+import type { Ledger } from '../domain/ledger/ledger';
 import type { Payment } from '../domain/payments/payment';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { Logger } from '../infrastructure/logging/logger';
@@ -12,6 +13,8 @@ import { RESERVED_BY_EARLY_REVERSAL, type EarlyReversals } from './early-reversa
 import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
 import type { PaymentEventSink } from '../domain/payments/payment-events';
 import { paymentReversedEvent } from './reversal-events';
+import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
+import type { PaymentDecisions } from './resolution/payment-decisions';
 
 export interface ReversalRequest {
   readonly partnerId: string;
@@ -50,8 +53,13 @@ export type ReversalStatus =
 export interface ReversalResult {
   readonly status: ReversalStatus;
   readonly originalPaymentId: string | null;
-  /** What the biller said about undoing its side: not needed when it never had the payment. */
-  readonly billerReversal: 'reversed' | 'refused' | 'unknown' | 'not-needed';
+  /**
+   * What the biller said about undoing its side: not needed when it was never asked; not-found when
+   * it never had the payment; queued when it did not answer (store and forward sends it again until it
+   * confirms); refused when it will not (the payment is parked for ops). `unknown` is what answers
+   * stored before store and forward existed say.
+   */
+  readonly billerReversal: 'reversed' | 'not-found' | 'queued' | 'refused' | 'unknown' | 'not-needed';
 }
 
 export type ReversalOutcome =
@@ -75,6 +83,15 @@ export interface ReversalDeps extends Engines {
   readonly earlyReversals?: EarlyReversals;
   /** Where the partner's `payment.reversed` event is recorded (the webhook outbox). */
   readonly events?: PaymentEventSink;
+  readonly ledger: Ledger;
+  /** Store and forward of the biller's reversal, the agent-core reversal (src/pipeline/resolution). */
+  readonly followUps: FollowUps;
+  readonly decisions: PaymentDecisions;
+  /** Whether agent payments are recorded at an agent banking core (and so undone there too). */
+  readonly agentCore: boolean;
+  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
+  /** When a reversal the biller did not confirm is first sent again. */
+  readonly billerReversalRetryMs?: number;
 }
 
 /**
@@ -119,6 +136,7 @@ export class ReversalService {
         await result.tx?.(tx);
         await this.d.idempotency.complete(tx, key, result.result, new Date());
       });
+      await result.afterCommit?.();
     }
     this.d.metrics.payments.inc({
       partner: req.partnerId,
@@ -133,7 +151,12 @@ export class ReversalService {
   private async process(
     req: ReversalRequest,
     mayKeep = true,
-  ): Promise<{ result: ReversalResult; tx?: (tx: Tx) => Promise<void> }> {
+  ): Promise<{
+    result: ReversalResult;
+    tx?: (tx: Tx) => Promise<void>;
+    /** What the committed reversal owes outside: the refund, the agent-core reversal. */
+    afterCommit?: () => Promise<void>;
+  }> {
     const found = await this.findOriginal(req);
     if (found === 'reserved') {
       return {
@@ -167,54 +190,93 @@ export class ReversalService {
     if (otherCurrency || (req.amountMinor !== undefined && req.amountMinor !== original.amountMinor)) {
       return { result: { ...base, status: 'AMOUNT_MISMATCH', billerReversal: 'not-needed' } };
     }
-    if (original.state === 'REVERSED')
+    // A payment parked for ops keeps the outcome the partner was told; one parked undecided is reversible.
+    const state = original.attention?.parkedFrom ?? original.state;
+    if (state === 'REVERSED')
       return { result: { ...base, status: 'ALREADY_REVERSED', billerReversal: 'not-needed' } };
-    if (original.state === 'DECLINED') {
+    if (state === 'DECLINED') {
       return { result: { ...base, status: 'NOTHING_TO_REVERSE', billerReversal: 'not-needed' } };
     }
 
+    // The biller first: a reversal it confirms is one the partner may rely on. One it cannot take now
+    // is stored and forwarded until it does; one it refuses leaves the payment with ops.
     let billerReversal: ReversalResult['billerReversal'] = 'not-needed';
-    if (original.route !== null && (original.state === 'APPROVED' || original.state === 'PENDING')) {
+    if (original.route !== null && (state === 'APPROVED' || state === 'PENDING')) {
       const endpoint = await this.d.billerDirectory.get(original.route.billerEndpoint);
-      if (endpoint !== undefined)
-        billerReversal = await this.d.billers.reverse(endpoint, original.id, req.reason);
-      if (billerReversal !== 'reversed') {
+      const answer =
+        endpoint === undefined ? 'unknown' : await this.d.billers.reverse(endpoint, original.id, req.reason);
+      billerReversal = answer === 'unknown' ? 'queued' : answer;
+      if (answer === 'refused' || (answer === 'not-found' && original.billerReceipt !== null)) {
         this.d.log.error(
           { paymentId: original.id, billerReversal },
-          'biller did not confirm the reversal; our side is reversed, reconciliation will show the difference',
+          'biller did not take the reversal; parked for ops',
+        );
+      } else if (answer === 'unknown') {
+        this.d.log.warn(
+          { paymentId: original.id },
+          'biller did not confirm the reversal; stored and forwarded',
         );
       }
     }
-    // A customer debited at core banking is credited back. The refund is owed (committed) before core
-    // banking is asked, so nothing below can lose it; retried until core banking confirms it.
-    if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
-      const refund = await this.d.refunds.refundNow(
-        this.d.db,
-        refundOrderOf(postingRequestOf(original)),
-        new Date(),
-      );
-      if (refund.outcome !== 'debited')
-        this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
-    }
     const result: ReversalResult = { ...base, status: 'REVERSED', billerReversal };
+    let owedRefund = false;
+    let agentCoreReversal = false;
     return {
       result,
       tx: async (tx) => {
         const state = await this.d.payments.lockState(tx, original.id);
         if (state === 'REVERSED' || state === 'DECLINED') return;
+        const now = new Date();
         // A payment left PENDING before anything was posted (core banking never answered, or the
         // sweep caught it before the debit) has no journal to undo: reversing one would create money.
-        const posted = await tx
-          .selectFrom('journal_entries')
-          .select('id')
-          .where('payment_id', '=', original.id)
-          .where('kind', '=', 'payment')
-          .executeTakeFirst();
-        if (posted !== undefined) {
-          await reversePostingInTx(this.d, tx, original, `reversal of ${original.id}: ${req.reason}`);
+        const journals = await this.d.ledger.postingsOf(tx, original.id);
+        const current = (await this.d.payments.findById(tx, original.id)) ?? original;
+        // Parked with an outcome already (a follow-up owed to ops): that outcome stands.
+        if (state === 'NEEDS_ATTENTION' && current.attention?.parkedFrom !== 'PENDING') return;
+        if (journals.posted && !journals.reversed) {
+          await reversePostingInTx(this.d, tx, current, `reversal of ${original.id}: ${req.reason}`);
+          // Owed in this transaction, asked of core banking only after it commits (issue 10, item 2).
+          if (current.payerType === 'bank-customer') {
+            await this.d.refunds.owe(tx, refundOrderOf(postingRequestOf(current)), now);
+            owedRefund = true;
+          }
+          if (current.payerType === 'otc-agent' && this.d.agentCore) {
+            agentCoreReversal = await this.d.followUps.reverseAtAgentCore(
+              tx,
+              original.id,
+              new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
+            );
+          }
         }
-        await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
-        await this.d.events?.record(tx, [paymentReversedEvent(original, 'partner', req.reason, new Date())]);
+        await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: current.reasonCode });
+        await this.d.events?.record(tx, [paymentReversedEvent(current, 'partner', req.reason, now)]);
+        if (billerReversal === 'queued') {
+          const retryAt = new Date(now.getTime() + (this.d.billerReversalRetryMs ?? 5_000));
+          await this.d.followUps.forwardReversalToBiller(tx, original.id, req.reason, retryAt);
+        } else if (billerReversal === 'refused') {
+          await this.d.decisions.parkInTx(
+            tx,
+            original.id,
+            `the biller refused the reversal of ${original.id}`,
+          );
+        } else if (billerReversal === 'not-found' && current.billerReceipt !== null) {
+          await this.d.decisions.parkInTx(
+            tx,
+            original.id,
+            `the biller does not know payment ${original.id} it confirmed with receipt ${current.billerReceipt}`,
+          );
+        }
+      },
+      afterCommit: async () => {
+        if (owedRefund) {
+          const refund = await this.d.refunds
+            .attempt(this.d.db, original.id, new Date())
+            .catch(() => undefined);
+          if (refund?.outcome !== 'debited') {
+            this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
+          }
+        }
+        if (agentCoreReversal) await this.d.attemptAgentCoreReversal?.(original.id).catch(() => undefined);
       },
     };
   }

@@ -25,9 +25,12 @@ export function billerSimulatorEndpoint(baseUrl: string, billerId: string): stri
  * Stands in for billers (electricity, water, gas companies) on loopback. Behaviour is chosen by the
  * bill reference, so tests and demos can provoke every outcome (documented in the README):
  *   DECLINE…  → 422 declined          UNKNOWN… → 404 unknown bill reference
- *   SLOW…     → approved after slowMs TIMEOUT… → held past the biller timeout
- *   DOWN…     → 503 unavailable       anything else → approved with a receipt
- * A repeated payment id is answered with the original receipt, as a real biller must. What it was
+ *   SLOW…     → approved after slowMs DOWN…    → 503 unavailable
+ *   TIMEOUT…  → held past the biller timeout, and never paid (the request was lost on the way)
+ *   LATE…     → paid at once, the answer held past the biller timeout (the answer was lost)
+ *   anything else → approved with a receipt
+ * A repeated payment id is answered with the original receipt, as a real biller must; the status of
+ * a payment is asked by our payment id (GET …/payments/{id}: PAID, REVERSED, or 404). What it was
  * paid and what was reversed is kept in its BillerBook; further capabilities add their endpoints
  * with addRoute.
  */
@@ -52,8 +55,9 @@ export class BillerSimulator {
     this.routes.add(method, pattern, handler);
   }
 
-  async start(port = 0): Promise<string> {
-    this.url = await this.server.listen(port);
+  /** Listens on loopback unless told otherwise (`billgate simulators --host 0.0.0.0` in a container). */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.url = await this.server.listen(port, host);
     return this.url;
   }
 
@@ -76,6 +80,10 @@ export class BillerSimulator {
 
   private handle(method: string, path: string[], body: unknown): JsonAnswer {
     if (method === 'GET' && path[0] === 'health') return { status: 200, body: { status: 'ok' } };
+    // GET /billers/{biller}/payments/{id}: what the biller holds under our payment id
+    if (method === 'GET' && path[0] === 'billers' && path[2] === 'payments' && path.length === 4) {
+      return this.status(path[3] ?? '');
+    }
     // /billers/{biller}/payments[/{id}/reversal]
     if (method !== 'POST' || path[0] !== 'billers' || path[2] !== 'payments' || path[1] === undefined) {
       return { status: 404, body: { message: 'no such route' } };
@@ -106,6 +114,8 @@ export class BillerSimulator {
     if (upper.startsWith('TIMEOUT'))
       return { status: 504, body: { status: 'TIMEOUT' }, delayMs: this.options.hangMs ?? 30_000 };
 
+    // LATE…: the biller takes the payment, its answer arrives after the gateway stopped waiting.
+    const late = upper.startsWith('LATE');
     const receipt = this.book.nextReceipt(biller);
     this.book.recordPaid({
       paymentId,
@@ -117,6 +127,23 @@ export class BillerSimulator {
       paidAt: this.now(),
     });
     const answer = { status: 200, body: { status: 'PAID', receipt } };
+    if (late) return { ...answer, delayMs: this.options.hangMs ?? 30_000 };
     return upper.startsWith('SLOW') ? { ...answer, delayMs: this.options.slowMs ?? 300 } : answer;
+  }
+
+  private status(paymentId: string): JsonAnswer {
+    const bill = this.book.find(paymentId);
+    if (bill === undefined) return { status: 404, body: { status: 'NOT_FOUND' } };
+    return {
+      status: 200,
+      body: {
+        status: bill.reversed ? 'REVERSED' : 'PAID',
+        receipt: bill.receipt,
+        amountMinor: bill.amountMinor,
+        currency: bill.currency,
+        paidAt: bill.paidAt.toISOString(),
+        reversedAt: bill.reversedAt?.toISOString() ?? null,
+      },
+    };
   }
 }

@@ -9,6 +9,8 @@ export interface SimulatorsOptions {
   /** 0 = any free port. */
   readonly coreBankingPort?: number;
   readonly biller?: BillerSimulatorOptions;
+  /** Where they listen: 127.0.0.1 by default (0.0.0.0 in a container, for other containers). */
+  readonly host?: string;
 }
 
 /** The biller and core-banking simulators listening on 127.0.0.1, as `billgate simulators` runs them. */
@@ -25,11 +27,11 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const biller = new BillerSimulator(options.biller);
   addReversalControl(biller);
   addBillInquiry(biller);
-  const billerUrl = await biller.start(options.billerPort ?? 0);
+  const billerUrl = await biller.start(options.billerPort ?? 0, options.host);
   const coreBanking = new CoreBankingSimulator();
   let coreBankingUrl: string;
   try {
-    coreBankingUrl = await coreBanking.start(options.coreBankingPort ?? 0);
+    coreBankingUrl = await coreBanking.start(options.coreBankingPort ?? 0, options.host);
   } catch (error) {
     await biller.stop();
     throw error;

@@ -81,11 +81,20 @@ describe('API key rotation, by ops', () => {
     expect((await pay(e.plainUrl, payBody(), { key: MFS })).status).toBe(401);
     expect((await pay(e.plainUrl, payBody(), { key })).status).toBe(201);
 
+    // The partner's last valid key cannot be revoked (it would be locked out): a spare first.
+    const last = await ops('POST', `/ops/partners/demo-mfs/credentials/${id}/revoke`, {
+      reason: 'compromised',
+    });
+    expect(last.status).toBe(409);
+    expect(last.body).toMatchObject({ type: expect.stringMatching(/last-valid-credential$/) });
+    const spare = await ops('POST', '/ops/partners/demo-mfs/api-keys', { rotate: false });
+    expect(spare.status).toBe(201);
     const revoked = await ops('POST', `/ops/partners/demo-mfs/credentials/${id}/revoke`, {
       reason: 'compromised',
     });
     expect(revoked.status).toBe(200);
     expect((await pay(e.plainUrl, payBody(), { key })).status).toBe(401);
+    expect((await pay(e.plainUrl, payBody(), { key: (spare.body as { key: string }).key })).status).toBe(201);
   });
 });
 

@@ -46,7 +46,7 @@ function startChild(env: Record<string, string>): Promise<{ child: ChildProcess;
     c.once('exit', (code, signal) => reject(new Error(`gateway exited (${code ?? signal}): ${out}`)));
     c.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /REST lane\s+(http:\/\/\S+)/.exec(out);
+      const m = /HTTP lane\s+(http:\/\/\S+)/.exec(out);
       if (m?.[1] !== undefined) {
         c.removeAllListeners('exit');
         resolve({ child: c, url: m[1] });

@@ -87,6 +87,12 @@ async function refundRow(paymentId: string): Promise<Record<string, unknown> | u
 }
 
 const unavailable = { outcome: 'unavailable', detail: 'connection refused' } as const;
+
+/** What every path does: owe in the transaction of the reversal, ask core banking after it commits. */
+async function oweThenAttempt(refunds: CoreBankingRefunds, order: RefundOrder, at: Date) {
+  await h.db.transaction().execute((tx) => refunds.owe(tx, order, at));
+  return refunds.attempt(h.db, order.paymentId, at);
+}
 const later = (from: Date, ms: number): Date => new Date(from.getTime() + ms);
 const credit = (o: RefundOrder) =>
   client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`);
@@ -101,7 +107,7 @@ describe('refunds owed to bank customers', () => {
       return down ? unavailable : credit(o);
     });
     const t0 = new Date();
-    expect(await refunds.refundNow(h.db, order, t0)).toEqual(unavailable);
+    expect(await oweThenAttempt(refunds, order, t0)).toEqual(unavailable);
     // Committed before the call: a crash during it, or a settlement that rolls back, loses nothing.
     expect(onRecordWhenAsked).toMatchObject({ state: 'owed' });
     expect(await refundRow(order.paymentId)).toMatchObject({
@@ -127,9 +133,7 @@ describe('refunds owed to bank customers', () => {
 
     // Nothing more to do, however often the loop runs or the refund is asked for again.
     expect(await refunds.retryDue(h.db, later(t0, 10 * 3_600_000))).toEqual({ refunded: 0, stillOwed: 0 });
-    expect(await refunds.refundNow(h.db, order, later(t0, 11 * 3_600_000))).toMatchObject({
-      outcome: 'debited',
-    });
+    expect(await oweThenAttempt(refunds, order, later(t0, 11 * 3_600_000))).toBeUndefined();
     expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
   });
 
@@ -141,7 +145,7 @@ describe('refunds owed to bank customers', () => {
       return Promise.resolve({ outcome: 'unknown', detail: 'core banking timeout' });
     });
     const t0 = new Date();
-    await refunds.refundNow(h.db, order, t0);
+    await oweThenAttempt(refunds, order, t0);
     await refunds.retryDue(h.db, later(t0, 31_000));
     const row = await refundRow(order.paymentId);
     expect(row).toMatchObject({ state: 'owed', attempts: 2, last_error: 'unknown: core banking timeout' });
@@ -166,7 +170,7 @@ describe('refunds owed to bank customers', () => {
     };
     const failing = new CoreBankingRefunds(() => Promise.resolve(unavailable));
     const t0 = new Date();
-    for (const o of orders) await failing.refundNow(h.db, o, t0);
+    for (const o of orders) await oweThenAttempt(failing, o, t0);
     const nodeA = new CoreBankingRefunds(refunder);
     const nodeB = new CoreBankingRefunds(refunder);
     const due = later(t0, 20 * 3_600_000);
@@ -177,7 +181,7 @@ describe('refunds owed to bank customers', () => {
 
   it('the housekeeping loop retries what is owed and shows ops how much is left', async () => {
     const order = await payment();
-    await new CoreBankingRefunds(() => Promise.resolve(unavailable)).refundNow(h.db, order, new Date());
+    await oweThenAttempt(new CoreBankingRefunds(() => Promise.resolve(unavailable)), order, new Date());
     const metrics = new Metrics(false);
     const housekeeping = new Housekeeping(
       h.db,
@@ -193,5 +197,42 @@ describe('refunds owed to bank customers', () => {
     expect(await housekeeping.retryRefunds(later(new Date(), 31_000))).toEqual({ refunded: 0, stillOwed: 1 });
     expect((await metrics.refundsOwed.get()).values[0]?.value).toBe(1);
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
+  });
+
+  it('a refund core banking refuses is not retried: it is parked for ops in the same transaction', async () => {
+    const order = await payment();
+    const parked: string[] = [];
+    let calls = 0;
+    const refunds = new CoreBankingRefunds(
+      () => {
+        calls += 1;
+        return Promise.resolve({ outcome: 'refused', reason: 'ACCOUNT_BLOCKED' } as const);
+      },
+      async (tx, paymentId, detail) => {
+        // Proves it runs inside the transaction that marks the refund refused.
+        const { rows } = await sql<{ state: string }>`
+          select state from core_banking_refunds where payment_id = ${paymentId}`.execute(tx);
+        parked.push(`${paymentId}:${rows[0]?.state}:${detail}`);
+      },
+    );
+    const t0 = new Date();
+    expect(await oweThenAttempt(refunds, order, t0)).toEqual({
+      outcome: 'refused',
+      reason: 'ACCOUNT_BLOCKED',
+    });
+    expect(parked).toEqual([`${order.paymentId}:refused:refused: ACCOUNT_BLOCKED`]);
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      state: 'refused',
+      last_error: 'refused: ACCOUNT_BLOCKED',
+    });
+    // Never asked again: ops settle it by hand.
+    await refunds.retryDue(h.db, later(t0, 48 * 3_600_000));
+    expect(calls).toBe(1);
+    expect(await refunds.owed(h.db)).toBe(0);
+    await h.db.transaction().execute((tx) => refunds.settleByHand(tx, order.paymentId, 'CHQ-000123', t0));
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      state: 'settled_by_hand',
+      core_banking_ref: 'CHQ-000123',
+    });
   });
 });

@@ -5,6 +5,8 @@ import { createLogger } from '../../src/infrastructure/logging/logger';
 import { Metrics } from '../../src/infrastructure/metrics/metrics';
 import { deserialiseResult } from '../../src/pipeline/bill-pay-result';
 import { Housekeeping } from '../../src/pipeline/housekeeping';
+import { JobQueue } from '../../src/infrastructure/jobs';
+import { FollowUps, RESOLVE } from '../../src/pipeline/resolution/follow-ups';
 import { openTestDatabase } from '../support/database';
 
 /** A node that dies mid-payment leaves its key in flight: the sweep must turn it into a PENDING answer. */
@@ -74,4 +76,64 @@ it('finishes stale in-flight payments as PENDING, once, and leaves fresh ones al
   const fresh = await payments.findById(h.db, '01a20000-0000-7000-8000-000000000002');
   expect(fresh?.state).toBe('POSTED');
   expect((await sweep.runOnce(now)).recovered).toBe(0);
+});
+
+it("hands a dead node's interrupted payment to its resolution, in the sweep's transaction, and gives any ownerless pending payment one", async () => {
+  const now = new Date();
+  const queue = new JobQueue(() => now);
+  const sweep = new Housekeeping(
+    h.db,
+    idempotency,
+    payments,
+    120_000,
+    new Metrics(false),
+    createLogger('silent'),
+    undefined,
+    undefined,
+    new FollowUps(queue, 10_000),
+  );
+  const interrupted = '01a20000-0000-7000-8000-000000000003';
+  await strand(interrupted, 'stale-2', new Date(now.getTime() - 10 * 60_000));
+  // A pending payment without an owner (a write path that forgot to give it one).
+  const orphan = '01a20000-0000-7000-8000-000000000004';
+  await strand(orphan, 'fresh-2', now);
+  await payments.update(h.db, orphan, { state: 'PENDING', reasonCode: 'BILLER_TIMEOUT' });
+
+  expect((await sweep.runOnce(now)).recovered).toBe(1);
+  const owned = (await queue.counts(h.db, RESOLVE)).pending;
+  for (const id of [interrupted, orphan]) {
+    expect(await queue.find(h.db, RESOLVE, id)).toMatchObject({
+      state: 'pending',
+      runAt: new Date(now.getTime() + 10_000),
+    });
+  }
+  // Once owned, never enqueued twice.
+  await sweep.runOnce(now);
+  expect((await queue.counts(h.db, RESOLVE)).pending).toBe(owned);
+});
+
+it('a late finish never overwrites a payment decided meanwhile, nor the answer its key gives', async () => {
+  const id = '01a20000-0000-7000-8000-000000000005';
+  const key = { partnerId: 'demo-mfs', scope: 'rest:bill-pay', key: 'late-finish' };
+  await strand(id, key.key, new Date());
+  // Decided by another path (its resolution, a reversal): declined, and the key answers so.
+  await h.db.transaction().execute(async (tx) => {
+    await payments.update(tx, id, { state: 'DECLINED', reasonCode: 'BILLER_TIMEOUT' });
+    await idempotency.complete(tx, key, { status: 'DECLINED' }, new Date());
+  });
+  const applied = await payments.finishMany(
+    h.db,
+    [
+      {
+        id,
+        change: { state: 'APPROVED', reasonCode: 'APPROVED', billerReceipt: 'R-1' },
+        key,
+        result: { status: 'APPROVED' },
+      },
+    ],
+    new Date(),
+  );
+  expect(applied).toEqual([false]);
+  expect(await payments.findById(h.db, id)).toMatchObject({ state: 'DECLINED', billerReceipt: null });
+  expect(await idempotency.completedResult(h.db, key)).toEqual({ status: 'DECLINED' });
 });

@@ -18,4 +18,7 @@ require.extensions['.ts'] = (module, filename) => {
   });
   module._compile(code, filename);
 };
-require(resolve(process.argv[2]));
+// The entry point takes argv[1]'s place, so it sees its own arguments from argv[2] as under `node`.
+const entry = resolve(process.argv[2]);
+process.argv.splice(1, 1);
+require(entry);

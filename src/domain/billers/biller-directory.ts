@@ -1,6 +1,9 @@
+import type { KeyValueCache } from '../../infrastructure/cache/cache';
 import type { Db } from '../db';
 import type { BillerEndpointRef } from './biller-client';
 import { BillerEndpointsRepository } from './biller-endpoints.repository';
+
+const BILLERS_CHANGED_CHANNEL = 'billers:changed';
 
 /**
  * Where each biller endpoint is and how long it may take, kept in memory and reloaded every few
@@ -12,12 +15,29 @@ export class BillerDirectory {
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
   private readonly repository: BillerEndpointsRepository;
+  private shared: KeyValueCache | undefined;
 
   constructor(
     db: Db,
     private readonly refreshMs = 5_000,
   ) {
     this.repository = new BillerEndpointsRepository(db);
+  }
+
+  /** Hears other nodes' ops changes (Redis pub/sub), so a new address or timeout applies at once. */
+  async start(shared: KeyValueCache): Promise<void> {
+    this.shared = shared;
+    await shared.subscribe(BILLERS_CHANGED_CHANNEL, () => {
+      this.loadedAt = 0;
+    });
+  }
+
+  /** After an ops change has committed: this node reloads now, every other node on its next lookup. */
+  async invalidate(): Promise<void> {
+    // A load that began before the change committed may bring the old values: wait it out, then load.
+    await this.loading?.catch(() => undefined);
+    await this.reload();
+    await this.shared?.publish(BILLERS_CHANGED_CHANNEL, 'changed');
   }
 
   async get(id: string): Promise<BillerEndpointRef | undefined> {
@@ -30,7 +50,12 @@ export class BillerDirectory {
     this.loading ??= this.repository
       .list()
       .then((rows) => {
-        this.endpoints = new Map(rows.map((r) => [r.id, { id: r.id, url: r.url, timeoutMs: r.timeoutMs }]));
+        this.endpoints = new Map(
+          rows.map((r) => [
+            r.id,
+            { id: r.id, url: r.url, timeoutMs: r.timeoutMs, statusWindowMs: r.statusWindowMs },
+          ]),
+        );
         this.loadedAt = Date.now();
       })
       .finally(() => {

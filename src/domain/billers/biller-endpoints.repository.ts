@@ -6,6 +6,8 @@ export interface BillerEndpointRecord {
   readonly billType: string;
   readonly url: string;
   readonly timeoutMs: number;
+  /** How long "no such payment" at the biller may still mean "not yet" (status inquiries). */
+  readonly statusWindowMs: number;
   readonly currency: string;
 }
 
@@ -17,7 +19,7 @@ export class BillerEndpointsRepository {
   async list(db: Executor = this.db): Promise<BillerEndpointRecord[]> {
     const rows = await db
       .selectFrom('biller_endpoints')
-      .select(['id', 'biller_name', 'bill_type', 'url', 'timeout_ms', 'currency'])
+      .select(['id', 'biller_name', 'bill_type', 'url', 'timeout_ms', 'status_window_ms', 'currency'])
       .execute();
     return rows.map((r) => ({
       id: r.id,
@@ -25,6 +27,7 @@ export class BillerEndpointsRepository {
       billType: r.bill_type,
       url: r.url,
       timeoutMs: r.timeout_ms,
+      statusWindowMs: r.status_window_ms,
       currency: r.currency.trim(),
     }));
   }

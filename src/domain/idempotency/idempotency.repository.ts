@@ -100,6 +100,20 @@ export class IdempotencyRepository {
       .execute();
   }
 
+  /**
+   * Locks the key a payment was made under, found by the payment (paths that decide a payment later:
+   * its resolution, an ops decision). Undefined when the key is gone (purged after its retention).
+   */
+  async lockByPayment(tx: Executor, paymentId: string): Promise<IdempotencyScope | undefined> {
+    const row = await tx
+      .selectFrom('idempotency_keys')
+      .select(['partner_id', 'scope', 'key'])
+      .where('payment_id', '=', paymentId)
+      .forUpdate()
+      .executeTakeFirst();
+    return row === undefined ? undefined : { partnerId: row.partner_id, scope: row.scope, key: row.key };
+  }
+
   async complete(tx: Executor, id: IdempotencyScope, result: unknown, now: Date): Promise<void> {
     await tx
       .updateTable('idempotency_keys')

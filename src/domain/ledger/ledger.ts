@@ -124,6 +124,23 @@ export class Ledger {
   }
 
   /**
+   * Which journals a payment has: its posting and its reversal. A payment is "in our ledger" when it
+   * has a posting not yet reversed; reversing one that has none would create money.
+   */
+  async postingsOf(db: Executor, paymentId: string): Promise<{ posted: boolean; reversed: boolean }> {
+    const rows = await db
+      .selectFrom('journal_entries')
+      .select('kind')
+      .where('payment_id', '=', paymentId)
+      .where('kind', 'in', ['payment', 'reversal'])
+      .execute();
+    return {
+      posted: rows.some((r) => r.kind === 'payment'),
+      reversed: rows.some((r) => r.kind === 'reversal'),
+    };
+  }
+
+  /**
    * Whether an account keeps a stored, floor-guarded balance (floats, agent accounts), and its
    * currency. Both are fixed when the account is opened, so they are remembered per process.
    */

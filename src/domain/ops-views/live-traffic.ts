@@ -60,10 +60,7 @@ export async function readTraffic(db: Executor, now: Date, windowMinutes = 30): 
         percentile_cont(0.99) within group (order by extract(epoch from (updated_at - received_at)) * 1000) as p99
       from payments
       where created_at >= ${latencySince} and status in ('APPROVED', 'DECLINED', 'REVERSED')`.execute(db),
-    sql<{ state: string; n: number; oldest: Date }>`
-      select status as state, count(*)::int as n, min(created_at) as oldest
-      from payments where status in (${sql.join(WAITING_STATES.map((s) => sql.lit(s)))})
-      group by 1 order by 1`.execute(db),
+    readWaiting(db, now),
     sql<{ currency: string; minor: string }>`
       select currency, sum(amount)::text as minor
       from payments where created_at >= ${since} and status = 'APPROVED'
@@ -90,11 +87,20 @@ export async function readTraffic(db: Executor, now: Date, windowMinutes = 30): 
     declined: declinesByReason.reduce((a, b) => a + b.count, 0),
     declinesByReason,
     latencyMs: { p50: round(latency.rows[0]?.p50), p99: round(latency.rows[0]?.p99) },
-    waiting: waiting.rows.map((r) => ({
-      state: r.state,
-      count: r.n,
-      oldestAgeSeconds: Math.max(0, Math.round((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
-    })),
+    waiting,
     approvedMinorByCurrency: Object.fromEntries(volume.rows.map((r) => [r.currency.trim(), r.minor])),
   };
+}
+
+/** Payments waiting for a final state, per state present, with the age of the oldest (dashboard, metrics). */
+export async function readWaiting(db: Executor, now: Date): Promise<WaitingState[]> {
+  const rows = await sql<{ state: string; n: number; oldest: Date }>`
+    select status as state, count(*)::int as n, min(created_at) as oldest
+    from payments where status in (${sql.join(WAITING_STATES.map((s) => sql.lit(s)))})
+    group by 1 order by 1`.execute(db);
+  return rows.rows.map((r) => ({
+    state: r.state,
+    count: r.n,
+    oldestAgeSeconds: Math.max(0, Math.round((now.getTime() - new Date(r.oldest).getTime()) / 1000)),
+  }));
 }

@@ -22,9 +22,11 @@ export class PaymentFinisher {
     });
   }
 
-  async finish(f: PaymentFinish): Promise<void> {
-    if (!(await this.batcher.submit(f))) {
-      throw new Error(`payment ${f.id} or its idempotency record vanished`);
-    }
+  /**
+   * Answers false when the payment was decided by another path meanwhile (its resolution, a
+   * reversal, ops) or its record vanished: nothing was written, the caller answers what is stored.
+   */
+  finish(f: PaymentFinish): Promise<boolean> {
+    return this.batcher.submit(f);
   }
 }

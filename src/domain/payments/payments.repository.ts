@@ -3,10 +3,16 @@ import type { PaymentsTable } from '../../infrastructure/database/schema';
 import type { Executor } from '../db';
 import { isReasonCode, type PayerType, type ReasonCode } from '../reason-codes';
 import type { PayerKind } from '../partners/classify';
-import type { Payment, PaymentRoute, PaymentState } from './payment';
+import type { Attention, ParkedFrom, Payment, PaymentRoute, PaymentState } from './payment';
+
+/** States a late finish may still move a payment out of: nothing has decided it meanwhile. */
+const UNDECIDED_STATES = ['RECEIVED', 'POSTED', 'PENDING'] as const;
 
 /** A payment about to be recorded: everything but what only later steps or the database know. */
-export type NewPayment = Omit<Payment, 'billerReceipt' | 'coreBankingRef' | 'createdAt' | 'updatedAt'> & {
+export type NewPayment = Omit<
+  Payment,
+  'billerReceipt' | 'coreBankingRef' | 'createdAt' | 'updatedAt' | 'attention'
+> & {
   /** Set by callers that must know it before the row exists (to build the answer in the same statement). */
   readonly createdAt?: Date;
 };
@@ -28,6 +34,18 @@ export interface PaymentClaim {
     readonly fingerprint: string;
     readonly expiresAt: Date;
   };
+}
+
+export interface PaymentSearch {
+  readonly state?: PaymentState;
+  readonly partnerId?: string;
+  readonly partnerReference?: string;
+  readonly billReference?: string;
+  readonly idempotencyKey?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly before?: { readonly createdAt: Date; readonly id: string };
+  readonly limit: number;
 }
 
 /** A payment's final state and the answer its idempotency record keeps. */
@@ -56,6 +74,10 @@ export class PaymentsRepository {
         reason_code: change.reasonCode,
         ...(change.billerReceipt !== undefined ? { biller_receipt: change.billerReceipt } : {}),
         ...(change.coreBankingRef !== undefined ? { core_banking_ref: change.coreBankingRef } : {}),
+        // Leaving NEEDS_ATTENTION (a decision, or an automatic path that got its answer after all).
+        attention_reason: null,
+        attention_prior_state: null,
+        attention_since: null,
         updated_at: new Date(),
       })
       .where('id', '=', id)
@@ -65,10 +87,32 @@ export class PaymentsRepository {
   }
 
   /**
+   * Parks a payment for a person: NEEDS_ATTENTION with the reason and the state it was in. A payment
+   * already parked keeps its first reason and state (what ops see first is what went wrong first);
+   * the later reason is appended.
+   */
+  async park(tx: Executor, id: string, reason: string, at: Date): Promise<Payment> {
+    const row = await tx
+      .updateTable('payments')
+      .set({
+        attention_prior_state: sql`case when status = 'NEEDS_ATTENTION' then attention_prior_state else status end`,
+        attention_reason: sql`case when status = 'NEEDS_ATTENTION' then attention_reason || '; then: ' || ${reason} else ${reason} end`,
+        attention_since: sql`case when status = 'NEEDS_ATTENTION' then attention_since else ${at}::timestamptz end`,
+        status: 'NEEDS_ATTENTION',
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['PENDING', 'APPROVED', 'DECLINED', 'REVERSED', 'NEEDS_ATTENTION'])
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPayment(row);
+  }
+  /**
    * Moves payments to their final state and completes their idempotency records, in one statement
    * (atomic on its own) for any number of payments: the common finish touches no ledger line, and
    * concurrent finishes share the round trip and the commit (see PaymentFinisher).
-   * Answers, per payment in order, whether both its row and its idempotency record were found.
+   * Answers, per payment in order, whether both its row and its idempotency record were found (and
+   * the payment was still undecided).
    */
   async finishMany(db: Executor, finishes: readonly PaymentFinish[], now: Date): Promise<boolean[]> {
     const input = JSON.stringify(
@@ -94,10 +138,13 @@ export class PaymentsRepository {
       ),
       -- The key is locked before its payment, the order the housekeeping sweep uses too, so a finish
       -- and a sweep of the same payment can never deadlock.
+      -- A payment something else decided meanwhile (a resolution, a reversal, ops) keeps that outcome:
+      -- this late finish changes neither it nor the answer its key gives.
       k as (
         update idempotency_keys k set state = 'completed', result = i.result, updated_at = ${now}
         from input i
         where k.partner_id = i.partner_id and k.scope = i.scope and k.key = i.key
+          and exists (select 1 from payments p where p.id = i.id and p.status in ('RECEIVED', 'POSTED', 'PENDING'))
         returning i.ord, i.id
       )
       update payments set
@@ -108,7 +155,7 @@ export class PaymentsRepository {
         updated_at = ${now}
       from input i
       join k on k.ord = i.ord
-      where payments.id = i.id
+      where payments.id = i.id and payments.status in ('RECEIVED', 'POSTED', 'PENDING')
       returning i.ord`.execute(db);
     const found = new Set(rows.map((r) => r.ord));
     return finishes.map((_, ord) => found.has(ord));
@@ -163,14 +210,46 @@ export class PaymentsRepository {
    * Locks a payment's row for the rest of the transaction and answers its state: the lock every path
    * that changes a payment's state takes (finish, sweep, reversal), so they serialise on it.
    */
-  async lockState(tx: Executor, id: string): Promise<string> {
+  async lockState(tx: Executor, id: string): Promise<PaymentState> {
     const row = await tx
       .selectFrom('payments')
       .select('status')
       .where('id', '=', id)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    return row.status;
+    return row.status as PaymentState;
+  }
+
+  /** Whether a late finish may still decide this state (see finishMany). */
+  static isUndecided(state: PaymentState): boolean {
+    return (UNDECIDED_STATES as readonly string[]).includes(state);
+  }
+
+  /**
+   * Payments as ops look for them: by state, partner, the partner's reference, the bill reference, the
+   * idempotency key and a time range (received), newest first, a page at a time (`before`: the last
+   * row of the previous page).
+   */
+  async search(db: Executor, q: PaymentSearch): Promise<Payment[]> {
+    let query = db.selectFrom('payments').selectAll();
+    if (q.state !== undefined) query = query.where('status', '=', q.state);
+    if (q.partnerId !== undefined) query = query.where('partner_id', '=', q.partnerId);
+    if (q.partnerReference !== undefined) query = query.where('partner_reference', '=', q.partnerReference);
+    if (q.billReference !== undefined) query = query.where('bill_reference', '=', q.billReference);
+    if (q.idempotencyKey !== undefined) query = query.where('idempotency_key', '=', q.idempotencyKey);
+    if (q.from !== undefined) query = query.where('created_at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('created_at', '<', q.to);
+    if (q.before !== undefined) {
+      const { createdAt, id } = q.before;
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(toPayment);
   }
 
   async findById(db: Executor, id: string): Promise<Payment | undefined> {
@@ -253,9 +332,19 @@ export function toPayment(row: Selectable<PaymentsTable>): Payment {
     route,
     coreBankingRef: row.core_banking_ref,
     origin: row.origin,
+    attention: attentionOf(row),
     receivedAt: row.received_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+function attentionOf(row: Selectable<PaymentsTable>): Attention | null {
+  if (row.status !== 'NEEDS_ATTENTION' || row.attention_reason === null) return null;
+  return {
+    reason: row.attention_reason,
+    parkedFrom: (row.attention_prior_state ?? 'PENDING') as ParkedFrom,
+    since: row.attention_since ?? row.updated_at,
   };
 }
 

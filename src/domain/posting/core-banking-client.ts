@@ -10,6 +10,13 @@ export type CoreBankingAnswer =
   | { readonly outcome: 'unavailable'; readonly detail: string }
   | { readonly outcome: 'unknown'; readonly detail: string };
 
+/** What core banking holds under one of our references (a status inquiry after a timeout). */
+export type CoreBankingStatus =
+  | { readonly outcome: 'done'; readonly reference: string }
+  | { readonly outcome: 'not-found' }
+  | { readonly outcome: 'processing' }
+  | { readonly outcome: 'unknown'; readonly detail: string };
+
 /**
  * The core banking system's debit and credit API. Requests carry our payment id as their reference,
  * and the core banking system treats a repeated reference as the same request, so a retry after a
@@ -39,6 +46,35 @@ export class CoreBankingClient {
     reference: string,
   ): Promise<CoreBankingAnswer> {
     return this.move('credits', account, amountMinor, currency, reference);
+  }
+
+  /** GET /transactions/{reference}: whether a debit or credit with our reference was made. */
+  async status(reference: string): Promise<CoreBankingStatus> {
+    const started = process.hrtime.bigint();
+    const res = await this.http.get(
+      `${this.baseUrl}/transactions/${encodeURIComponent(reference)}`,
+      this.timeoutMs,
+    );
+    let answer: CoreBankingStatus;
+    if (res.kind === 'timeout') answer = { outcome: 'unknown', detail: 'core banking timeout' };
+    else if (res.kind === 'unreachable') answer = { outcome: 'unknown', detail: res.detail };
+    else if (res.status === 404) answer = { outcome: 'not-found' };
+    else if (res.status === 202) answer = { outcome: 'processing' };
+    else {
+      const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<
+        string,
+        unknown
+      >;
+      answer =
+        res.status === 200 && body.status === 'DONE' && typeof body.reference === 'string'
+          ? { outcome: 'done', reference: body.reference }
+          : { outcome: 'unknown', detail: `core banking status answered ${res.status}` };
+    }
+    this.metrics.externalCalls.observe(
+      { target: 'core-banking:status', outcome: answer.outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return answer;
   }
 
   private async move(

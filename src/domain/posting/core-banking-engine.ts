@@ -1,6 +1,6 @@
 import type { Tx } from '../db';
 import { type Ledger } from '../ledger/ledger';
-import type { CoreBankingAnswer, CoreBankingClient } from './core-banking-client';
+import type { CoreBankingAnswer, CoreBankingClient, CoreBankingStatus } from './core-banking-client';
 import { refundReference, type RefundOrder } from './core-banking-refunds';
 import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
 
@@ -17,6 +17,11 @@ export class CoreBankingEngine {
 
   debitCustomer(req: PostingRequest): Promise<CoreBankingAnswer> {
     return this.client.debit(req.payer.id, req.amountMinor, req.currency, req.paymentId);
+  }
+
+  /** Whether core banking made the debit of a payment whose answer we never got (by its reference). */
+  debitStatus(paymentId: string): Promise<CoreBankingStatus> {
+    return this.client.status(paymentId);
   }
 
   refundCustomer(req: PostingRequest): Promise<CoreBankingAnswer> {

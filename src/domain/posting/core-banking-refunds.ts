@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../db';
+import type { Db, Executor, Tx } from '../db';
 import type { CoreBankingAnswer } from './core-banking-client';
 
 /** A credit back to a bank customer's account, for a payment that failed or was reversed after the debit. */
@@ -27,18 +27,31 @@ export function retryDelayMs(attempts: number): number {
 const LEASE_MS = 60_000;
 
 /**
+ * Called, in the transaction that stops a refund being retried, when core banking refuses it (account
+ * closed, blocked): the payment is parked for ops, who settle it by hand.
+ */
+export type OnRefundRefused = (tx: Tx, paymentId: string, detail: string, at: Date) => Promise<void>;
+
+/**
  * Refunds owed to bank customers, kept until core banking confirms them: nothing a customer is owed
- * may live only in a log line or in a transaction that might roll back. The debt is written (and
- * committed) before core banking is asked, then marked refunded when core banking confirms; the
- * housekeeping loop retries whatever is still owed. Every attempt carries the same reference, which
- * core banking deduplicates, so the customer is never credited twice.
+ * may live only in a log line or in a transaction that might roll back.
+ *
+ * The order is fixed (issue 10, item 2): the debt is written in the same transaction as the reversal
+ * that makes it owed (`owe`), and core banking is asked only after that transaction committed
+ * (`attempt`). A refund therefore always follows a committed reversal; a crash in between leaves a
+ * debt the retry loop pays, never a credit our ledger does not know of. Every attempt carries the
+ * same reference, which core banking deduplicates, so the customer is never credited twice. A refusal
+ * is final: it is not retried but parked for ops (OnRefundRefused).
  */
 export class CoreBankingRefunds {
-  constructor(private readonly refund: Refunder) {}
+  constructor(
+    private readonly refund: Refunder,
+    private readonly onRefused?: OnRefundRefused,
+  ) {}
 
   /**
    * Owes the refund inside the caller's transaction (with the reversal that makes it owed), leased
-   * for a minute so the retry loop leaves the first attempt, refundNow after the commit, to the caller.
+   * for a minute so the retry loop leaves the first attempt, `attempt` after the commit, to the caller.
    */
   async owe(tx: Executor, order: RefundOrder, now: Date): Promise<void> {
     await sql`
@@ -52,22 +65,23 @@ export class CoreBankingRefunds {
   }
 
   /**
-   * Owes the refund (committed on its own), makes the first attempt and records its outcome. Answers
-   * that outcome; whatever it is, the refund is not lost: an unconfirmed one stays owed and is retried.
+   * The first attempt of a refund owed by a committed transaction. Answers core banking's answer, or
+   * undefined when nothing is owed (never owed, refunded already, refused, settled by hand). Whatever
+   * happens here, an unconfirmed refund stays owed and is retried.
    */
-  async refundNow(db: Executor, order: RefundOrder, now: Date): Promise<CoreBankingAnswer> {
-    // Leased from the start, so the retry loop leaves it to this attempt.
-    await this.owe(db, order, now);
-    const { rows } = await sql<{ state: string; attempts: number; core_banking_ref: string | null }>`
-      select state, attempts, core_banking_ref from core_banking_refunds
-      where payment_id = ${order.paymentId}`.execute(db);
-    const existing = rows[0];
-    // Refunded already (a repeated reversal, say): core banking has it, nothing to ask again.
-    if (existing?.state === 'refunded' && existing.core_banking_ref !== null) {
-      return { outcome: 'debited', reference: existing.core_banking_ref };
-    }
-    const answer = await this.refund(order);
-    await this.settle(db, order.paymentId, answer, (existing?.attempts ?? 0) + 1, now);
+  async attempt(db: Db, paymentId: string, now: Date): Promise<CoreBankingAnswer | undefined> {
+    const { rows } = await sql<{ account: string; amount: string; currency: string; attempts: number }>`
+      select account, amount::text as amount, currency, attempts from core_banking_refunds
+      where payment_id = ${paymentId} and state = 'owed'`.execute(db);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const answer = await this.refund({
+      paymentId,
+      account: row.account,
+      amountMinor: BigInt(row.amount),
+      currency: row.currency.trim(),
+    });
+    await this.settle(db, paymentId, answer, row.attempts + 1, now);
     return answer;
   }
 
@@ -77,7 +91,7 @@ export class CoreBankingRefunds {
    * still waiting its turn), tried outside any transaction, then marked refunded or given its next
    * attempt time, counted from when the attempt ended.
    */
-  async retryDue(db: Executor, now: Date, limit = 50): Promise<{ refunded: number; stillOwed: number }> {
+  async retryDue(db: Db, now: Date, limit = 50): Promise<{ refunded: number; stillOwed: number }> {
     const started = Date.now();
     const clock = (): Date => new Date(now.getTime() + (Date.now() - started));
     let refunded = 0;
@@ -121,12 +135,22 @@ export class CoreBankingRefunds {
   }
 
   private async settle(
-    db: Executor,
+    db: Db,
     paymentId: string,
     answer: CoreBankingAnswer,
     attempts: number,
     at: Date,
   ): Promise<void> {
+    if (answer.outcome === 'refused') {
+      await db.transaction().execute(async (tx) => {
+        const res = await sql`
+          update core_banking_refunds set
+            state = 'refused', attempts = ${attempts}, last_error = ${describe(answer)}, updated_at = ${at}
+          where payment_id = ${paymentId} and state = 'owed'`.execute(tx);
+        if (res.numAffectedRows === 1n) await this.onRefused?.(tx, paymentId, describe(answer), at);
+      });
+      return;
+    }
     const done = answer.outcome === 'debited';
     await sql`
       update core_banking_refunds set
@@ -137,6 +161,37 @@ export class CoreBankingRefunds {
         next_attempt_at = ${new Date(at.getTime() + retryDelayMs(attempts))},
         updated_at = ${at}
       where payment_id = ${paymentId} and state = 'owed'`.execute(db);
+  }
+
+  /**
+   * Ops settled a refused refund by hand (a cheque, a credit to another account): recorded with their
+   * reference, in the transaction that records their decision.
+   */
+  async settleByHand(tx: Tx, paymentId: string, reference: string, at: Date): Promise<boolean> {
+    const res = await sql`
+      update core_banking_refunds set state = 'settled_by_hand', core_banking_ref = ${reference}, updated_at = ${at}
+      where payment_id = ${paymentId} and state in ('refused', 'owed')`.execute(tx);
+    return res.numAffectedRows === 1n;
+  }
+
+  /** The refund owed on a payment, if any (ops views, decisions). */
+  async find(
+    db: Executor,
+    paymentId: string,
+  ): Promise<{ state: string; attempts: number; lastError: string | null; reference: string } | undefined> {
+    const { rows } = await sql<{
+      state: string;
+      attempts: number;
+      last_error: string | null;
+      reference: string;
+    }>`
+      select state, attempts, last_error, reference from core_banking_refunds where payment_id = ${paymentId}`.execute(
+      db,
+    );
+    const r = rows[0];
+    return r === undefined
+      ? undefined
+      : { state: r.state, attempts: r.attempts, lastError: r.last_error, reference: r.reference };
   }
 }
 

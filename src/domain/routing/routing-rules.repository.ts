@@ -22,6 +22,8 @@ export class RoutingRulesReader {
         'a.currency',
       ])
       .where('r.enabled', '=', true)
+      // A biller ops have disabled answers no route: its payments decline NO_ROUTE.
+      .where('b.disabled_at', 'is', null)
       .where('r.bill_type', '=', key.billType)
       .where('r.payer_type', '=', key.payerType)
       .where('r.partner_id', 'in', [key.partnerId, WILDCARD_PARTNER])

@@ -166,4 +166,31 @@ describe('MicroBatcher', () => {
   it('refuses options that could never run anything', () => {
     expect(() => new MicroBatcher(() => Promise.resolve([]), { maxBatch: 0, maxInFlight: 1 })).toThrow();
   });
+
+  it('tells each refused run: split to find the bad item, or failed for all (a metric)', async () => {
+    const told: [number, string][] = [];
+    const split = new MicroBatcher<number, number>(
+      (items) =>
+        items.includes(3) ? Promise.reject(new Error('cannot store 3')) : Promise.resolve([...items]),
+      { maxBatch: 10, maxInFlight: 1, isolate: () => true, failed: (n, o) => told.push([n, o]) },
+    );
+    const answers = await Promise.allSettled([1, 2, 3, 4].map((i) => split.submit(i)));
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    // [1,2,3,4] split into [1,2] (ok) and [3,4], split into [3] (refused alone) and [4].
+    expect(told).toEqual([
+      [4, 'split'],
+      [2, 'split'],
+      [1, 'failed'],
+    ]);
+
+    told.length = 0;
+    const down = new MicroBatcher<number, number>(() => Promise.reject(new Error('connection refused')), {
+      maxBatch: 10,
+      maxInFlight: 1,
+      isolate: () => false,
+      failed: (n, o) => told.push([n, o]),
+    });
+    await Promise.allSettled([1, 2].map((i) => down.submit(i)));
+    expect(told).toEqual([[2, 'failed']]);
+  });
 });

@@ -13,6 +13,11 @@ export interface MicroBatcherOptions {
   readonly isolate?: (error: unknown) => boolean;
   /** Most items waiting; beyond it a submission is refused at once instead of queueing without end. */
   readonly maxQueued?: number;
+  /**
+   * Told each run the database refused (a metric and an alert): `split` when it is split to find the
+   * item at fault, `failed` when every item of it fails (the database unreachable, a timeout).
+   */
+  readonly failed?: (size: number, outcome: 'split' | 'failed') => void;
 }
 
 /** Refused because too many items are already waiting (the database is not keeping up). */
@@ -115,7 +120,18 @@ export class MicroBatcher<I, O> {
       }
     } catch (error) {
       const isolate = this.options.isolate;
-      if (batch.length === 1 || error instanceof RunMiscounted || isolate === undefined || !isolate(error)) {
+      const split = !(
+        batch.length === 1 ||
+        error instanceof RunMiscounted ||
+        isolate === undefined ||
+        !isolate(error)
+      );
+      try {
+        this.options.failed?.(batch.length, split ? 'split' : 'failed');
+      } catch {
+        // A metric must never cost a payment.
+      }
+      if (!split) {
         for (const w of batch) w.reject(error);
         return;
       }

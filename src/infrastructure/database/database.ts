@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema';
 import { SerialPGliteDialect, type PGliteInstance } from './pglite-dialect';
+import { lockDataDir } from './data-dir-lock';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -32,6 +33,8 @@ export interface DatabaseOptions {
    * node writes can name it by a column default (see the gateway-nodes migration).
    */
   readonly nodeId?: string;
+  /** Who opens the embedded database, named in DATA_DIR's lock for anyone refused by it. */
+  readonly purpose?: string;
 }
 
 /**
@@ -60,13 +63,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
 
+  // One process at a time on the embedded database: refused while another live one holds it.
+  const release = lockDataDir(options.dataDir, options.purpose ?? 'a billgate process');
   // Imported lazily: a production node on PostgreSQL never loads the WASM engine.
   const { PGlite, types } = await import('@electric-sql/pglite');
   const dir = resolve(options.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir, {
-    parsers: { [types.INT8]: (value: string) => BigInt(value) },
-  });
+  let pglite;
+  try {
+    pglite = await PGlite.create(dir, {
+      parsers: { [types.INT8]: (value: string) => BigInt(value) },
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
   // One session for the whole process: the node's setting is made once (see nodeId above).
   if (options.nodeId !== undefined) {
     await pglite.query(`select set_config('billgate.node_id', $1, false)`, [options.nodeId]);
@@ -76,8 +87,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     db,
     kind: 'pglite',
     close: async () => {
-      await db.destroy();
-      if (!pglite.closed) await pglite.close();
+      try {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        release();
+      }
     },
   };
 }

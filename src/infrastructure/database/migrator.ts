@@ -12,6 +12,8 @@ import * as webhooks from './migrations/20261202120000-webhooks';
 import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
+import * as paymentOutcomes from './migrations/20261206100000-payment-outcomes';
+import * as billerAdmin from './migrations/20261206_170000-biller-admin';
 import * as uetrClaims from './migrations/20261206160000-uetr-claims';
 
 /**
@@ -32,6 +34,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202180000-ops-users': opsUsers,
   '20261202160000-agent-network': agentNetwork,
   '20261202170000-certification-reports': certificationReports,
+  '20261206100000-payment-outcomes': paymentOutcomes,
+  '20261206_170000-biller-admin': billerAdmin,
   '20261206160000-uetr-claims': uetrClaims,
 };
 

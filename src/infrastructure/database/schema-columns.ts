@@ -134,6 +134,9 @@ export const DECLARED_COLUMNS = {
     timeout_ms: false,
     created_at: false,
     currency: false,
+    status_window_ms: false,
+    disabled_at: true,
+    updated_at: false,
   },
   biller_reversal_terms: { biller_id: false, partial_reversals: false },
   biller_reversals: {
@@ -365,6 +368,9 @@ export const DECLARED_COLUMNS = {
     received_at: false,
     created_at: false,
     updated_at: false,
+    attention_reason: true,
+    attention_prior_state: true,
+    attention_since: true,
   },
   routing_audit: {
     seq: false,

@@ -73,6 +73,11 @@ export interface BillerEndpointsTable {
   created_at: DefaultedTimestamp;
   /* Migration 20261123010000-routing-audit. */
   currency: ColumnType<string, string | undefined, string>;
+  /** How long "no such payment" at the biller may still mean "not yet" (status inquiries). */
+  status_window_ms: ColumnType<number, number | undefined, number>;
+  /** Set by ops (`/ops/billers/{id}/disable`): routes to it stop answering. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface RoutingRulesTable {
@@ -216,6 +221,10 @@ export interface PaymentsTable {
   received_at: Timestamp;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** Set exactly while the payment is NEEDS_ATTENTION: why, since when, and the state it was parked from. */
+  attention_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  attention_prior_state: ColumnType<string | null, string | null | undefined, string | null>;
+  attention_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface JournalEntriesTable {

@@ -18,14 +18,29 @@ export class JsonHttpClient {
     connect: { timeout: 2_000 },
   });
 
-  async post(url: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
+  post(url: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
+    return this.send('POST', url, body, timeoutMs);
+  }
+
+  /** A read (status inquiries): nothing changes at the other side, so any failure is only "not now". */
+  get(url: string, timeoutMs: number): Promise<HttpOutcome> {
+    return this.send('GET', url, undefined, timeoutMs);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    url: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<HttpOutcome> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await request(url, {
-        method: 'POST',
+        method,
         dispatcher: this.agent,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        ...(method === 'POST'
+          ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+          : {}),
         signal,
       });
       const text = await res.body.text();

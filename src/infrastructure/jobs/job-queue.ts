@@ -178,6 +178,61 @@ export class JobQueue {
     return dead ? 'dead' : 'pending';
   }
 
+  /**
+   * Marks a job done by its dedupe key while nobody runs it: the caller did the work itself right
+   * after the commit that enqueued it (the job stays as the durable fallback until then). A runner
+   * that claims it meanwhile runs it again, which handlers tolerate (at least once).
+   */
+  async completePending(db: Executor, kind: string, dedupeKey: string): Promise<boolean> {
+    const now = this.now();
+    const res = await db
+      .updateTable('jobs')
+      .set({ state: 'done', last_error: null, updated_at: now })
+      .where('kind', '=', kind)
+      .where('dedupe_key', '=', dedupeKey)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+
+  /** Gives a dead job (or a done one) a fresh set of attempts from now: a person asked for it. */
+  async revive(db: Executor, kind: string, dedupeKey: string): Promise<boolean> {
+    const now = this.now();
+    const res = await db
+      .updateTable('jobs')
+      .set({ state: 'pending', attempts: 0, run_at: now, last_error: null, updated_at: now })
+      .where('kind', '=', kind)
+      .where('dedupe_key', '=', dedupeKey)
+      .where('state', 'in', ['dead', 'done'])
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+
+  /** One job by its dedupe key, as ops see it: who owns the work, when it is next tried, and why not yet. */
+  async find(
+    db: Executor,
+    kind: string,
+    dedupeKey: string,
+  ): Promise<
+    { state: JobState; attempts: number; runAt: Date; lastError: string | null; updatedAt: Date } | undefined
+  > {
+    const row = await db
+      .selectFrom('jobs')
+      .select(['state', 'attempts', 'run_at', 'last_error', 'updated_at'])
+      .where('kind', '=', kind)
+      .where('dedupe_key', '=', dedupeKey)
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : {
+          state: row.state,
+          attempts: row.attempts,
+          runAt: row.run_at,
+          lastError: row.last_error,
+          updatedAt: row.updated_at,
+        };
+  }
+
   /** Counts of jobs by state for one kind (ops gauges, tests). */
   async counts(db: Executor, kind: string): Promise<Record<JobState, number>> {
     const rows = await db

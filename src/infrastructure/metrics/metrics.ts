@@ -86,6 +86,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly batchFailures = new Counter({
+    name: 'billgate_db_batch_failures_total',
+    help: 'Group-commit statements the database refused, by writer and outcome: split (to find the payment at fault) or failed (every payment of it failed)',
+    labelNames: ['writer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly edgeRefusals = new Counter({
     name: 'billgate_edge_refusals_total',
     help: 'Connections and requests refused at the edge, by lane and reason',
@@ -137,6 +144,22 @@ export class Metrics {
     collect: () => this.scrape('partners'),
   });
 
+  readonly paymentsWaiting = new Gauge({
+    name: 'billgate_payments_waiting',
+    help: 'Payments not yet in a final state, by state (RECEIVED, POSTED, PENDING, NEEDS_ATTENTION), cluster-wide',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
+  readonly paymentsWaitingOldestAge = new Gauge({
+    name: 'billgate_payments_waiting_oldest_age_seconds',
+    help: 'Age of the oldest payment in each waiting state (0 when none), cluster-wide',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('waiting'),
+  });
+
   readonly refundsOwed = new Gauge({
     name: 'billgate_core_banking_refunds_owed',
     help: 'Refunds to bank customers that core banking has not yet confirmed (retried until it does)',
@@ -180,7 +203,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly resolutions = new Counter({
+    name: 'billgate_payment_resolutions_total',
+    help: 'Payments left pending that reached a final state, by outcome and by what decided it',
+    labelNames: ['outcome', 'by'] as const,
+    registers: [this.registry],
+  });
+
+  readonly parked = new Counter({
+    name: 'billgate_payments_parked_total',
+    help: 'Payments parked in NEEDS_ATTENTION for ops, by the state they were parked from',
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
+
+  readonly followUps = new Gauge({
+    name: 'billgate_follow_up_jobs',
+    help: 'Durable follow-ups (payment.resolve, biller.reversal, agent-core.reversal) by state',
+    labelNames: ['kind', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.scrape('follow-ups'),
+  });
+
   constructor(defaultMetrics = true) {
-    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_process_' });
+    // Node's own metrics keep their names under our prefix: billgate_process_cpu_seconds_total,
+    // billgate_nodejs_eventloop_lag_seconds (prom-client's names already start with process_/nodejs_).
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_' });
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -13,6 +13,7 @@ import { idempotencyConflict, idempotencyInFlight } from './idempotency-problems
 import { laneOf } from './lane-context';
 import { countSheetSchema, renderAgent, renderSheet } from './ops-agents.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
+import { schemaOf } from './openapi-schemas';
 
 const printable = (max: number) =>
   z.string().regex(new RegExp(`^[\\x20-\\x7E]{1,${max}}$`), `1-${max} printable characters`);
@@ -65,6 +66,7 @@ export class AgentTerminalController {
   }
 
   @Post('pay')
+  @ApiBody({ schema: schemaOf(onlineSchema) })
   @HttpCode(201)
   @ApiHeader({ name: 'Idempotency-Key', required: true })
   @ApiOperation({ summary: 'Pay a bill online, in cash at this terminal' })
@@ -111,6 +113,7 @@ export class AgentTerminalController {
   }
 
   @Post('sync')
+  @ApiBody({ schema: schemaOf(syncSchema) })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Sync a batch of payments taken offline; each item is answered on its own; safe to resend',
@@ -164,6 +167,7 @@ export class AgentTerminalController {
   }
 
   @Post('count-sheets')
+  @ApiBody({ schema: schemaOf(countSheetSchema) })
   @ApiOperation({ summary: "Submit the agent's end-of-day cash count from the terminal" })
   async countSheet(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const who = terminalOf(req);

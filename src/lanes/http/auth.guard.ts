@@ -14,6 +14,8 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Who a dashboard write is attributed to (`ops-user:<name>`), for the ops write log. */
+    opsActor?: string;
   }
 }
 

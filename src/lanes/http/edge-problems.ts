@@ -3,6 +3,7 @@ import { OnboardingError } from '../../domain/partners/onboarding.repository';
 import { problem, ProblemError } from '../../protocols/rest/problem';
 import { problemFields } from '../../protocols/rest/zod-problems';
 import { CredentialRotationError } from '../security/credentials/credential';
+import { LastCredentialError } from '../security/credentials/credential-service';
 import { LaneRegistryError } from '../security/edge/lane-registry';
 import { PkiError } from '../security/pki/issue';
 import { SigningKeyRingError } from '../security/tokens/signing-key-ring';
@@ -25,6 +26,13 @@ export async function edgeMapped<T>(fn: () => Promise<T>): Promise<T> {
               return { field, message: r.includes(':') ? r.slice(field.length + 1).trim() : r };
             });
       throw problem(e.code === 'UNPROCESSABLE' ? 422 : 400, 'invalid-request', e.message, { errors });
+    }
+    if (e instanceof LastCredentialError) {
+      throw problem(409, 'last-valid-credential', 'The last valid credential of its kind cannot be revoked', {
+        detail: e.message,
+        partnerId: e.partnerId,
+        credentialKind: e.credentialKind,
+      });
     }
     if (e instanceof CredentialRotationError) throw problem(409, 'credential-rotation', e.message);
     if (e instanceof PkiError) throw problem(400, 'invalid-certificate-request', e.message, { code: e.code });

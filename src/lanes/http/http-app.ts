@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './openapi';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayServices } from '../gateway-services';
@@ -60,9 +61,9 @@ class PinoNestLogger implements LoggerService {
 }
 
 /**
- * Every ops write leaves one log line — who, what, on which subject, why, and how it ended — besides
- * any audit chain the change writes: the log is what an on-call engineer greps. Bodies are not
- * logged (they may carry certificates or keys), only their reason.
+ * Every ops write — the ops API and the dashboard's — leaves one log line: who, what, on which
+ * subject, why, and how it ended, besides any audit chain the change writes: the log is what an
+ * on-call engineer greps. Bodies are not logged (they may carry certificates or keys), only their reason.
  */
 function logOpsWrite(services: GatewayServices, req: FastifyRequest, reply: FastifyReply): void {
   const body = req.body as { reason?: unknown } | null | undefined;
@@ -71,7 +72,7 @@ function logOpsWrite(services: GatewayServices, req: FastifyRequest, reply: Fast
   services.log.info(
     {
       opsWrite: true,
-      actor: req.principal?.type === 'ops' ? req.principal.user : null,
+      actor: req.opsActor ?? (req.principal?.type === 'ops' ? req.principal.user : null),
       method: req.method,
       route: req.routeOptions.url ?? req.url,
       params: req.params,
@@ -128,7 +129,11 @@ export async function createHttpApp(
     done(null, body);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.url.startsWith('/ops/'))
+    if (
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      (req.url.startsWith('/ops/') || req.url.startsWith('/dashboard/api/'))
+    )
       logOpsWrite(services, req, reply);
     services.metrics.httpRequests.inc({
       method: req.method,
@@ -143,15 +148,7 @@ export async function createHttpApp(
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter(services.log));
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('billgate')
-      .setDescription('Bill-payment edge gateway: REST lane and ops API')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   await app.init();
   return app;

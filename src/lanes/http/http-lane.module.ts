@@ -6,6 +6,8 @@ import { DashboardController } from './dashboard/dashboard.controller';
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
+import { OpsPaymentsController } from './ops-payments.controller';
+import { OpsBillersController } from './ops-billers.controller';
 import { OpsLedgerController } from './ops-ledger.controller';
 import { OpsAuditController } from './ops-audit.controller';
 import { OpsRoutingCsvController } from './ops-routing/ops-routing-csv.controller';
@@ -33,6 +35,8 @@ export class HttpLaneModule {
         BillPayController,
         OpsLedgerController,
         OpsFloatsController,
+        OpsPaymentsController,
+        OpsBillersController,
         HealthController,
         OpsRoutingRulesController,
         OpsRoutingCsvController,

@@ -11,7 +11,7 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -20,6 +20,7 @@ import type { CountSheet } from '../../domain/agents/count-sheets';
 import { problem } from '../../protocols/rest/problem';
 import { agentMapped, amountText, major, minorOf, parseBody, reasonText } from './agent-problems';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,33}$/, '1-34 letters, digits, _ . -');
 const currency = z.string().regex(/^[A-Z]{3}$/);
@@ -109,6 +110,7 @@ export class OpsAgentsController {
   }
 
   @Post()
+  @ApiBody({ schema: schemaOf(createSchema) })
   @ApiOperation({ summary: 'Create an agent of an OTC network partner (with its cash account)' })
   async create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseBody(createSchema, body, 'agent');
@@ -137,6 +139,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/suspend')
+  @ApiBody({ schema: schemaOf(reasonSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: 'Suspend an agent: its payments are refused until reinstated' })
   async suspend(
@@ -151,6 +154,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/reinstate')
+  @ApiBody({ schema: schemaOf(reasonSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: 'Reinstate a suspended agent' })
   async reinstate(
@@ -165,6 +169,7 @@ export class OpsAgentsController {
   }
 
   @Put(':id/limits')
+  @ApiBody({ schema: schemaOf(limitsSchema) })
   @ApiOperation({ summary: "Change an agent's cash limit, count variance threshold or region" })
   async limits(
     @Req() req: FastifyRequest,
@@ -208,6 +213,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/terminals')
+  @ApiBody({ schema: schemaOf(terminalSchema) })
   @ApiOperation({ summary: 'Issue a terminal with its own device key (shown once) and offline allowance' })
   async issueTerminal(
     @Req() req: FastifyRequest,
@@ -235,6 +241,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/terminals/:terminalId/revoke')
+  @ApiBody({ schema: schemaOf(reasonSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke one terminal; the agent and its other terminals go on' })
   async revokeTerminal(
@@ -252,6 +259,7 @@ export class OpsAgentsController {
   }
 
   @Put(':id/terminals/:terminalId/offline-allowance')
+  @ApiBody({ schema: schemaOf(allowanceChangeSchema) })
   @ApiOperation({ summary: "Set a terminal's offline allowance (count and total)" })
   async allowance(
     @Req() req: FastifyRequest,
@@ -273,6 +281,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/settlements')
+  @ApiBody({ schema: schemaOf(settlementSchema) })
   @ApiOperation({
     summary: 'Record cash the agent handed the bank: journal agent cash → bank cash, limit freed',
   })
@@ -328,6 +337,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/count-sheets')
+  @ApiBody({ schema: schemaOf(countSheetSchema) })
   @ApiOperation({ summary: 'Submit a cash count sheet (by denomination); the system totals and compares it' })
   async countSheet(
     @Req() req: FastifyRequest,
@@ -369,6 +379,7 @@ export class OpsAgentsController {
   }
 
   @Post(':id/count-sheets/:sheetId/clear')
+  @ApiBody({ schema: schemaOf(reasonSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: "Clear a sheet's variance; an agent suspended for it alone is reinstated" })
   async clear(

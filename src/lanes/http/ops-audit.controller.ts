@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
 import { UUID_PATTERN } from '../../domain/routing/routing-rule';
 import { problem } from '../../protocols/rest/problem';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -57,5 +58,34 @@ export class OpsAuditController {
   })
   verify(): Promise<unknown> {
     return this.s.routing.verifyAudit();
+  }
+
+  @Get('actions')
+  @ApiOperation({
+    summary:
+      'The ops audit chain, oldest first: every ops action outside routing (billers, floats, agents...) with who, why, before and after',
+    description:
+      'Filter with subjectType (biller, float, agent...) and subjectId; page with afterSeq and limit.',
+  })
+  async actions(
+    @Query('subjectType') subjectType?: string,
+    @Query('subjectId') subjectId?: string,
+    @Query('afterSeq') afterSeq?: string,
+    @Query('limit') limit?: string,
+  ): Promise<unknown> {
+    const after = positiveInt(afterSeq, 'afterSeq', Number.MAX_SAFE_INTEGER);
+    const max = positiveInt(limit, 'limit', 1000);
+    return new OpsAuditLog().list(this.s.database.db, {
+      ...(subjectType !== undefined ? { subjectType } : {}),
+      ...(subjectId !== undefined ? { subjectId } : {}),
+      ...(after !== undefined ? { afterSeq: after } : {}),
+      ...(max !== undefined ? { limit: max } : {}),
+    });
+  }
+
+  @Get('actions/verify')
+  @ApiOperation({ summary: 'Check the hash chain of the ops audit log (same verdict as /ops/audit/verify)' })
+  verifyActions(): Promise<unknown> {
+    return new OpsAuditLog().verify(this.s.database.db);
   }
 }

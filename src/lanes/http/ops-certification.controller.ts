@@ -1,5 +1,9 @@
-import { Body, Controller, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { createHash } from 'node:crypto';
+import { gatewayReportSigner } from '../../certification/gateway-keys';
+import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
+import { signReport } from '../../domain/certification/report-signature';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -11,6 +15,7 @@ import {
 } from '../../domain/certification/certification-records';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { parseEdgeBody } from './edge-problems';
 
 const storeSchema = z.strictObject({
@@ -20,6 +25,15 @@ const storeSchema = z.strictObject({
     .min(2)
     .max(16 * 1024 * 1024),
   jws: z.string().min(10).max(4096),
+  reason: z.string().trim().min(1).max(500),
+});
+
+const signSchema = z.strictObject({
+  /** report.json exactly as `billgate certify run` wrote it. */
+  report: z
+    .string()
+    .min(2)
+    .max(16 * 1024 * 1024),
   reason: z.string().trim().min(1).max(500),
 });
 
@@ -61,6 +75,7 @@ export class OpsCertificationController {
   }
 
   @Post('reports')
+  @ApiBody({ schema: schemaOf(storeSchema) })
   @ApiOperation({ summary: 'Store a signed certification report with the partner (verified first)' })
   async store(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     await this.partnerOrThrow(id);
@@ -82,6 +97,42 @@ export class OpsCertificationController {
       }
       throw error;
     }
+  }
+
+  @Post('signatures')
+  @HttpCode(200)
+  @ApiBody({ schema: schemaOf(signSchema) })
+  @ApiOperation({
+    summary:
+      "Sign a report of this partner's certification run with the gateway's key (what `billgate certify run --sign` asks for); audited",
+  })
+  @ApiResponse({ status: 200, schema: schemaOf(z.object({ jws: z.string() })) })
+  async sign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    await this.partnerOrThrow(id);
+    const b = parseEdgeBody(signSchema, body, 'report to sign');
+    let named: unknown;
+    try {
+      named = (JSON.parse(b.report) as { partnerId?: unknown }).partnerId;
+    } catch {
+      throw problem(400, 'invalid-request', 'report must be the report.json of a certification run');
+    }
+    if (named !== id) {
+      throw problem(422, 'invalid-request', `the report is of partner ${String(named)}, not ${id}`);
+    }
+    const bytes = Buffer.from(b.report, 'utf8');
+    const now = this.s.edge.clock.now();
+    const jws = await signReport(bytes, await gatewayReportSigner(this.s.database.db, now));
+    await this.s.database.db.transaction().execute((tx) =>
+      new OpsAuditLog().append(tx, {
+        actor: opsUserOf(req),
+        action: 'certification.sign',
+        subjectType: 'partner',
+        subjectId: id,
+        reason: b.reason,
+        after: { reportSha256: createHash('sha256').update(bytes).digest('hex') },
+      }),
+    );
+    return { jws };
   }
 
   @Get('reports')

@@ -11,14 +11,16 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
+import { schedulesSchema } from '../../domain/partners/onboarding';
 import { PARTNER_KINDS } from '../../domain/partners/partner';
 import { PAYER_TYPES } from '../../domain/reason-codes';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { certificateMaterial, edgeMapped, parseEdgeBody, rotationRequest } from './edge-problems';
 
 const createSchema = z.strictObject({
@@ -75,6 +77,8 @@ export class OpsPartnersController {
   }
 
   @Post('partners')
+  // The schedules are validated by onboarding (422 naming each problem); documented with their shape.
+  @ApiBody({ schema: schemaOf(createSchema.extend({ schedules: schedulesSchema.optional() })) })
   @ApiOperation({ summary: 'Create a partner in draft, optionally with its schedules' })
   async create(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(createSchema, body, 'partner');
@@ -89,11 +93,16 @@ export class OpsPartnersController {
   }
 
   @Get('partners/:id')
+  @ApiOperation({ summary: 'One partner: onboarding state, schedules, lanes and metrics' })
   get(@Param('id') id: string): Promise<unknown> {
     return this.partner(id);
   }
 
   @Put('partners/:id/schedules')
+  @ApiBody({
+    schema: schemaOf(schedulesSchema),
+    description: 'One or more of msa, technical, operational; each given replaces the stored one whole',
+  })
   @ApiOperation({
     summary: 'Replace one or more of the MSA, Technical and Operational schedules (validated)',
   })
@@ -103,6 +112,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/transitions')
+  @ApiBody({ schema: schemaOf(transitionSchema) })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Move the partner along its lifecycle (gated)',
@@ -121,6 +131,8 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/certification')
+  @ApiOperation({ summary: "Record the partner's certification result (a gate to live)" })
+  @ApiBody({ schema: schemaOf(certificationSchema) })
   @HttpCode(200)
   async certification(
     @Req() req: FastifyRequest,
@@ -135,6 +147,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/lanes')
+  @ApiBody({ schema: schemaOf(laneSchema) })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Allow the partner on a lane from these CIDRs (on top of the lane configuration)',
@@ -154,6 +167,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/certificates')
+  @ApiBody({ schema: schemaOf(certificateSchema) })
   @ApiOperation({
     summary: 'Register a client certificate (PEM) or issue one from a CSR; rotates the current one on notice',
   })
@@ -166,6 +180,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/api-keys')
+  @ApiBody({ schema: schemaOf(rotationSchema) })
   @ApiOperation({ summary: 'Issue a new API key (shown once); the current one ends after the notice' })
   async apiKey(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
@@ -174,6 +189,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/webhook-secrets')
+  @ApiBody({ schema: schemaOf(rotationSchema) })
   @ApiOperation({
     summary: 'Issue a new webhook signing secret (shown once); the current one ends after the notice',
   })
@@ -184,6 +200,7 @@ export class OpsPartnersController {
   }
 
   @Post('partners/:id/credentials/:credentialId/revoke')
+  @ApiBody({ schema: schemaOf(revokeSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a credential at once (compromise)' })
   revoke(
@@ -213,11 +230,13 @@ export class OpsPartnersController {
   }
 
   @Get('token-signing-keys')
+  @ApiOperation({ summary: 'The keys that sign mTLS-lane access tokens: active, next, retiring, revoked' })
   signingKeys(): unknown {
     return { overlapSeconds: this.s.edge.tokens.overlapSeconds, keys: this.s.edge.tokens.keys() };
   }
 
   @Post('token-signing-keys/rotate')
+  @ApiBody({ schema: schemaOf(keyRotationSchema) })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Activate a new signing key; the previous one verifies for the overlap (24 h default)',
@@ -231,6 +250,7 @@ export class OpsPartnersController {
   }
 
   @Post('token-signing-keys/:kid/revoke')
+  @ApiBody({ schema: schemaOf(keyRevocationSchema) })
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke a token signing key at once; tokens it signed stop verifying' })
   async revokeSigningKey(@Param('kid') kid: string, @Body() body: unknown): Promise<unknown> {

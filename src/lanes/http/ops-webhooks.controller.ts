@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { parseEdgeBody } from './edge-problems';
 import { deliveryFilter } from './webhooks.controller';
 
@@ -23,11 +24,13 @@ export class OpsWebhooksController {
   }
 
   @Get()
+  @ApiOperation({ summary: "The partner's webhook subscriptions" })
   async list(@Param('id') partnerId: string): Promise<unknown> {
     return { items: await this.s.webhooks.subscriptions.list(this.db, partnerId, true) };
   }
 
   @Post(':subscriptionId/disable')
+  @ApiBody({ schema: schemaOf(disableSchema) })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Stop sending to a subscription; what was waiting is cancelled (reason required)',
@@ -63,6 +66,7 @@ export class OpsWebhooksController {
   }
 
   @Get('deliveries')
+  @ApiOperation({ summary: "The partner's webhook delivery log, newest first" })
   async deliveries(
     @Param('id') partnerId: string,
     @Query() q: { state?: string; eventId?: string; limit?: string },

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { certificateMaterial, edgeMapped, parseEdgeBody, rotationRequest } from './edge-problems';
 
 const rotationSchema = z.strictObject({ noticeHours: z.number().int().min(0).max(2160).optional() });
@@ -27,6 +28,7 @@ export class PartnerCredentialsController {
   }
 
   @Post('certificates')
+  @ApiBody({ schema: schemaOf(certificateSchema) })
   @ApiOperation({
     summary:
       'Register my new certificate (or have one issued from my CSR); the current one ends after the notice',
@@ -43,12 +45,18 @@ export class PartnerCredentialsController {
   }
 
   @Post('api-keys')
+  @ApiOperation({ summary: 'Issue my new API key (shown once); my current one ends after the notice' })
+  @ApiBody({ schema: schemaOf(rotationSchema) })
   rotateApiKey(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
     return edgeMapped(() => this.s.edge.credentials.rotateApiKey(partnerOf(req).id, rotationRequest(b)));
   }
 
   @Post('webhook-secrets')
+  @ApiOperation({
+    summary: 'Issue my new webhook secret (shown once); the current one ends after the notice',
+  })
+  @ApiBody({ schema: schemaOf(rotationSchema) })
   rotateWebhookSecret(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
     const b = parseEdgeBody(rotationSchema, body, 'rotation');
     return edgeMapped(() =>
@@ -57,6 +65,10 @@ export class PartnerCredentialsController {
   }
 
   @Post(':credentialId/revoke')
+  @ApiOperation({
+    summary: 'Revoke one of my credentials at once; my last valid API key or certificate is refused (409)',
+  })
+  @ApiBody({ schema: schemaOf(revokeSchema) })
   @HttpCode(200)
   revoke(
     @Req() req: FastifyRequest,

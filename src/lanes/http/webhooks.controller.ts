@@ -11,7 +11,7 @@ import {
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -19,6 +19,7 @@ import { PAYMENT_EVENT_TYPES } from '../../domain/payments/payment-events';
 import { isUuid } from '../../domain/webhooks/subscriptions.repository';
 import { problem } from '../../protocols/rest/problem';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
+import { schemaOf } from './openapi-schemas';
 import { parseEdgeBody } from './edge-problems';
 
 const EVENT_TYPES = PAYMENT_EVENT_TYPES as unknown as [string, ...string[]];
@@ -78,6 +79,7 @@ export class PartnerWebhooksController {
   }
 
   @Post()
+  @ApiBody({ schema: schemaOf(subscriptionSchema(false)) })
   @ApiOperation({
     summary: 'Subscribe a URL to payment events (signed, Standard Webhooks v1)',
     description: 'When the partner has no webhook secret yet, one is issued and returned once in `secret`.',
@@ -106,11 +108,13 @@ export class PartnerWebhooksController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'My webhook subscriptions' })
   async list(@Req() req: FastifyRequest): Promise<unknown> {
     return { items: await this.s.webhooks.subscriptions.list(this.db, partnerOf(req).id) };
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Unsubscribe: what was waiting for this subscription is cancelled' })
   @HttpCode(200)
   async remove(@Req() req: FastifyRequest, @Param('id') id: string): Promise<unknown> {
     const partner = partnerOf(req);
@@ -141,6 +145,7 @@ export class PartnerWebhooksController {
   }
 
   @Get('deliveries/:id/attempts')
+  @ApiOperation({ summary: 'Every attempt of one delivery: when, status code, error' })
   async attempts(@Req() req: FastifyRequest, @Param('id') id: string): Promise<unknown> {
     const partner = partnerOf(req);
     if (!isUuid(id)) throw problem(404, 'not-found', `no delivery ${id}`);
@@ -169,6 +174,7 @@ export class PartnerWebhooksController {
   }
 
   @Post('replay')
+  @ApiBody({ schema: schemaOf(replaySchema) })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Send again every event that occurred in [from, to) (at most 31 days, 10 000 events)',

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OpsSession, OpsUsers } from '../../../domain/ops-users/ops-users';
-import { mayChange } from '../../../domain/ops-users/ops-users';
+import { actorOf, mayChange } from '../../../domain/ops-users/ops-users';
 import type { Executor } from '../../../domain/db';
 import { problem } from '../../../protocols/rest/problem';
 
@@ -78,6 +78,7 @@ export async function operatorOf(
 ): Promise<OpsSession> {
   const session = await sessionOf(users, db, req);
   if (session === undefined) throw problem(401, 'unauthenticated', 'Sign in to the dashboard first');
+  req.opsActor = actorOf(session.user);
   const sent = req.headers['x-csrf-token'];
   if (typeof sent !== 'string' || !sameToken(sent, session.csrfToken)) {
     throw problem(403, 'csrf-token-invalid', 'The request did not carry this session’s CSRF token', {

@@ -231,13 +231,45 @@ export class CredentialService {
     partnerId?: string,
   ): Promise<CredentialView> {
     const now = this.o.clock.now();
-    const c = await this.o.repository.find(credentialId);
-    if (c === undefined || (partnerId !== undefined && c.partnerId !== partnerId)) {
-      throw new CredentialRotationError(`no credential ${credentialId}`);
-    }
-    const revoked = { ...c, ...revoke(c, now, reason), kind: c.kind };
-    await this.o.repository.saveValidity(revoked);
+    const revoked = await this.o.db.transaction().execute(async (tx) => {
+      const c = await this.o.repository.find(credentialId, tx);
+      if (c === undefined || (partnerId !== undefined && c.partnerId !== partnerId)) {
+        throw new CredentialRotationError(`no credential ${credentialId}`);
+      }
+      if (LOCKOUT_KINDS.has(c.kind) && credentialStatus(c, now) === 'ACCEPTABLE') {
+        // Revocations of one partner queue on its row: two at once cannot each leave the other last.
+        await tx.selectFrom('partners').select('id').where('id', '=', c.partnerId).forUpdate().execute();
+        const others = (await this.o.repository.list(c.partnerId, tx)).filter(
+          (o) => o.kind === c.kind && o.id !== c.id && credentialStatus(o, now) === 'ACCEPTABLE',
+        );
+        if (others.length === 0) throw new LastCredentialError(c.partnerId, c.kind, c.id);
+      }
+      const r = { ...c, ...revoke(c, now, reason), kind: c.kind };
+      await this.o.repository.saveValidity(r, tx);
+      return r;
+    });
     this.o.onChange?.();
     return { ...revoked, status: credentialStatus(revoked, now) };
+  }
+}
+
+/** Kinds a partner authenticates with: revoking its last valid one would lock it out. */
+const LOCKOUT_KINDS: ReadonlySet<string> = new Set(['api-key', 'client-certificate']);
+
+/** Refused: the credential is the partner's last valid one of its kind. */
+export class LastCredentialError extends CredentialRotationError {
+  constructor(
+    readonly partnerId: string,
+    readonly credentialKind: string,
+    readonly credentialId: string,
+  ) {
+    const what = credentialKind === 'api-key' ? 'API key' : 'client certificate';
+    const path = credentialKind === 'api-key' ? 'api-keys' : 'certificates';
+    super(
+      `${credentialId} is the last valid ${what} of partner ${partnerId}: revoking it would lock the partner out. ` +
+        `Issue a new one first (POST /partner/credentials/${path}, or ops: POST /ops/partners/${partnerId}/${path}), ` +
+        `then revoke this one; to stop the partner, suspend it instead.`,
+    );
+    this.name = 'LastCredentialError';
   }
 }

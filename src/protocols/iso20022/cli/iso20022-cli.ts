@@ -7,7 +7,11 @@ import {
   toInstructions,
   toReturnInstructions,
   type InstructionLookups,
+  type TransactionInstruction,
 } from '../instructions';
+import { isoStatusFor, type IsoStatus } from '../status';
+import { ISO20022_ENDPOINTS } from '../lane/iso20022-translator';
+import { laneChecks, type LaneCheckLookups, type LaneRefusal } from '../lane/transaction-checks';
 
 /**
  * CLI helpers for `billgate iso20022 validate|inspect <file>`. They are async because libxml2-wasm can
@@ -17,11 +21,43 @@ export interface CliOptions {
   readonly engine?: Iso20022Engine;
 }
 
-async function withEngine<T>(options: CliOptions, run: (engine: Iso20022Engine) => T): Promise<T> {
+/**
+ * Offline stand-ins for what the lane looks up in its database: which biller a creditor names and
+ * which bill types are offered. Without them, only purpose codes give a bill type and every bill
+ * type counts as offered.
+ */
+export type CliLookups = InstructionLookups & Partial<LaneCheckLookups>;
+
+const statusOf = (r: LaneRefusal): IsoStatus => (typeof r === 'string' ? isoStatusFor(r) : r);
+
+function describeStatus(s: IsoStatus): string {
+  return `${s.status}${s.reason === undefined ? '' : ` ${s.reason.code}`}${s.reason?.additionalInfo === undefined ? '' : ` ${s.reason.additionalInfo}`}`;
+}
+
+/** The lane's checks on each payment instruction that the business checks let through. */
+async function laneVerdicts(
+  instructions: readonly TransactionInstruction[],
+  lookups: CliLookups,
+): Promise<(IsoStatus | undefined)[]> {
+  const offered = lookups.billTypeOffered ?? (() => true);
+  const verdicts: (IsoStatus | undefined)[] = [];
+  for (const ins of instructions) {
+    if (ins.problems.length > 0) {
+      verdicts.push(undefined);
+      continue;
+    }
+    const r = await laneChecks(ins, { billTypeOffered: offered });
+    verdicts.push('refused' in r ? statusOf(r.refused) : undefined);
+  }
+  return verdicts;
+}
+
+async function withEngine<T>(options: CliOptions, run: (engine: Iso20022Engine) => Promise<T>): Promise<T> {
   if (options.engine !== undefined) return run(options.engine);
   const engine = await Iso20022Engine.create();
   try {
-    return run(engine);
+    // Awaited here, so the engine is disposed only after the run has finished with it.
+    return await run(engine);
   } finally {
     engine.dispose();
   }
@@ -76,8 +112,9 @@ function problemLine(p: BusinessProblem, where: string): string {
 export async function validateCommand(
   filePath: string,
   options: CliOptions = {},
+  lookups: CliLookups = {},
 ): Promise<{ ok: boolean; output: string }> {
-  return withEngine(options, (engine) => {
+  return withEngine(options, async (engine) => {
     const result = receiveFile(engine, filePath);
     const lines = [`file: ${filePath}`];
     if (!result.ok) {
@@ -90,6 +127,14 @@ export async function validateCommand(
       `message: ${m.messageType}${m.appHdr === undefined ? '' : ` with AppHdr (BizMsgIdr ${m.appHdr.bizMsgIdr})`}${wrapper}`,
       'schema: valid',
     );
+    const endpoint = Object.entries(ISO20022_ENDPOINTS).find(([, types]) =>
+      (types as readonly string[]).includes(m.messageType),
+    )?.[0];
+    lines.push(
+      endpoint === undefined
+        ? `lane endpoint: none (the lane does not take ${m.messageType})`
+        : `lane endpoint: POST /iso20022/${endpoint}`,
+    );
     const problems = [
       ...m.problems.group.map((p) => problemLine(p, 'message')),
       ...m.problems.transactions.flatMap((ps, i) => ps.map((p) => problemLine(p, `transaction ${i + 1}`))),
@@ -98,7 +143,20 @@ export async function validateCommand(
       `business checks: ${problems.length === 0 ? 'passed' : `${problems.length} problem(s)`}`,
       ...problems,
     );
-    const ok = problems.length === 0;
+    // The lane's own checks (bill type, bill reference, debtor account), as the lane runs them.
+    const batch = m.problems.group.length > 0 ? undefined : toInstructions(m, lookups);
+    let refusals: string[] = [];
+    if (batch !== undefined) {
+      const verdicts = await laneVerdicts(batch.instructions, lookups);
+      refusals = verdicts.flatMap((v, i) =>
+        v === undefined ? [] : [`  transaction ${i + 1}: ${describeStatus(v)}`],
+      );
+      lines.push(
+        `lane checks: ${refusals.length === 0 ? 'passed' : `${refusals.length} transaction(s) would be rejected`}`,
+        ...refusals,
+      );
+    }
+    const ok = endpoint !== undefined && problems.length === 0 && refusals.length === 0;
     lines.push(`result: ${ok ? 'OK' : 'REJECTED'}`);
     return { ok, output: lines.join('\n') };
   });
@@ -110,10 +168,10 @@ const bigintAsString = (_key: string, value: unknown): unknown =>
 /** The instructions the message would produce, as JSON (bigint amounts as strings). */
 export async function inspectCommand(
   filePath: string,
-  lookups: InstructionLookups = {},
+  lookups: CliLookups = {},
   options: CliOptions = {},
 ): Promise<string> {
-  return withEngine(options, (engine) => {
+  return withEngine(options, async (engine) => {
     const result = receiveFile(engine, filePath);
     if (!result.ok) return [`file: ${filePath}`, ...describeFailure(result.failure)].join('\n');
     const m = result.message;
@@ -133,7 +191,23 @@ export async function inspectCommand(
     else if (doc.type === 'camt.056.001.08') body = { cancellations: toCancellationInstructions(doc, m) };
     else {
       const batch = toInstructions(m, lookups);
-      body = batch === undefined ? { document: doc } : { instructions: batch.instructions };
+      if (batch === undefined) body = { document: doc };
+      else {
+        // Each instruction with what the lane would do with it: map it to a payment, or reject it.
+        const verdicts = await laneVerdicts(batch.instructions, lookups);
+        body = {
+          instructions: batch.instructions.map((ins, i) => {
+            const v = verdicts[i];
+            const lane =
+              ins.problems.length > 0
+                ? 'rejected by the business checks'
+                : v === undefined
+                  ? 'pays'
+                  : `rejected: ${describeStatus(v)}`;
+            return { ...ins, lane };
+          }),
+        };
+      }
     }
     return JSON.stringify({ ...header, ...body }, bigintAsString, 2);
   });

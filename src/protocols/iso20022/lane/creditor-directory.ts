@@ -25,20 +25,42 @@ export class CreditorDirectory {
       });
       await this.loading;
     }
-    const snapshot = this.byCreditor;
-    return (creditorId) => snapshot.get(creditorId.trim().toUpperCase());
+    return lookupIn(this.byCreditor);
   }
 
   private async reload(): Promise<void> {
     const rows = await this.endpoints.list();
-    const map = new Map<string, string>();
-    for (const r of rows) {
-      map.set(r.billType.toUpperCase(), r.billType);
-      map.set(r.billerName.toUpperCase(), r.billType);
-    }
-    // Endpoint ids last: they are the most specific name and win over a clash.
-    for (const r of rows) map.set(r.id.toUpperCase(), r.billType);
+    const map = creditorMap(
+      rows.map((r) => ({ id: r.id, biller_name: r.billerName, bill_type: r.billType })),
+    );
     this.byCreditor = map;
     this.loadedAt = Date.now();
   }
+}
+
+/** A biller as the creditor lookup sees it (a row of biller_endpoints, or the demo's catalogue). */
+export interface CreditorBiller {
+  readonly id: string;
+  readonly biller_name: string;
+  readonly bill_type: string;
+}
+
+function creditorMap(billers: readonly CreditorBiller[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of billers) {
+    map.set(r.bill_type.toUpperCase(), r.bill_type);
+    map.set(r.biller_name.toUpperCase(), r.bill_type);
+  }
+  // Endpoint ids last: they are the most specific name and win over a clash.
+  for (const r of billers) map.set(r.id.toUpperCase(), r.bill_type);
+  return map;
+}
+
+function lookupIn(map: ReadonlyMap<string, string>): CreditorBillTypeLookup {
+  return (creditorId) => map.get(creditorId.trim().toUpperCase());
+}
+
+/** The same lookup over a fixed list of billers: what `billgate iso20022` uses offline. */
+export function creditorLookupOf(billers: readonly CreditorBiller[]): CreditorBillTypeLookup {
+  return lookupIn(creditorMap(billers));
 }

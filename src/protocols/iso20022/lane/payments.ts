@@ -17,6 +17,7 @@ import {
   type TransactionOutcome,
 } from '..';
 import type { CreditorDirectory } from './creditor-directory';
+import { laneChecks } from './transaction-checks';
 import { ISO20022_PAYMENT_SCOPE, mapLimited, narr, type Iso20022Caller } from './lane-contract';
 
 export interface Iso20022PaymentsDeps {
@@ -85,16 +86,12 @@ export class Iso20022Payments {
     // A transaction the library found faulty is answered RJCT with its problem and never posted.
     if (ins.problems.length > 0) return { outcome: undefined };
     const { partner, lane } = caller;
-    const billType = ins.billType;
-    if (billType === undefined) {
-      const said = [
-        ins.purposeCode === undefined ? 'no Purp/Cd' : `purpose ${ins.purposeCode}`,
-        ins.creditorId === undefined ? 'no Cdtr/Id' : `creditor ${ins.creditorId}`,
-      ];
-      return { outcome: narr('RJCT', `Bill type unknown: ${said.join(', ')} names no biller`) };
-    }
+    // The lane's own checks, shared with `billgate iso20022 validate`; the bill type is checked again
+    // by the intake step against the same catalogue (a no-op unless it changed in between).
+    const checks = await laneChecks(ins, { billTypeOffered: (code) => this.d.billTypes.has(code) });
+    if ('refused' in checks) return { outcome: checks.refused };
+    const { billType, billReference, account, amountMinor, currency } = checks.checked;
     type Settled = { outcome: TransactionOutcome | undefined; at?: Date };
-    const refused = (outcome: TransactionOutcome): { refused: Settled } => ({ refused: { outcome } });
     try {
       return await this.intake.pay<Settled>(
         {
@@ -105,20 +102,6 @@ export class Iso20022Payments {
           idempotencyKey: ins.idempotencyKey,
         },
         () => {
-          const billReference = ins.billReference?.trim();
-          if (billReference === undefined || billReference === '') {
-            return refused(
-              narr('RJCT', 'Bill reference missing: RmtInf/Strd/CdtrRefInf/Ref or RmtInf/Ustrd'),
-            );
-          }
-          const account = ins.payerAccount?.trim();
-          if (account === undefined || account === '') {
-            return refused({
-              status: 'RJCT',
-              reason: { code: 'RR01', additionalInfo: 'DbtrAcct is required' },
-            });
-          }
-          if (ins.amountMinor === undefined || ins.currency === undefined) return refused('FORMAT_ERROR');
           const origin: Record<string, string> = {
             messageType: ins.messageType,
             msgId: ins.msgId,
@@ -132,8 +115,8 @@ export class Iso20022Payments {
             partner,
             payer: payerOf(partner, account),
             billReference,
-            amountMinor: ins.amountMinor,
-            currency: ins.currency,
+            amountMinor,
+            currency,
             partnerReference: ins.partnerReference,
             origin,
             // The transaction's content, whatever message carried it: the same ids with anything else
@@ -145,8 +128,8 @@ export class Iso20022Payments {
               txId: ins.txId,
               billType,
               billReference,
-              amountMinor: ins.amountMinor.toString(),
-              currency: ins.currency,
+              amountMinor: amountMinor.toString(),
+              currency,
               payer: account,
               creditorId: ins.creditorId,
               creditorAccount: ins.creditorAccount,
