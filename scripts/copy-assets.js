@@ -5,6 +5,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 const assets = [
   'protocols/iso20022/schemas',
+  'protocols/iso20022/camt/schemas',
   'protocols/iso8583/dialects',
   'lanes/http/dashboard/assets',
   'certification/suites',

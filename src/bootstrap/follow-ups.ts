@@ -14,6 +14,7 @@ import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { Engines } from '../pipeline/posting-reversal';
 import type { FollowUpServices } from '../lanes/gateway-services';
+import { PostingUndo } from '../pipeline/posting-undo';
 import { AGENT_CORE_REVERSAL, BILLER_REVERSAL, FollowUps, RESOLVE } from '../pipeline/resolution/follow-ups';
 import { OpsDecisions } from '../pipeline/resolution/ops-decisions';
 import { PaymentDecisions } from '../pipeline/resolution/payment-decisions';
@@ -52,19 +53,25 @@ export function createFollowUps(o: {
     o.agentCore === undefined
       ? undefined
       : (id: string) => agentCoreReversals?.attemptNow(id) ?? Promise.resolve();
-  const decisions = new PaymentDecisions({
+  const undo = new PostingUndo({
     ...o.engines,
     db: o.db,
-    payments: o.payments,
-    idempotency: o.idempotency,
     ledger: o.ledger,
     refunds: o.refunds,
     followUps,
-    events: o.events,
     agentCore: o.agentCore !== undefined,
-    metrics: o.metrics,
     log: o.log,
     ...(attemptAgentCoreReversal !== undefined ? { attemptAgentCoreReversal } : {}),
+  });
+  const decisions = new PaymentDecisions({
+    db: o.db,
+    payments: o.payments,
+    idempotency: o.idempotency,
+    refunds: o.refunds,
+    undo,
+    events: o.events,
+    metrics: o.metrics,
+    log: o.log,
   });
   const resolver = new PaymentResolver({
     db: o.db,
@@ -137,5 +144,5 @@ export function createFollowUps(o: {
     queue,
     audit: new OpsAuditLog(),
   });
-  return { queue, followUps, decisions, resolver, opsDecisions, runner, attemptAgentCoreReversal };
+  return { queue, undo, followUps, decisions, resolver, opsDecisions, runner, attemptAgentCoreReversal };
 }

@@ -28,7 +28,7 @@ import { FloatPaymentWriter } from '../domain/posting/float-payment-writer';
 import { RouteResolver } from '../domain/routing/route-resolver';
 import { RoutingAdmin } from '../domain/routing/routing-admin';
 import { RoutingRulesReader } from '../domain/routing/routing-rules.repository';
-import { seedDemoData } from '../demo/demo-data';
+import { DEMO_PARTNERS, seedDemoData } from '../demo/demo-data';
 import { seedDemoOpsUsers } from '../demo/demo-ops-users';
 import type { KeyValueCache } from '../infrastructure/cache/cache';
 import { MemoryCache } from '../infrastructure/cache/memory-cache';
@@ -63,7 +63,11 @@ import { createFollowUps } from './follow-ups';
 import { AgentBankingCoreSimulator } from '../simulators/agent-banking-core-simulator';
 import { agentBankingCore, createAgentServices } from './agent-services';
 import { addBillInquiry } from '../simulators/biller-bill-inquiry';
+import { addPostingFile } from '../simulators/biller-posting-file';
 import { BillInquiry } from '../pipeline/bill-inquiry';
+import { OpsAuditLog } from '../domain/audit/ops-audit-log';
+import { seedDemoRecon } from '../demo/demo-recon';
+import { createRecon } from './recon';
 
 export interface Gateway {
   readonly services: GatewayServices;
@@ -180,6 +184,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       });
       addReversalControl(simulators.biller);
       addBillInquiry(simulators.biller);
+      addPostingFile(simulators.biller);
       await simulators.biller.start(config.billerSimulatorPort);
       closers.push(() => simulators.biller?.stop() ?? Promise.resolve());
       simulators.coreBanking = new CoreBankingSimulator();
@@ -201,6 +206,11 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       }
       await seedDemoData(database.db, (id) => billerSimulatorEndpoint(billerUrl, id.replace(/^sim-/, '')));
       await seedDemoOpsUsers(database.db);
+      await seedDemoRecon(
+        database.db,
+        DEMO_PARTNERS.map((p) => p.id),
+        billerUrl,
+      );
       if (coreBankingUrl === undefined) {
         log.warn('demo data without a core banking system: set CORE_BANKING_URL or SIMULATORS=true');
       }
@@ -301,21 +311,17 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       finisher: new PaymentFinisher(database.db, payments, undefined, groupCommit('finish')),
       intake: new PaymentIntake(database.db, payments, groupCommit('intake')),
       coreBankingPostings: new CoreBankingPostingWriter(database.db, groupCommit('core-banking')),
-      refunds,
       agentCore,
       metrics,
       log,
       earlyReversals,
       outcomes,
       followUps: followUps.followUps,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
+      undo: followUps.undo,
     });
     const reversals = new ReversalService({
       db: database.db,
       events: outbox.outbox,
-      refunds,
       idempotency,
       payments,
       billers,
@@ -323,14 +329,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       metrics,
       log,
       earlyReversals,
-      ...engines,
-      ledger,
+      undo: followUps.undo,
       followUps: followUps.followUps,
       decisions: followUps.decisions,
-      agentCore: agentCore !== undefined,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
     });
     const partners = new PartnersRepository(database.db);
     // Compiles every ISO 20022 XSD once (~0.35 s); shared by the HTTP lane for the gateway's life.
@@ -379,15 +380,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       db: database.db,
       config,
       payments,
-      refunds,
+      undo: followUps.undo,
       outbox: outbox.outbox,
       log,
-      ...engines,
-      followUps: followUps.followUps,
-      agentCore: agentCore !== undefined,
-      ...(followUps.attemptAgentCoreReversal !== undefined
-        ? { attemptAgentCoreReversal: followUps.attemptAgentCoreReversal }
-        : {}),
     });
 
     // Payments waiting for a final state, read from the database on each scrape (cluster-wide).
@@ -400,6 +395,18 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       }
     });
     const billTypes = new BillTypeCatalog(database.db);
+    const recon = await createRecon({
+      db: database.db,
+      ledger,
+      audit: new OpsAuditLog(),
+      metrics,
+      log,
+      timeZone: config.recon.timeZone,
+      ...(config.recon.cycle ? { cycle: { intervalMs: config.recon.cycleIntervalMs, owner: nodeId } } : {}),
+      ...(config.recon.inboxDir !== undefined ? { inboxDir: config.recon.inboxDir } : {}),
+    });
+    closers.push(() => recon.close());
+
     const services: GatewayServices = {
       config,
       database,
@@ -423,6 +430,7 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       billInquiry: new BillInquiry(routes, billerDirectory, billers),
       followUps,
       billers: new BillerAdmin(database.db, { directory: billerDirectory, routes, billTypes }, log),
+      recon,
     };
 
     const httpLaneApps = await createHttpLanes(services, lanes, edgeSetup.laneTls);

@@ -3,7 +3,6 @@ import { demoBillerSecret } from '../demo/demo-biller-secrets';
 import { BillerSecretsRepository } from '../domain/biller-reversals/biller-secrets.repository';
 import type { Db } from '../domain/db';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import { WebhookDeliveriesRepository } from '../domain/webhooks/deliveries.repository';
 import { WebhookDeliveryWorker } from '../domain/webhooks/delivery-worker';
 import { WebhookSubscriptionsRepository } from '../domain/webhooks/subscriptions.repository';
@@ -13,8 +12,7 @@ import { WebhookSender } from '../infrastructure/http/webhook-sender';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { BillerReversalService } from '../pipeline/biller-reversal.service';
-import type { Engines } from '../pipeline/posting-reversal';
-import type { FollowUps } from '../pipeline/resolution/follow-ups';
+import type { PostingUndo } from '../pipeline/posting-undo';
 
 /** The outbox alone: state changes record into it before the worker (which needs the edge) exists. */
 export function createOutbox(): { subscriptions: WebhookSubscriptionsRepository; outbox: WebhookOutbox } {
@@ -58,19 +56,14 @@ export function createWebhooks(
   };
 }
 
-export async function createBillerReversals(
-  o: Engines & {
-    db: Db;
-    config: AppConfig;
-    payments: PaymentsRepository;
-    refunds: CoreBankingRefunds;
-    outbox: WebhookOutbox;
-    log: Logger;
-    followUps?: FollowUps;
-    agentCore?: boolean;
-    attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
-  },
-): Promise<BillerReversalService> {
+export async function createBillerReversals(o: {
+  db: Db;
+  config: AppConfig;
+  payments: PaymentsRepository;
+  undo: PostingUndo;
+  outbox: WebhookOutbox;
+  log: Logger;
+}): Promise<BillerReversalService> {
   const secrets = new BillerSecretsRepository();
   if (o.config.demoData) {
     // The demo billers sign with secrets derived from their ids (the simulator knows them too).
@@ -85,16 +78,8 @@ export async function createBillerReversals(
     db: o.db,
     payments: o.payments,
     secrets,
-    refunds: o.refunds,
+    undo: o.undo,
     events: o.outbox,
     log: o.log,
-    floatEngine: o.floatEngine,
-    agentEngine: o.agentEngine,
-    coreBanking: o.coreBanking,
-    ...(o.followUps !== undefined ? { followUps: o.followUps } : {}),
-    ...(o.agentCore !== undefined ? { agentCore: o.agentCore } : {}),
-    ...(o.attemptAgentCoreReversal !== undefined
-      ? { attemptAgentCoreReversal: o.attemptAgentCoreReversal }
-      : {}),
   });
 }

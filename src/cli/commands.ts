@@ -8,6 +8,7 @@ import { webhooksCommand } from './webhooks.command';
 import { opsUsersCommand } from './ops-users.command';
 import { agentTerminalCommand } from './agent-terminal.command';
 import { certifyCliCommand } from './certify.command';
+import { reconCommand } from './recon.command';
 import type { CliCommand } from './cli-command';
 
 export type { CliCommand };
@@ -26,4 +27,5 @@ export const CLI_COMMANDS: CliCommand[] = [
   opsUsersCommand,
   agentTerminalCommand,
   certifyCliCommand,
+  reconCommand,
 ];

@@ -71,6 +71,21 @@ const envSchema = z.object({
   FOLLOW_UP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10000).default(72),
   /** How often each node looks for due follow-ups (resolutions, reversals to forward). */
   JOB_POLL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
+  /** Reconciliation (issue 12): the business day's time zone, the watched inbox, the nightly cycle. */
+  RECON_TIME_ZONE: z
+    .string()
+    .default('Asia/Dhaka')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Dhaka'),
+  RECON_INBOX_DIR: z.string().min(1).optional(),
+  RECON_CYCLE: bool.default(true),
+  RECON_CYCLE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -149,6 +164,15 @@ export interface AppConfig {
     readonly retryScheduleMs: readonly number[];
     readonly maxAttempts: number;
     readonly pollMs: number;
+  };
+  readonly recon: {
+    /** The time zone business days are counted in (Asia/Dhaka by default). */
+    readonly timeZone: string;
+    /** A directory watched for partner and biller files (none when unset). */
+    readonly inboxDir: string | undefined;
+    /** Whether this node takes part in the nightly cycle (one node of the cluster runs each step). */
+    readonly cycle: boolean;
+    readonly cycleIntervalMs: number;
   };
 }
 
@@ -264,6 +288,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env): AppConfi
       retryScheduleMs: followUpScheduleMs,
       maxAttempts: e.FOLLOW_UP_MAX_ATTEMPTS,
       pollMs: e.JOB_POLL_MS,
+    },
+    recon: {
+      timeZone: e.RECON_TIME_ZONE,
+      inboxDir: e.RECON_INBOX_DIR,
+      cycle: e.RECON_CYCLE,
+      cycleIntervalMs: e.RECON_CYCLE_INTERVAL_MS,
     },
   };
 }

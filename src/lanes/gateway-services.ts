@@ -6,6 +6,7 @@ import type { AgentSettlements } from '../domain/agents/settlements';
 import type { TerminalAuthenticator } from '../domain/agents/terminal-authenticator';
 import type { JobQueue, JobRunner } from '../infrastructure/jobs';
 import type { AgentTerminalPayments } from '../pipeline/agent-terminal-payments';
+import type { PostingUndo } from '../pipeline/posting-undo';
 import type { FollowUps } from '../pipeline/resolution/follow-ups';
 import type { OpsDecisions } from '../pipeline/resolution/ops-decisions';
 import type { PaymentDecisions } from '../pipeline/resolution/payment-decisions';
@@ -29,6 +30,15 @@ import type { Iso20022Engine } from '../protocols/iso20022/engine';
 import type { EdgeSecurity } from './security/edge/edge-security';
 import type { Webhooks } from '../domain/webhooks/webhooks';
 import type { BillerReversalService } from '../pipeline/biller-reversal.service';
+import type { ReconFigures } from '../domain/recon/figures';
+import type { IntakeRequest as ReconIntakeRequest, IntakeResult } from '../domain/recon/intake';
+import type { ReconCycle } from '../domain/recon/recon-cycle';
+import type { ReconInbox } from '../domain/recon/recon-inbox';
+import type { RunProgress, RunRequest } from '../domain/recon/recon-run';
+import type { Reconciliation } from '../domain/recon/reconciliation';
+import type { ReconRun } from '../domain/recon/runs.repository';
+import type { SettlementStatements } from '../domain/recon/settlement-statement';
+import type { CamtReader } from '../protocols/iso20022/camt/camt-reader';
 
 /*
  * What the lanes are given. The lanes declare it and the composition root (bootstrap/gateway.ts)
@@ -48,12 +58,29 @@ export interface AgentServices {
 /** Resolution of PENDING payments, store and forward of reversals, ops decisions (src/pipeline/resolution). */
 export interface FollowUpServices {
   readonly queue: JobQueue;
+  /** Undoing a posting, with what it owes outside, the same for every path that undoes one. */
+  readonly undo: PostingUndo;
   readonly followUps: FollowUps;
   readonly decisions: PaymentDecisions;
   readonly resolver: PaymentResolver;
   readonly opsDecisions: OpsDecisions;
   readonly runner: JobRunner;
   readonly attemptAgentCoreReversal: ((paymentId: string) => Promise<void>) | undefined;
+}
+
+/** Reconciliation as the lanes and the CLI use it (issue 12). */
+export interface ReconServices {
+  readonly recon: Reconciliation;
+  readonly statements: SettlementStatements;
+  readonly camt: CamtReader;
+  readonly cycle: ReconCycle | undefined;
+  readonly inbox: ReconInbox | undefined;
+  ingest(req: ReconIntakeRequest): Promise<IntakeResult>;
+  run(req: RunRequest, onProgress?: (p: RunProgress) => void): Promise<ReconRun>;
+  /** Starts a run and answers with it at once; `done` settles when it finishes. */
+  begin(req: RunRequest): Promise<{ run: ReconRun; done: Promise<ReconRun> }>;
+  figures(range?: { from: string; to: string }): Promise<ReconFigures>;
+  close(): Promise<void>;
 }
 
 /** Everything the lanes use, built once by the composition root (gateway.ts). */
@@ -91,6 +118,8 @@ export interface GatewayServices {
   readonly followUps: FollowUpServices;
   /** Ops own the billers: create, change address or timeout, disable (audited). */
   readonly billers: BillerAdmin;
+  /** Three-way reconciliation: files, runs, breaks and their workflow, statements (issue 12). */
+  readonly recon: ReconServices;
 }
 
 /** The NestJS injection token under which the composition root provides GatewayServices. */

@@ -11,13 +11,12 @@ import type { CoreBankingPostingWriter } from '../domain/posting/core-banking-po
 import type { NewPayment, PaymentChange, PaymentsRepository } from '../domain/payments/payments.repository';
 import type { AgentEngine } from '../domain/posting/agent-engine';
 import type { AgentBankingCoreClient } from '../domain/agents/agent-banking-core-client';
-import { refundOrderOf, type CoreBankingEngine } from '../domain/posting/core-banking-engine';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
+import type { CoreBankingEngine } from '../domain/posting/core-banking-engine';
 import type { FloatEngine } from '../domain/posting/float-engine';
 import {
-  engineFor,
   floatAccountId,
   PostingDeclined,
+  type EngineKind,
   type PostingRequest,
 } from '../domain/posting/posting-engine';
 import type { ReasonCode } from '../domain/reason-codes';
@@ -29,9 +28,10 @@ import type { BillPayCommand, IdempotencyContext, PayOutcome } from './bill-pay-
 import { deserialiseResult, resultOf, serialiseResult } from './bill-pay-result';
 import type { EarlyReversals } from './early-reversals';
 import { DurableOutcomes } from './durable-outcome';
-import { postingRequestOf as postingRequestOfPayment, reversePostingInTx } from './posting-reversal';
+import { engineOf } from './posting-reversal';
 import { collectionOf } from './resolution/payment-resolver';
-import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
+import type { FollowUps } from './resolution/follow-ups';
+import { NOTHING_OWED, type PostingUndo, type UndoOwed } from './posting-undo';
 import { PaymentsRepository as Payments } from '../domain/payments/payments.repository';
 
 export interface PipelineDeps {
@@ -49,8 +49,6 @@ export interface PipelineDeps {
   readonly finisher: PaymentFinisher;
   readonly intake: PaymentIntake;
   readonly coreBankingPostings: CoreBankingPostingWriter;
-  /** Refunds owed to bank customers, kept until core banking confirms them. */
-  readonly refunds: CoreBankingRefunds;
   /** The agent banking core each cash collection is posted to; absent, our ledger alone records it. */
   readonly agentCore?: AgentBankingCoreClient;
   readonly metrics: Metrics;
@@ -60,18 +58,20 @@ export interface PipelineDeps {
   readonly earlyReversals?: EarlyReversals;
   /** Retries the writes that follow a posting through a database outage (see DurableOutcomes). */
   readonly outcomes?: DurableOutcomes;
-  /**
-   * Where a PENDING payment gets its resolution and a decline its agent-core reversal, in the same
-   * transaction as the state change (see src/pipeline/resolution).
-   */
+  /** Where a PENDING payment gets its resolution, in the same transaction (src/pipeline/resolution). */
   readonly followUps: FollowUps;
-  /** The first attempt at undoing an agent's collection at the agent banking core, after the commit. */
-  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
+  /** Undoes a declined payment's posting with what that owes outside (refund, agent-core reversal). */
+  readonly undo: PostingUndo;
 }
 
 type Begun =
   | { readonly kind: 'outcome'; readonly outcome: PayOutcome }
-  | { readonly kind: 'posted'; readonly payment: Payment; readonly route: Route }
+  | {
+      readonly kind: 'posted';
+      readonly payment: Payment;
+      readonly route: Route;
+      readonly engine: EngineKind;
+    }
   | {
       readonly kind: 'needs-core-banking';
       readonly payment: Payment;
@@ -157,7 +157,7 @@ export class BillPayPipeline {
       );
     }
 
-    if (begun.kind === 'posted' && payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+    if (begun.kind === 'posted' && begun.engine === 'agent-banking' && this.d.agentCore !== undefined) {
       const refused = await this.recordAtAgentCore(key, payment, log);
       if (refused !== undefined) return refused;
     }
@@ -191,7 +191,6 @@ export class BillPayPipeline {
           payment,
           reason,
           `biller declined payment ${payment.id}: ${billerAnswer.detail}`,
-          log,
         );
       }
     }
@@ -216,9 +215,9 @@ export class BillPayPipeline {
     if (answer.outcome === 'unknown') return this.pending(key, payment, 'CORE_BANKING_TIMEOUT');
     const reason: ReasonCode = answer.outcome === 'refused' ? 'AGENT_NOT_FOUND' : 'CORE_BANKING_UNAVAILABLE';
     // The core never recorded the collection: only our ledger has something to undo.
-    return this.finish(key, payment, { state: 'DECLINED', reasonCode: reason }, async (tx) =>
-      reversePostingInTx(this.d, tx, payment, `agent banking core: ${answer.detail}`),
-    );
+    return this.declinePosted(key, payment, reason, `agent banking core: ${answer.detail}`, {
+      agentCoreHasNothing: true,
+    });
   }
 
   /**
@@ -241,48 +240,18 @@ export class BillPayPipeline {
     payment: Payment,
     reason: ReasonCode,
     memo: string,
-    log: Logger,
+    options: { readonly agentCoreHasNothing?: boolean } = {},
   ): Promise<PayOutcome> {
-    const refund =
-      payment.payerType === 'bank-customer' ? refundOrderOf(postingRequestOfPayment(payment)) : undefined;
-    const agentCore = payment.payerType === 'otc-agent' && this.d.agentCore !== undefined;
-    let decided = false;
+    let owed: UndoOwed = NOTHING_OWED;
     const declined = await this.finish(
       key,
       payment,
       { state: 'DECLINED', reasonCode: reason },
       async (tx) => {
-        const now = this.now();
-        await reversePostingInTx(this.d, tx, payment, memo);
-        if (refund !== undefined) await this.d.refunds.owe(tx, refund, now);
-        if (agentCore) {
-          await this.d.followUps.reverseAtAgentCore(
-            tx,
-            payment.id,
-            new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
-          );
-        }
-        decided = true;
+        owed = await this.d.undo.inTx(tx, payment, memo, options);
       },
     );
-    if (decided && refund !== undefined) {
-      const answer = await this.d.refunds
-        .attempt(this.d.db, payment.id, this.now())
-        .catch((error: unknown) => {
-          log.error({ err: String(error) }, 'core banking refund after biller decline not attempted; owed');
-          return undefined;
-        });
-      if (answer !== undefined && answer.outcome !== 'debited') {
-        log.error({ refund: answer.outcome }, 'core banking refund after biller decline not confirmed; owed');
-      }
-    }
-    if (decided && agentCore) {
-      await this.d
-        .attemptAgentCoreReversal?.(payment.id)
-        .catch((error: unknown) =>
-          log.error({ err: String(error) }, 'agent banking core reversal not confirmed; queued'),
-        );
-    }
+    await this.d.undo.afterCommit(payment.id, owed);
     return declined;
   }
 
@@ -294,12 +263,13 @@ export class BillPayPipeline {
     route: Route | undefined,
   ): Promise<Begun> {
     const now = this.now();
-    const engine = engineFor(cmd.payerType);
+    // The engine is chosen once, here; the batched writers are its fast paths.
+    const engine = engineOf(this.d, cmd.payerType);
     if (route !== undefined && routeProblem(cmd, route) === undefined && (await this.batchable(route))) {
-      if (engine === 'mfs-float') {
+      if (engine.kind === 'mfs-float') {
         const fast = await this.beginOnFloat(cmd, idem, key, route, now);
         if (fast !== undefined) return fast;
-      } else if (engine === 'core-banking') {
+      } else if (engine.kind === 'core-banking') {
         return this.beginOnCoreBanking(cmd, idem, key, route, now);
       }
     }
@@ -313,15 +283,14 @@ export class BillPayPipeline {
           const payment = await this.insertPayment(tx, cmd, route, 'DECLINED', decline ?? 'NO_ROUTE');
           return { kind: 'outcome', outcome: await this.complete(tx, key, payment) };
         }
-        if (engine === 'core-banking') {
+        if (engine.kind === 'core-banking') {
+          // Core banking debits first, outside any transaction; its engine records the debit after.
           const payment = await this.insertPayment(tx, cmd, route, 'RECEIVED', 'APPROVED');
           return { kind: 'needs-core-banking', payment, route, batched: false };
         }
         const payment = await this.insertPayment(tx, cmd, route, 'POSTED', 'APPROVED');
-        const req = postingRequest(cmd, route);
-        if (engine === 'agent-banking') await this.d.agentEngine.post(tx, req);
-        else await this.d.floatEngine.post(tx, req);
-        return { kind: 'posted', payment, route };
+        await engine.post(tx, postingRequest(cmd, route));
+        return { kind: 'posted', payment, route, engine: engine.kind };
       });
     } catch (error) {
       if (!(error instanceof PostingDeclined)) throw error;
@@ -392,7 +361,7 @@ export class BillPayPipeline {
     });
     switch (written) {
       case 'posted':
-        return { kind: 'posted', payment: posted, route };
+        return { kind: 'posted', payment: posted, route, engine: 'mfs-float' };
       case 'declined':
         return { kind: 'outcome', outcome: { kind: 'processed', result: resultOf(declined) } };
       case 'duplicate':

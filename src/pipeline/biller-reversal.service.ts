@@ -4,13 +4,10 @@ import { isUniqueViolation, type Db, type Tx } from '../domain/db';
 import type { Payment } from '../domain/payments/payment';
 import type { PaymentEventSink } from '../domain/payments/payment-events';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
-import { refundOrderOf } from '../domain/posting/core-banking-engine';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import { verifySigned } from '../domain/webhooks/signing';
 import type { Logger } from '../infrastructure/logging/logger';
-import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
+import { NOTHING_OWED, type PostingUndo, type UndoOwed } from './posting-undo';
 import { paymentReversedEvent } from './reversal-events';
-import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
 
 /** A biller undoing a payment it accepted: by our payment id or by its own receipt. */
 export interface BillerReversalRequest {
@@ -46,18 +43,15 @@ export type BillerReversalOutcome =
   | { readonly kind: 'reversed' | 'replayed'; readonly result: BillerReversalResult }
   | { readonly kind: 'refused'; readonly code: BillerReversalRefusal; readonly detail: string };
 
-export interface BillerReversalDeps extends Engines {
+export interface BillerReversalDeps {
   readonly db: Db;
   readonly payments: PaymentsRepository;
   readonly secrets: BillerSecretsRepository;
-  readonly refunds: CoreBankingRefunds;
+  /** Undoes the posting with what that owes outside (the refund, the agent-core reversal). */
+  readonly undo: PostingUndo;
   readonly events: PaymentEventSink;
   readonly log: Logger;
   readonly now?: () => Date;
-  /** The agent-core reversal an agent payment's reversal owes (store and forward). */
-  readonly followUps?: FollowUps;
-  readonly agentCore?: boolean;
-  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
 }
 
 class Refused extends Error {
@@ -101,15 +95,13 @@ export class BillerReversalService {
       return { kind: 'refused', code: 'PAYMENT_NOT_FOUND', detail: 'no payment of this biller matches' };
     }
     try {
-      const outcome = await this.d.db
-        .transaction()
-        .execute((tx) => this.reverseInTx(tx, req, original, fingerprint));
-      if (outcome.kind === 'reversed') {
-        await this.refundAfterCommit(original);
-        if (original.payerType === 'otc-agent' && this.d.agentCore === true) {
-          await this.d.attemptAgentCoreReversal?.(original.id).catch(() => undefined);
-        }
-      }
+      let owed: UndoOwed = NOTHING_OWED;
+      const outcome = await this.d.db.transaction().execute(async (tx) => {
+        const answer = await this.reverseInTx(tx, req, original, fingerprint);
+        owed = answer.owed;
+        return answer.outcome;
+      });
+      await this.d.undo.afterCommit(original.id, owed);
       return outcome;
     } catch (error) {
       if (error instanceof Refused) return { kind: 'refused', code: error.code, detail: error.message };
@@ -128,11 +120,11 @@ export class BillerReversalService {
     req: BillerReversalRequest,
     original: Payment,
     fingerprint: string,
-  ): Promise<BillerReversalOutcome> {
+  ): Promise<{ outcome: BillerReversalOutcome; owed: UndoOwed }> {
     // The payment row is the lock every path that changes its state takes (finish, sweep, reversal).
     const state = await this.d.payments.lockState(tx, original.id);
     const replay = await this.replay(tx, req, fingerprint);
-    if (replay !== undefined) return replay;
+    if (replay !== undefined) return { outcome: replay, owed: NOTHING_OWED };
     if (state === 'REVERSED') throw new Refused('ALREADY_REVERSED', 'the payment is already reversed');
     if (state !== 'APPROVED') {
       throw new Refused(
@@ -158,18 +150,8 @@ export class BillerReversalService {
 
     const now = this.now();
     const memo = `biller reversal ${req.reversalId} of ${original.id}: ${req.reason}`;
-    await reversePostingInTx(this.d, tx, original, memo);
+    const owed = await this.d.undo.inTx(tx, original, memo);
     await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: original.reasonCode });
-    if (original.payerType === 'bank-customer' && original.coreBankingRef !== null) {
-      await this.d.refunds.owe(tx, refundOrderOf(postingRequestOf(original)), now);
-    }
-    if (original.payerType === 'otc-agent' && this.d.agentCore === true) {
-      await this.d.followUps?.reverseAtAgentCore(
-        tx,
-        original.id,
-        new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
-      );
-    }
     const result: BillerReversalResult = {
       reversalId: req.reversalId,
       billerId: req.billerId,
@@ -198,19 +180,7 @@ export class BillerReversalService {
       { paymentId: original.id, biller: req.billerId, reversal: req.reversalId },
       'biller reversal posted',
     );
-    return { kind: 'reversed', result };
-  }
-
-  /** The first attempt of a refund owed by the reversal; unconfirmed, it stays owed and is retried. */
-  private async refundAfterCommit(original: Payment): Promise<void> {
-    if (original.payerType !== 'bank-customer' || original.coreBankingRef === null) return;
-    try {
-      const answer = await this.d.refunds.attempt(this.d.db, original.id, this.now());
-      if (answer !== undefined && answer.outcome !== 'debited')
-        this.d.log.warn({ paymentId: original.id }, 'core banking refund owed; retried');
-    } catch (error) {
-      this.d.log.warn({ paymentId: original.id, err: String(error) }, 'core banking refund owed; retried');
-    }
+    return { outcome: { kind: 'reversed', result }, owed };
   }
 
   private async replay(

@@ -2,18 +2,15 @@ import type { Db, Tx } from '../domain/db';
 import type { BillerClient } from '../domain/billers/biller-client';
 import type { BillerDirectory } from '../domain/billers/biller-directory';
 import type { IdempotencyRepository, IdempotencyScope } from '../domain/idempotency/idempotency.repository';
-import type { Ledger } from '../domain/ledger/ledger';
 import type { Payment } from '../domain/payments/payment';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { Logger } from '../infrastructure/logging/logger';
-import { refundOrderOf } from '../domain/posting/core-banking-engine';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { RESERVED_BY_EARLY_REVERSAL, type EarlyReversals } from './early-reversals';
-import { postingRequestOf, reversePostingInTx, type Engines } from './posting-reversal';
 import type { PaymentEventSink } from '../domain/payments/payment-events';
 import { paymentReversedEvent } from './reversal-events';
-import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './resolution/follow-ups';
+import type { FollowUps } from './resolution/follow-ups';
+import { NOTHING_OWED, type PostingUndo, type UndoOwed } from './posting-undo';
 import type { PaymentDecisions } from './resolution/payment-decisions';
 
 export interface ReversalRequest {
@@ -67,14 +64,12 @@ export type ReversalOutcome =
   | { readonly kind: 'conflict' }
   | { readonly kind: 'in-flight' };
 
-export interface ReversalDeps extends Engines {
+export interface ReversalDeps {
   readonly db: Db;
   readonly idempotency: IdempotencyRepository;
   readonly payments: PaymentsRepository;
   readonly billers: BillerClient;
   readonly billerDirectory: BillerDirectory;
-  /** Refunds owed to bank customers, kept until core banking confirms them. */
-  readonly refunds: CoreBankingRefunds;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** How long to wait for an original that is still being processed. */
@@ -83,13 +78,11 @@ export interface ReversalDeps extends Engines {
   readonly earlyReversals?: EarlyReversals;
   /** Where the partner's `payment.reversed` event is recorded (the webhook outbox). */
   readonly events?: PaymentEventSink;
-  readonly ledger: Ledger;
+  /** Undoes the posting with what that owes outside (the refund, the agent-core reversal). */
+  readonly undo: PostingUndo;
   /** Store and forward of the biller's reversal, the agent-core reversal (src/pipeline/resolution). */
   readonly followUps: FollowUps;
   readonly decisions: PaymentDecisions;
-  /** Whether agent payments are recorded at an agent banking core (and so undone there too). */
-  readonly agentCore: boolean;
-  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
   /** When a reversal the biller did not confirm is first sent again. */
   readonly billerReversalRetryMs?: number;
 }
@@ -219,35 +212,19 @@ export class ReversalService {
       }
     }
     const result: ReversalResult = { ...base, status: 'REVERSED', billerReversal };
-    let owedRefund = false;
-    let agentCoreReversal = false;
+    let owed: UndoOwed = NOTHING_OWED;
     return {
       result,
       tx: async (tx) => {
         const state = await this.d.payments.lockState(tx, original.id);
         if (state === 'REVERSED' || state === 'DECLINED') return;
         const now = new Date();
-        // A payment left PENDING before anything was posted (core banking never answered, or the
-        // sweep caught it before the debit) has no journal to undo: reversing one would create money.
-        const journals = await this.d.ledger.postingsOf(tx, original.id);
         const current = (await this.d.payments.findById(tx, original.id)) ?? original;
         // Parked with an outcome already (a follow-up owed to ops): that outcome stands.
         if (state === 'NEEDS_ATTENTION' && current.attention?.parkedFrom !== 'PENDING') return;
-        if (journals.posted && !journals.reversed) {
-          await reversePostingInTx(this.d, tx, current, `reversal of ${original.id}: ${req.reason}`);
-          // Owed in this transaction, asked of core banking only after it commits (issue 10, item 2).
-          if (current.payerType === 'bank-customer') {
-            await this.d.refunds.owe(tx, refundOrderOf(postingRequestOf(current)), now);
-            owedRefund = true;
-          }
-          if (current.payerType === 'otc-agent' && this.d.agentCore) {
-            agentCoreReversal = await this.d.followUps.reverseAtAgentCore(
-              tx,
-              original.id,
-              new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS),
-            );
-          }
-        }
+        // A payment left PENDING before anything was posted (core banking never answered, or the
+        // sweep caught it before the debit) has nothing to undo: PostingUndo undoes only a posting.
+        owed = await this.d.undo.inTx(tx, current, `reversal of ${original.id}: ${req.reason}`);
         await this.d.payments.update(tx, original.id, { state: 'REVERSED', reasonCode: current.reasonCode });
         await this.d.events?.record(tx, [paymentReversedEvent(current, 'partner', req.reason, now)]);
         if (billerReversal === 'queued') {
@@ -267,17 +244,7 @@ export class ReversalService {
           );
         }
       },
-      afterCommit: async () => {
-        if (owedRefund) {
-          const refund = await this.d.refunds
-            .attempt(this.d.db, original.id, new Date())
-            .catch(() => undefined);
-          if (refund?.outcome !== 'debited') {
-            this.d.log.error({ paymentId: original.id }, 'core banking refund not confirmed; owed');
-          }
-        }
-        if (agentCoreReversal) await this.d.attemptAgentCoreReversal?.(original.id).catch(() => undefined);
-      },
+      afterCommit: () => this.d.undo.afterCommit(original.id, owed),
     };
   }
 

@@ -2,6 +2,7 @@ import { BillerSimulator, type BillerSimulatorOptions } from './biller-simulator
 import { addReversalControl } from './biller-reversal-control';
 import { CoreBankingSimulator } from './core-banking-simulator';
 import { addBillInquiry } from './biller-bill-inquiry';
+import { addPostingFile } from './biller-posting-file';
 
 export interface SimulatorsOptions {
   /** 0 = any free port. */
@@ -27,6 +28,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const biller = new BillerSimulator(options.biller);
   addReversalControl(biller);
   addBillInquiry(biller);
+  addPostingFile(biller);
   const billerUrl = await biller.start(options.billerPort ?? 0, options.host);
   const coreBanking = new CoreBankingSimulator();
   let coreBankingUrl: string;

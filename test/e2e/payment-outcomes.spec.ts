@@ -86,7 +86,7 @@ beforeAll(async () => {
     RESOLUTION_RETRY_SCHEDULE: '300ms',
     FOLLOW_UP_RETRY_SCHEDULE: '300ms',
     CORE_BANKING_STATUS_WINDOW_MS: '1500',
-    CORE_BANKING_TIMEOUT_MS: '1000',
+    CORE_BANKING_TIMEOUT_MS: '2500',
     JOB_POLL_MS: '50',
     WEBHOOK_POLL_MS: '50',
   });
@@ -418,7 +418,7 @@ describe('when the answers never come', () => {
     g = await startTestGateway({
       RESOLUTION_RETRY_SCHEDULE: '200ms',
       RESOLUTION_MAX_ATTEMPTS: '2',
-      CORE_BANKING_TIMEOUT_MS: '1000',
+      CORE_BANKING_TIMEOUT_MS: '2500',
       JOB_POLL_MS: '50',
       WEBHOOK_POLL_MS: '50',
     });

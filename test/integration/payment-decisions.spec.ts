@@ -17,6 +17,7 @@ import { Metrics } from '../../src/infrastructure/metrics/metrics';
 import { postingRequestOf } from '../../src/pipeline/posting-reversal';
 import { FollowUps } from '../../src/pipeline/resolution/follow-ups';
 import { PaymentDecisions } from '../../src/pipeline/resolution/payment-decisions';
+import { PostingUndo } from '../../src/pipeline/posting-undo';
 import { openTestDatabase } from '../support/database';
 
 /*
@@ -85,23 +86,30 @@ function decisionsWith(
   refunder: (o: RefundOrder) => Promise<{ outcome: 'debited'; reference: string }>,
   events: PaymentEvent[],
 ) {
+  const refunds = new CoreBankingRefunds(refunder);
+  const log = createLogger('silent');
   return new PaymentDecisions({
-    ...engines,
     db: h.db,
     payments,
     idempotency,
-    ledger,
-    refunds: new CoreBankingRefunds(refunder),
-    followUps: new FollowUps(new JobQueue(), 1_000),
+    refunds,
+    undo: new PostingUndo({
+      ...engines,
+      db: h.db,
+      ledger,
+      refunds,
+      followUps: new FollowUps(new JobQueue(), 1_000),
+      agentCore: false,
+      log,
+    }),
     events: {
       record: (_tx, e) => {
         events.push(...e);
         return Promise.resolve();
       },
     },
-    agentCore: false,
     metrics: new Metrics(false),
-    log: createLogger('silent'),
+    log,
   });
 }
 

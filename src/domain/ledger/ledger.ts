@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../db';
+import { postingLinesOf, writeJournal, type JournalKind } from './journal-writer';
 
 export type Side = 'D' | 'C';
 
@@ -11,7 +12,7 @@ export interface JournalLine {
 
 export interface JournalEntry {
   readonly paymentId: string | null;
-  readonly kind: 'payment' | 'reversal' | 'funding' | 'adjustment';
+  readonly kind: JournalKind;
   readonly currency: string;
   readonly memo: string;
   readonly lines: readonly JournalLine[];
@@ -93,19 +94,7 @@ export class Ledger {
     // (a partner's float is hot) are held for as little of the transaction as possible. Accounts are
     // updated in id order, the same order in every transaction, so a payment and a concurrent
     // reversal can never deadlock on each other's rows.
-    const { rows } = await sql<{ id: string }>`
-      with e as (
-        insert into journal_entries (payment_id, kind, currency, memo)
-        values (${entry.paymentId}, ${entry.kind}, ${entry.currency}, ${entry.memo})
-        returning id
-      )
-      insert into journal_lines (entry_id, account_id, currency, side, amount)
-      select e.id, l.account_id, ${entry.currency}, l.side, l.amount
-      from e, (values ${sql.join(
-        entry.lines.map((l) => sql`(${l.accountId}::text, ${l.side}::char(1), ${l.amount}::bigint)`),
-      )}) as l (account_id, side, amount)
-      returning entry_id as id`.execute(tx);
-    const entryId = rows[0]?.id;
+    const entryId = await writeJournal(tx, entry);
     if (entryId === undefined) throw new LedgerIntegrityError('journal entry was not written');
 
     for (const accountId of [...deltas.keys()].sort()) {
@@ -120,7 +109,24 @@ export class Ledger {
         .executeTakeFirst();
       if (updated === undefined) throw new InsufficientFundsError(accountId);
     }
-    return String(entryId);
+    return entryId;
+  }
+
+  /**
+   * Reverses a payment's posting by mirroring it: the same accounts and amounts, sides swapped, so a
+   * reversal is always the exact opposite of what was posted, whichever engine posted it. Floors are
+   * honoured as in any posting. Undefined when the payment has no posting (nothing to undo).
+   */
+  async reverseOf(tx: Tx, paymentId: string, memo: string): Promise<string | undefined> {
+    const posting = await postingLinesOf(tx, paymentId);
+    if (posting === undefined) return undefined;
+    return this.post(tx, {
+      paymentId,
+      kind: 'reversal',
+      currency: posting.currency,
+      memo,
+      lines: posting.lines.map((l) => ({ ...l, side: l.side === 'D' ? 'C' : 'D' })),
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { partnerReconciliationSchema } from '../recon/layout';
 
 /**
  * Onboarding as a product: the partner's three signed schedules, and the lifecycle with its gates.
@@ -75,6 +76,8 @@ export const operationalSchema = z.strictObject({
     .min(1)
     .max(24 * 120),
   reconciliationCadence: z.enum(['intraday', 'daily', 'weekly']),
+  /** The partner's settlement file layout, nightly cycle times and tolerances (issue 12). */
+  reconciliation: partnerReconciliationSchema.optional(),
   escalationContacts: z
     .array(
       z.strictObject({

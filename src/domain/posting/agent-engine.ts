@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db';
+import { memos } from '../ledger/journal-writer';
 import type { Ledger } from '../ledger/ledger';
-import { PostingDeclined, type PostingRequest } from './posting-engine';
+import { PostingDeclined, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /** The bank's business day, in its own time zone: count sheets and variances belong to one. */
 export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
@@ -26,7 +27,10 @@ export function businessDate(at: Date, timeZone = 'Asia/Dhaka'): string {
  * (agent_offline_items.within_allowance) was already paid in cash at the counter, so at sync it is
  * posted even past the limit and recorded in agent_limit_breaches for ops.
  */
-export class AgentEngine {
+export class AgentEngine implements PostingEngine {
+  readonly kind = 'agent-banking' as const;
+  readonly owedOnUndo = 'agent-core-reversal' as const;
+
   constructor(private readonly ledger: Ledger) {}
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {
@@ -57,7 +61,7 @@ export class AgentEngine {
       paymentId: req.paymentId,
       kind: 'payment',
       currency: req.currency,
-      memo: `bill payment ${req.paymentId} in cash at agent ${agent.id}`,
+      memo: memos.agentCash(req.paymentId, agent.id),
       lines: [
         { accountId: agent.account_id, side: 'D', amount: req.amountMinor },
         { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
@@ -104,26 +108,12 @@ export class AgentEngine {
   }
 
   async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
-    const agent = await tx
-      .selectFrom('agents')
-      .select(['id', 'account_id'])
-      .where('id', '=', req.payer.id)
-      .executeTakeFirstOrThrow();
     // The cash goes back to the customer from the till: the agent holds that much less for the bank.
     await tx
       .updateTable('agents')
       .set({ unsettled_cash: sql`unsettled_cash - ${req.amountMinor}` })
-      .where('id', '=', agent.id)
+      .where('id', '=', req.payer.id)
       .execute();
-    await this.ledger.post(tx, {
-      paymentId: req.paymentId,
-      kind: 'reversal',
-      currency: req.currency,
-      memo,
-      lines: [
-        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
-        { accountId: agent.account_id, side: 'C', amount: req.amountMinor },
-      ],
-    });
+    await this.ledger.reverseOf(tx, req.paymentId, memo);
   }
 }

@@ -1,15 +1,19 @@
 import type { Tx } from '../db';
+import { memos } from '../ledger/journal-writer';
 import { type Ledger } from '../ledger/ledger';
 import type { CoreBankingAnswer, CoreBankingClient, CoreBankingStatus } from './core-banking-client';
 import { refundReference, type RefundOrder } from './core-banking-refunds';
-import { coreBankingClearingAccountId, type PostingRequest } from './posting-engine';
+import { coreBankingClearingAccountId, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /**
  * Core banking: the customer's account lives in the core banking system, which is debited first
  * (strict, slow, auditable); our ledger then records the claim on core banking against the biller's
  * settlement account.
  */
-export class CoreBankingEngine {
+export class CoreBankingEngine implements PostingEngine {
+  readonly kind = 'core-banking' as const;
+  readonly owedOnUndo = 'core-banking-refund' as const;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly client: CoreBankingClient,
@@ -43,7 +47,7 @@ export class CoreBankingEngine {
       paymentId: req.paymentId,
       kind: 'payment',
       currency: req.currency,
-      memo: `bill payment ${req.paymentId} debited at core banking`,
+      memo: memos.coreBanking(req.paymentId),
       lines: [
         { accountId: coreBankingClearingAccountId(req.currency), side: 'D', amount: req.amountMinor },
         { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
@@ -52,16 +56,7 @@ export class CoreBankingEngine {
   }
 
   async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
-    await this.ledger.post(tx, {
-      paymentId: req.paymentId,
-      kind: 'reversal',
-      currency: req.currency,
-      memo,
-      lines: [
-        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
-        { accountId: coreBankingClearingAccountId(req.currency), side: 'C', amount: req.amountMinor },
-      ],
-    });
+    await this.ledger.reverseOf(tx, req.paymentId, memo);
   }
 }
 

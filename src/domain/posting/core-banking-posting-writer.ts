@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { MicroBatcher, type MicroBatcherOptions } from '../../infrastructure/batching/micro-batcher';
 import { isDataError, type Db, type Executor } from '../db';
+import { journalCtes, memos } from '../ledger/journal-writer';
 import { coreBankingClearingAccountId } from './posting-engine';
 
 /** A payment core banking has debited, to be journalled and marked POSTED. */
@@ -53,12 +54,14 @@ export async function recordDebits(db: Executor, debits: readonly CoreBankingDeb
       clearing: coreBankingClearingAccountId(d.currency),
       settlement: d.settlementAccount,
       reference: d.coreBankingRef,
+      memo: memos.coreBanking(d.paymentId),
     })),
   );
   const { rows } = await sql<{ ord: number }>`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as t (
-        ord int, payment_id uuid, amount bigint, currency text, clearing text, settlement text, reference text
+        ord int, payment_id uuid, amount bigint, currency text, clearing text, settlement text, reference text,
+        memo text
       )
     ),
     debited as (
@@ -73,20 +76,10 @@ export async function recordDebits(db: Executor, debits: readonly CoreBankingDeb
           select 1 from journal_entries e where e.payment_id = i.payment_id and e.kind = 'payment'
         )
       returning payments.id
-    ),
-    entry as (
-      insert into journal_entries (payment_id, kind, currency, memo)
-      select i.payment_id, 'payment', i.currency, 'bill payment ' || i.payment_id || ' debited at core banking'
-      from input i join debited d on d.id = i.payment_id
-      returning id, payment_id
-    ),
-    lines as (
-      insert into journal_lines (entry_id, account_id, currency, side, amount)
-      select entry.id, l.account_id, i.currency, l.side, i.amount
-      from entry
-      join input i on i.payment_id = entry.payment_id
-      cross join lateral (values (i.clearing, 'D'::char(1)), (i.settlement, 'C'::char(1))) as l (account_id, side)
     )
+    ${journalCtes(sql`
+      select i.payment_id, i.currency, i.memo, i.clearing as debit_account, i.settlement as credit_account, i.amount
+      from input i join debited d on d.id = i.payment_id`)}
     select i.ord from input i join debited d on d.id = i.payment_id`.execute(db);
   const done = new Set(rows.map((r) => r.ord));
   return debits.map((_, ord) => done.has(ord));

@@ -1,9 +1,13 @@
 import type { Tx } from '../db';
+import { memos } from '../ledger/journal-writer';
 import { InsufficientFundsError, type Ledger, LedgerIntegrityError } from '../ledger/ledger';
-import { floatAccountId, PostingDeclined, type PostingRequest } from './posting-engine';
+import { floatAccountId, PostingDeclined, type PostingRequest, type PostingEngine } from './posting-engine';
 
 /** MFS float: debits the partner's pre-funded float in our own ledger, never below zero. */
-export class FloatEngine {
+export class FloatEngine implements PostingEngine {
+  readonly kind = 'mfs-float' as const;
+  readonly owedOnUndo = 'nothing' as const;
+
   constructor(private readonly ledger: Ledger) {}
 
   async post(tx: Tx, req: PostingRequest): Promise<void> {
@@ -13,7 +17,7 @@ export class FloatEngine {
         paymentId: req.paymentId,
         kind: 'payment',
         currency: req.currency,
-        memo: `bill payment ${req.paymentId} from float of ${req.partnerId}`,
+        memo: memos.float(req.paymentId, req.partnerId),
         lines: [
           { accountId: float, side: 'D', amount: req.amountMinor },
           { accountId: req.settlementAccount, side: 'C', amount: req.amountMinor },
@@ -31,15 +35,6 @@ export class FloatEngine {
   }
 
   async reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void> {
-    await this.ledger.post(tx, {
-      paymentId: req.paymentId,
-      kind: 'reversal',
-      currency: req.currency,
-      memo,
-      lines: [
-        { accountId: req.settlementAccount, side: 'D', amount: req.amountMinor },
-        { accountId: floatAccountId(req.partnerId, req.currency), side: 'C', amount: req.amountMinor },
-      ],
-    });
+    await this.ledger.reverseOf(tx, req.paymentId, memo);
   }
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { MicroBatcher } from '../../infrastructure/batching/micro-batcher';
 import type { Db, Executor } from '../db';
 import { isDataError, isUniqueViolation } from '../db';
+import { journalCtes, memos } from '../ledger/journal-writer';
 import { claimRow, type PaymentClaim } from '../payments/payments.repository';
 
 export interface FloatPaymentWrite extends PaymentClaim {
@@ -191,6 +192,7 @@ async function writeStatement(
       ...claimRow(w),
       // The credit line goes here; status and reason come from the decision, in the statement.
       settlement_account: w.settlementAccount,
+      memo: memos.float(w.payment.id, w.payment.partnerId),
       posted: isPosted,
       declined_result: isPosted ? null : w.declinedResult,
     };
@@ -206,7 +208,7 @@ async function writeStatement(
         partner_reference text, idempotency_key text, route_rule_id uuid, route_version int,
         biller_endpoint text, settlement_account text, origin jsonb, received_at timestamptz,
         created_at timestamptz, idem_partner text, idem_scope text, idem_key text, fingerprint text,
-        expires_at timestamptz, posted boolean, declined_result jsonb
+        expires_at timestamptz, memo text, posted boolean, declined_result jsonb
       )
     ),
     debit as (
@@ -235,21 +237,11 @@ async function writeStatement(
         case when posted then 'APPROVED' else 'INSUFFICIENT_FUNDS' end,
         route_rule_id, route_version, biller_endpoint, settlement_account, origin, received_at, created_at, created_at
       from input where true ${onlyIfDebited}
-    ),
-    entry as (
-      insert into journal_entries (payment_id, kind, currency, memo)
-      select id, 'payment', currency, 'bill payment ' || id || ' from float of ' || partner_id
-      from input where posted ${onlyIfDebited}
-      returning id, payment_id
-    ),
-    lines as (
-      insert into journal_lines (entry_id, account_id, currency, side, amount)
-      select entry.id, l.account_id, i.currency, l.side, i.amount
-      from entry
-      join input i on i.id = entry.payment_id
-      cross join lateral (values (${floatAccount}::text, 'D'::char(1)), (i.settlement_account, 'C'::char(1)))
-        as l (account_id, side)
     )
+    ${journalCtes(sql`
+      select id as payment_id, currency, memo, ${floatAccount}::text as debit_account,
+        settlement_account as credit_account, amount
+      from input where posted ${onlyIfDebited}`)}
     select (select count(*) from debit)::int as debited`.execute(db);
   return mode === 'decided' || (result[0]?.debited ?? 0) > 0;
 }

@@ -1,3 +1,4 @@
+import type { Tx } from '../db';
 import type { ReasonCode, PayerType } from '../reason-codes';
 import type { PayerRef } from '../partners/classify';
 
@@ -15,6 +16,27 @@ export function engineFor(payerType: PayerType): EngineKind {
     case 'card-on-file':
       return 'mfs-float';
   }
+}
+
+/**
+ * What undoing a posting owes a party outside our ledger once the undo has committed: a bank
+ * customer's refund at core banking, an agent's collection at the agent banking core, or nothing
+ * (a float lives entirely in our ledger).
+ */
+export type OwedOnUndo = 'core-banking-refund' | 'agent-core-reversal' | 'nothing';
+
+/**
+ * A posting engine: how one kind of payer's payments enter our double-entry ledger and leave it.
+ * Chosen once per payment from its payer type (Engines.of in the pipeline); nothing else asks
+ * which engine a payment used.
+ */
+export interface PostingEngine {
+  readonly kind: EngineKind;
+  /** Posts the payment (for core banking: records the debit core banking already made). */
+  post(tx: Tx, req: PostingRequest): Promise<void>;
+  /** Undoes the posting in our ledger: the exact mirror of what was posted. */
+  reverse(tx: Tx, req: PostingRequest, memo: string): Promise<void>;
+  readonly owedOnUndo: OwedOnUndo;
 }
 
 export interface PostingRequest {

@@ -13,8 +13,9 @@ import * as opsUsers from './migrations/20261202180000-ops-users';
 import * as agentNetwork from './migrations/20261202160000-agent-network';
 import * as certificationReports from './migrations/20261202170000-certification-reports';
 import * as paymentOutcomes from './migrations/20261206100000-payment-outcomes';
-import * as billerAdmin from './migrations/20261206_170000-biller-admin';
-import * as uetrClaims from './migrations/20261206160000-uetr-claims';
+import * as billerAdmin from './migrations/20261206170000-biller-admin';
+import * as reconciliation from './migrations/20261206120000-reconciliation';
+import * as uetrClaims from './migrations/20261206200000-uetr-claims';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -35,8 +36,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261202160000-agent-network': agentNetwork,
   '20261202170000-certification-reports': certificationReports,
   '20261206100000-payment-outcomes': paymentOutcomes,
-  '20261206_170000-biller-admin': billerAdmin,
-  '20261206160000-uetr-claims': uetrClaims,
+  '20261206170000-biller-admin': billerAdmin,
+  '20261206120000-reconciliation': reconciliation,
+  '20261206200000-uetr-claims': uetrClaims,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -568,11 +568,109 @@ export interface CoreBankingRefundsTable {
   updated_at: DefaultedTimestamp;
 }
 
-/** The partner that first presented each UETR for payment (migration 20261206160000-uetr-claims). */
+/** The partner that first presented each UETR for payment (migration 20261206200000-uetr-claims). */
 export interface UetrClaimsTable {
   uetr: string;
   partner_id: string;
   claimed_at: DefaultedTimestamp;
+}
+
+/** Migration 20261206120000-reconciliation: files, their rows, matches, runs, breaks (issue 12). */
+export interface ReconFilesTable {
+  id: string;
+  sha256: string;
+  source: 'partner' | 'biller';
+  source_id: string;
+  format: 'csv' | 'camt.053' | 'camt.054';
+  business_date: DateText;
+  row_count: number;
+  byte_size: BigIntColumn;
+  file_name: string | null;
+  received_via: 'ops-upload' | 'partner-upload' | 'watched-directory' | 'scheduled-fetch' | 'cli';
+  received_by: string;
+  received_at: DefaultedTimestamp;
+}
+
+export interface ReconSourceRowsTable {
+  file_id: string;
+  line_no: number;
+  payment_id: string | null;
+  partner_reference: string | null;
+  biller_receipt: string | null;
+  amount: BigIntColumn;
+  currency: string;
+  status: 'OK' | 'FAIL' | 'REVERSED';
+  value_date: DateText;
+}
+
+export interface ReconMatchesTable {
+  file_id: string;
+  line_no: number;
+  payment_id: string | null;
+  match_key: 'payment-id' | 'partner-reference' | 'biller-receipt';
+  outcome: 'matched' | 'ambiguous' | 'duplicate';
+  candidates: number;
+  other_day: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface ReconRunsTable {
+  id: string;
+  business_date: DateText;
+  partner_id: string | null;
+  trigger: 'schedule' | 'cli' | 'api';
+  state: 'running' | 'done' | 'failed';
+  phase: ColumnType<string, string | undefined, string>;
+  progress_done: DefaultedBigInt;
+  progress_total: DefaultedBigInt;
+  counts: ColumnType<Record<string, unknown>, string | undefined, string>;
+  files: ColumnType<unknown[], string | undefined, string>;
+  error: string | null;
+  started_by: string;
+  started_at: DefaultedTimestamp;
+  heartbeat_at: DefaultedTimestamp;
+  finished_at: Date | null;
+}
+
+export interface ReconBreaksTable {
+  id: string;
+  business_date: DateText;
+  break_key: string;
+  code: string;
+  owner: string;
+  partner_id: string | null;
+  biller_id: string | null;
+  payment_id: string | null;
+  currency: string | null;
+  amount: ColumnType<bigint | null, bigint | string | null, bigint | string | null>;
+  summary: string;
+  evidence: Json<Record<string, unknown>>;
+  state: 'open' | 'resolved' | 'cleared';
+  assignee: string | null;
+  resolution_code: string | null;
+  journal_entry_id: string | null;
+  raised_at: Timestamp;
+  last_run_id: string | null;
+  updated_at: Timestamp;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  cleared_at: Date | null;
+}
+
+export interface ReconBreakEventsTable {
+  id: Generated<string>;
+  break_id: string;
+  at: DefaultedTimestamp;
+  actor: string;
+  kind: 'raised' | 'changed' | 'assigned' | 'commented' | 'resolved' | 'cleared' | 'reopened';
+  note: string | null;
+  data: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+export interface ReconBillerConfigsTable {
+  biller_id: string;
+  posting_file: Json<Record<string, unknown>>;
+  updated_by: string;
+  updated_at: DefaultedTimestamp;
 }
 
 export interface Database {
@@ -618,4 +716,11 @@ export interface Database {
   routing_scheduled_changes: RoutingScheduledChangesTable;
   core_banking_refunds: CoreBankingRefundsTable;
   uetr_claims: UetrClaimsTable;
+  recon_files: ReconFilesTable;
+  recon_source_rows: ReconSourceRowsTable;
+  recon_matches: ReconMatchesTable;
+  recon_runs: ReconRunsTable;
+  recon_breaks: ReconBreaksTable;
+  recon_break_events: ReconBreakEventsTable;
+  recon_biller_configs: ReconBillerConfigsTable;
 }

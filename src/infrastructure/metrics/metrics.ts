@@ -225,9 +225,80 @@ export class Metrics {
     collect: () => this.scrape('follow-ups'),
   });
 
+  /**
+   * Reconciliation figures (issue 12), read from the database when Prometheus scrapes: the
+   * reconciliation module sets the reader; the three gauges below share one read per scrape.
+   */
+  reconFigures: (() => Promise<ReconGaugeFigures>) | undefined;
+  private reconRead: { at: number; figures: Promise<ReconGaugeFigures> } | undefined;
+
+  private async readRecon(): Promise<ReconGaugeFigures | undefined> {
+    if (this.reconFigures === undefined) return undefined;
+    const now = Date.now();
+    if (this.reconRead === undefined || now - this.reconRead.at > 1_000) {
+      this.reconRead = { at: now, figures: this.reconFigures() };
+    }
+    return this.reconRead.figures.catch(() => undefined);
+  }
+
+  readonly reconBreaksOpen = new Gauge({
+    name: 'billgate_recon_breaks_open',
+    help: 'Open reconciliation breaks by code (B1-B8) and owner (ops, eng, partner-ops)',
+    labelNames: ['code', 'owner'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const f = await this.readRecon();
+      if (f === undefined) return;
+      this.reconBreaksOpen.reset();
+      for (const r of f.open) this.reconBreaksOpen.set({ code: r.code, owner: r.owner }, r.open);
+    },
+  });
+
+  readonly reconOldestOpenBreakAge = new Gauge({
+    name: 'billgate_recon_oldest_open_break_age_seconds',
+    help: 'Age of the oldest open reconciliation break (0 when none is open)',
+    registers: [this.registry],
+    collect: async () => {
+      const f = await this.readRecon();
+      if (f !== undefined) this.reconOldestOpenBreakAge.set(f.oldestOpenAgeSeconds ?? 0);
+    },
+  });
+
+  readonly reconResolvedWithin4h = new Gauge({
+    name: 'billgate_recon_breaks_resolved_within_4h_ratio',
+    help: 'Share of the breaks of the last 7 business days resolved within 4 hours of being raised',
+    registers: [this.registry],
+    collect: async () => {
+      const f = await this.readRecon();
+      if (f !== undefined && f.resolvedWithin4hShare !== null)
+        this.reconResolvedWithin4h.set(f.resolvedWithin4hShare);
+    },
+  });
+
+  readonly reconRuns = new Counter({
+    name: 'billgate_recon_runs_total',
+    help: 'Reconciliation runs by trigger (schedule, cli, api) and state (done, failed)',
+    labelNames: ['trigger', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconFiles = new Counter({
+    name: 'billgate_recon_files_total',
+    help: 'Reconciliation files received by source (partner, biller) and outcome (stored, duplicate, refused)',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
     // Node's own metrics keep their names under our prefix: billgate_process_cpu_seconds_total,
     // billgate_nodejs_eventloop_lag_seconds (prom-client's names already start with process_/nodejs_).
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'billgate_' });
   }
+}
+
+/** What the reconciliation gauges show (see Metrics.reconFigures). */
+export interface ReconGaugeFigures {
+  readonly open: readonly { readonly code: string; readonly owner: string; readonly open: number }[];
+  readonly oldestOpenAgeSeconds: number | null;
+  readonly resolvedWithin4hShare: number | null;
 }

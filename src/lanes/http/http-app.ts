@@ -12,6 +12,7 @@ import { installEdgeGuard } from './edge-guard';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { problem } from '../../protocols/rest/problem';
 import { keepRawBody } from './raw-body';
+import { spoolReconUploads } from './recon-upload';
 
 /** Body limits per route: JSON bill payments are small; ISO 20022 batches may be larger. */
 const JSON_BODY_LIMIT = 16 * 1024;
@@ -112,6 +113,13 @@ export async function createHttpApp(
   if (lane !== undefined) installEdgeGuard(fastify, services, lane);
   // Limits live on the routes, not the parsers, so a refusal can state the limit that applied.
   keepRawBody(fastify, '/billers/');
+  // Reconciliation files (POST /ops/recon/files, /partner/recon/files) stream to disk, never to memory.
+  spoolReconUploads(fastify, async (authorization, route) => {
+    const key = /^Bearer ([\x21-\x7E]{1,512})$/.exec(authorization ?? '')?.[1];
+    if (key === undefined) return false;
+    const principal = await services.authenticator.authenticate(key);
+    return principal?.type === (route === 'ops' ? 'ops' : 'partner');
+  });
   fastify.addHook('onRoute', (route) => {
     if (route.url.startsWith('/bill/')) route.bodyLimit = JSON_BODY_LIMIT;
     else if (route.url.startsWith('/iso20022/')) {

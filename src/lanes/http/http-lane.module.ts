@@ -23,6 +23,8 @@ import { OpsWebhooksController } from './ops-webhooks.controller';
 import { PartnerWebhooksController } from './webhooks.controller';
 import { AgentTerminalController } from './agent-terminal.controller';
 import { OpsAgentsController } from './ops-agents.controller';
+import { OpsReconController } from './ops-recon.controller';
+import { PartnerReconController } from './partner-recon.controller';
 import { TerminalAuthGuard } from './terminal-auth.guard';
 import { AgentBillInquiryController, BillInquiryController } from './bill-inquiry.controller';
 
@@ -53,6 +55,8 @@ export class HttpLaneModule {
         BillerReversalsController,
         DashboardController,
         OpsAgentsController,
+        OpsReconController,
+        PartnerReconController,
         AgentTerminalController,
         BillInquiryController,
         AgentBillInquiryController,

@@ -1,17 +1,14 @@
 import type { Db, Tx } from '../../domain/db';
 import type { IdempotencyRepository } from '../../domain/idempotency/idempotency.repository';
-import type { Ledger } from '../../domain/ledger/ledger';
 import type { Payment, PaymentState } from '../../domain/payments/payment';
 import type { PaymentEventSink } from '../../domain/payments/payment-events';
 import type { PaymentsRepository } from '../../domain/payments/payments.repository';
-import { refundOrderOf } from '../../domain/posting/core-banking-engine';
 import type { CoreBankingRefunds } from '../../domain/posting/core-banking-refunds';
 import type { ReasonCode } from '../../domain/reason-codes';
 import type { Logger } from '../../infrastructure/logging/logger';
 import type { Metrics } from '../../infrastructure/metrics/metrics';
 import { resultOf, serialiseResult } from '../bill-pay-result';
-import { postingRequestOf, reversePostingInTx, type Engines } from '../posting-reversal';
-import { FIRST_ATTEMPT_GRACE_MS, type FollowUps } from './follow-ups';
+import { NOTHING_OWED, type PostingUndo, type UndoOwed } from '../posting-undo';
 import { paymentNeedsAttentionEvent, paymentResolvedEvent, type ResolvedBy } from './resolution-events';
 
 /** What a payment that was left undecided becomes. */
@@ -31,27 +28,21 @@ export type Decision =
 export interface Decided {
   readonly before: Payment;
   readonly payment: Payment;
-  /** A refund to a bank customer is owed by this decision: attempt it after the commit. */
-  readonly refundOwed: boolean;
-  /** An agent's collection is to be undone at the agent banking core: attempt it after the commit. */
-  readonly agentCoreReversal: boolean;
+  /** What undoing the posting owes outside (a refund, an agent-core reversal): attempted after the commit. */
+  readonly owed: UndoOwed;
 }
 
-export interface PaymentDecisionsDeps extends Engines {
+export interface PaymentDecisionsDeps {
   readonly db: Db;
   readonly payments: PaymentsRepository;
   readonly idempotency: IdempotencyRepository;
-  readonly ledger: Ledger;
   readonly refunds: CoreBankingRefunds;
-  readonly followUps: FollowUps;
+  /** Undoes a posting and records what that owes outside (the refund, the agent-core reversal). */
+  readonly undo: PostingUndo;
   readonly events?: PaymentEventSink;
-  /** Whether agent payments are recorded at an agent banking core (and so undone there too). */
-  readonly agentCore: boolean;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => Date;
-  /** The first attempt at undoing an agent's collection at the agent banking core (AgentCoreReversals). */
-  readonly attemptAgentCoreReversal?: (paymentId: string) => Promise<void>;
 }
 
 /**
@@ -82,22 +73,12 @@ export class PaymentDecisions {
     const before = await this.d.payments.findById(tx, paymentId);
     if (before === undefined) return undefined;
 
-    let refundOwed = false;
-    let agentCoreReversal = false;
-    if (decision.to === 'DECLINED') {
-      const journals = await this.d.ledger.postingsOf(tx, paymentId);
-      if (journals.posted && !journals.reversed) {
-        await reversePostingInTx(this.d, tx, before, decision.memo);
-        if (before.payerType === 'bank-customer') {
-          await this.d.refunds.owe(tx, refundOrderOf(postingRequestOf(before)), now);
-          refundOwed = true;
-        }
-        if (before.payerType === 'otc-agent' && this.d.agentCore && decision.agentCoreHasNothing !== true) {
-          const grace = new Date(now.getTime() + FIRST_ATTEMPT_GRACE_MS);
-          agentCoreReversal = await this.d.followUps.reverseAtAgentCore(tx, paymentId, grace);
-        }
-      }
-    }
+    const owed =
+      decision.to === 'DECLINED'
+        ? await this.d.undo.inTx(tx, before, decision.memo, {
+            ...(decision.agentCoreHasNothing === true ? { agentCoreHasNothing: true } : {}),
+          })
+        : NOTHING_OWED;
     const payment = await this.d.payments.update(tx, paymentId, {
       state: decision.to,
       reasonCode: decision.to === 'APPROVED' ? 'APPROVED' : decision.reasonCode,
@@ -113,7 +94,7 @@ export class PaymentDecisions {
       await this.d.events?.record(tx, [paymentResolvedEvent(payment, options.by, now)]);
       this.d.metrics.resolutions.inc({ outcome: decision.to, by: options.by });
     }
-    return { before, payment, refundOwed, agentCoreReversal };
+    return { before, payment, owed };
   }
 
   /**
@@ -156,21 +137,6 @@ export class PaymentDecisions {
    * a committed reversal). Unconfirmed, each stays with its retry loop or job.
    */
   async afterCommit(decided: Decided): Promise<void> {
-    const attemptAgentCore = this.d.attemptAgentCoreReversal;
-    if (decided.refundOwed) {
-      try {
-        const answer = await this.d.refunds.attempt(this.d.db, decided.payment.id, this.now());
-        if (answer !== undefined && answer.outcome !== 'debited') {
-          this.d.log.warn({ paymentId: decided.payment.id, refund: answer.outcome }, 'refund owed; retried');
-        }
-      } catch (error) {
-        this.d.log.warn({ paymentId: decided.payment.id, err: String(error) }, 'refund owed; retried');
-      }
-    }
-    if (decided.agentCoreReversal && attemptAgentCore !== undefined) {
-      await attemptAgentCore(decided.payment.id).catch((error: unknown) =>
-        this.d.log.warn({ paymentId: decided.payment.id, err: String(error) }, 'agent core reversal queued'),
-      );
-    }
+    await this.d.undo.afterCommit(decided.payment.id, decided.owed);
   }
 }

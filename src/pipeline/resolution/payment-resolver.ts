@@ -7,6 +7,7 @@ import type { Ledger } from '../../domain/ledger/ledger';
 import type { Payment } from '../../domain/payments/payment';
 import type { PaymentsRepository } from '../../domain/payments/payments.repository';
 import type { CoreBankingEngine } from '../../domain/posting/core-banking-engine';
+import { engineFor } from '../../domain/posting/posting-engine';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { retryLater, type Job, type RetryLater } from '../../infrastructure/jobs';
 import { postingRequestOf } from '../posting-reversal';
@@ -69,13 +70,14 @@ export class PaymentResolver {
     const journals = await this.d.ledger.postingsOf(this.d.db, paymentId);
     if (journals.reversed) return undefined;
 
-    if (payment.payerType === 'bank-customer' && !journals.posted) {
+    const engine = engineFor(payment.payerType);
+    if (engine === 'core-banking' && !journals.posted) {
       const step = await this.atCoreBanking(payment);
       if (step !== 'debited') return step;
       payment = await this.d.payments.findById(this.d.db, paymentId);
       if (payment === undefined || payment.state !== 'PENDING') return undefined;
     }
-    if (payment.payerType === 'otc-agent' && this.d.agentCore !== undefined) {
+    if (engine === 'agent-banking' && this.d.agentCore !== undefined) {
       const step = await this.atAgentCore(payment, this.d.agentCore);
       if (step !== 'recorded') return step;
     }

@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db';
+import type { FileSource } from './files.repository';
+
+/** The file being matched and which of our payments it may name. */
+export interface MatchScope {
+  readonly fileId: string;
+  readonly source: FileSource;
+  /** The partner (partner files) or biller endpoint (biller files) the file is from. */
+  readonly sourceId: string;
+  /** Our payments received in [from, to) are candidates: the business day and its neighbours. */
+  readonly from: Date;
+  readonly to: Date;
+  /** The file's business day: a match outside it is marked (a shifted date, compared as B5). */
+  readonly dayStart: Date;
+  readonly dayEnd: Date;
+}
+
+export interface MatchCounts {
+  readonly matched: number;
+  readonly ambiguous: number;
+  readonly duplicate: number;
+}
+
+/**
+ * recon_matches: how each row of a file matched one of our payments, one-to-one. Keys are tried in
+ * order (our payment id, the partner's reference, the biller's receipt), each only for rows and
+ * payments the keys before it left unmatched. A row naming several of our payments is `ambiguous`,
+ * never a silent pick; a second row naming a payment already taken is a `duplicate`. Plain SQL
+ * (window functions, anti-joins): the statements run unchanged on Citus.
+ */
+export class ReconMatchesRepository {
+  async clear(db: Executor, fileId: string): Promise<void> {
+    await db.deleteFrom('recon_matches').where('file_id', '=', fileId).execute();
+  }
+
+  async match(db: Executor, s: MatchScope): Promise<MatchCounts> {
+    // One statement: each key is tried only on the rows the keys before it left unmatched
+    // (anti-joins), a row with several candidates under its key is ambiguous, and a payment claimed
+    // by several rows goes to the first by key order, then line (the others are duplicates).
+    const scoped = (alias: string) =>
+      sql`${sql.ref(`${alias}.${s.source === 'partner' ? 'partner_id' : 'biller_endpoint'}`)} = ${s.sourceId}
+          and ${sql.ref(`${alias}.received_at`)} >= ${s.from} and ${sql.ref(`${alias}.received_at`)} < ${s.to}`;
+    // Only base tables in the joins (no CTE the planner cannot estimate): hash joins throughout.
+    const byId = sql`exists (select 1 from payments q1 where q1.id = r.payment_id and ${scoped('q1')})`;
+    const byRef = sql`exists (select 1 from payments q2 where q2.partner_reference = r.partner_reference and ${scoped('q2')})`;
+    // Only the keys the file carries are tried: a partner file of references never pays for a join
+    // on payment ids it does not have.
+    const { rows: present } = await sql<{
+      ids: boolean | null;
+      refs: boolean | null;
+      receipts: boolean | null;
+    }>`
+      select bool_or(payment_id is not null) as ids, bool_or(partner_reference is not null) as refs,
+             bool_or(biller_receipt is not null) as receipts
+      from recon_source_rows where file_id = ${s.fileId}`.execute(db);
+    const has = present[0] ?? { ids: false, refs: false, receipts: false };
+    const branches = [
+      has.ids === true
+        ? sql`select r.line_no, p.id, 1 as rank, p.received_at
+              from recon_source_rows r join payments p on p.id = r.payment_id and ${scoped('p')}
+              where r.file_id = ${s.fileId}`
+        : undefined,
+      has.refs === true
+        ? sql`select r.line_no, p.id, 2 as rank, p.received_at
+              from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
+              where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}`
+        : undefined,
+      has.receipts === true
+        ? sql`select r.line_no, p.id, 3 as rank, p.received_at
+              from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
+              where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}
+                ${has.refs === true ? sql`and not ${byRef}` : sql``}`
+        : undefined,
+    ].filter((b) => b !== undefined);
+    if (branches.length > 0) {
+      const candidates = sql.join(branches, sql` union all `);
+      await sql`
+        insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day)
+        select ${s.fileId}::uuid, line_no, id,
+               case rank when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
+               case when nth = 1 then 'matched' else 'duplicate' end, 1,
+               received_at < ${s.dayStart} or received_at >= ${s.dayEnd}
+        from (
+          select line_no, id, rank, received_at, row_number() over (partition by id order by rank, line_no) as nth
+          from (
+            select line_no, id, rank, received_at, count(*) over (partition by line_no) as n
+            from (${candidates}) k
+          ) c
+          where n = 1
+        ) single
+        union all
+        select ${s.fileId}::uuid, line_no, null,
+               case min(rank) when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
+               'ambiguous', count(*)::int, false
+        from (${candidates}) k
+        group by line_no having count(*) > 1`.execute(db);
+    }
+    const { rows } = await sql<{ outcome: string; n: bigint }>`
+      select outcome, count(*)::bigint as n from recon_matches where file_id = ${s.fileId} group by outcome`.execute(
+      db,
+    );
+    const n = (o: string): number => Number(rows.find((r) => r.outcome === o)?.n ?? 0n);
+    return { matched: n('matched'), ambiguous: n('ambiguous'), duplicate: n('duplicate') };
+  }
+}

@@ -1,0 +1,471 @@
+import { Readable } from 'node:stream';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
+import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
+import { parseMajorAmount } from '../../domain/money/money';
+import {
+  BREAK_CODES,
+  BREAK_OWNERS,
+  BREAK_STATES,
+  RESOLUTION_CODES,
+  isResolutionCode,
+} from '../../domain/recon/break-codes';
+import { BreakWorkflowError } from '../../domain/recon/break-workflow';
+import { isCalendarDate } from '../../domain/recon/csv-reader';
+import { IntakeError, type IntakeResult } from '../../domain/recon/intake';
+import { billerPostingFileSchema } from '../../domain/recon/layout';
+import { RunInProgressError } from '../../domain/recon/runs.repository';
+import { camt053Statement } from '../../protocols/iso20022/camt/camt053-statement';
+import { problem } from '../../protocols/rest/problem';
+import { parseBody } from './agent-problems';
+import { OpsAuthGuard, opsUserOf } from './auth.guard';
+import { BREAKS_CSV_HEADER, breakCsvLine, breakView, fileView, refusedProblem, runView } from './recon-views';
+
+const date = z.string().refine(isCalendarDate, 'a YYYY-MM-DD date');
+const reason = z.string().trim().min(3).max(500);
+const uploadQuery = z.strictObject({
+  source: z.enum(['partner', 'biller']),
+  sourceId: z.string().min(1).max(64),
+  businessDate: date,
+  fileName: z.string().max(200).optional(),
+});
+const runSchema = z.strictObject({
+  businessDate: date,
+  partnerId: z.string().min(1).max(64).optional(),
+  reason: reason.optional(),
+});
+const breakQuery = z.strictObject({
+  businessDate: date.optional(),
+  code: z.enum(Object.keys(BREAK_CODES) as [keyof typeof BREAK_CODES]).optional(),
+  owner: z.enum(BREAK_OWNERS).optional(),
+  partnerId: z.string().min(1).max(64).optional(),
+  state: z.enum(BREAK_STATES).optional(),
+  assignee: z.string().min(1).max(100).optional(),
+  minAgeHours: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 366)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  after: z.uuid().optional(),
+});
+const assignSchema = z.strictObject({ assignee: z.string().trim().min(1).max(100).nullable(), reason });
+const commentSchema = z.strictObject({ text: z.string().trim().min(1).max(4000) });
+const resolveSchema = z.strictObject({
+  resolution: z.string().refine(isResolutionCode, `one of ${Object.keys(RESOLUTION_CODES).join(', ')}`),
+  reason,
+  adjustment: z
+    .strictObject({
+      amount: z
+        .string()
+        .regex(/^\d{1,15}(\.\d{1,3})?$/, 'a decimal amount')
+        .optional(),
+      debitAccount: z.string().min(1).max(128).optional(),
+      creditAccount: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
+});
+const billerConfigSchema = z.strictObject({ postingFile: billerPostingFileSchema, reason });
+
+/** Maps the intake's refusals and answers a stored or duplicate file. */
+export async function intakeAnswer(reply: FastifyReply, run: () => Promise<IntakeResult>): Promise<unknown> {
+  let result: IntakeResult;
+  try {
+    result = await run();
+  } catch (error) {
+    if (error instanceof IntakeError) {
+      throw problem(error.code === 'unknown-source' ? 404 : 422, `recon-${error.code}`, error.message);
+    }
+    throw error;
+  }
+  if (result.outcome === 'refused') throw refusedProblem(result);
+  void reply.status(result.outcome === 'stored' ? 201 : 200);
+  return { outcome: result.outcome, file: fileView(result.file) };
+}
+
+export function workflowMapped(error: unknown): never {
+  if (error instanceof BreakWorkflowError) {
+    const status = error.code === 'not-found' ? 404 : error.code === 'not-open' ? 409 : 422;
+    throw problem(status, `recon-${error.code}`, error.message);
+  }
+  throw error;
+}
+
+/**
+ * Ops API of reconciliation: files in, runs, the break list and its workflow, figures, exports and
+ * our settlement statements. Every write is in the ops audit chain.
+ */
+@ApiTags('ops: reconciliation')
+@ApiBearerAuth()
+@Controller('ops/recon')
+@UseGuards(OpsAuthGuard)
+export class OpsReconController {
+  private readonly audit = new OpsAuditLog();
+
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {}
+
+  private get r() {
+    return this.s.recon;
+  }
+
+  @Post('files')
+  @ApiOperation({
+    summary: 'Upload a partner settlement file or biller posting file (idempotent on its SHA-256)',
+    description:
+      'Query: source (partner | biller), sourceId, businessDate, fileName?. Body: the file as sent (text/csv, ' +
+      'application/xml or application/octet-stream), streamed to disk. 201 stored, 200 the same bytes were ' +
+      'already stored, 422 refused whole with every bad line.',
+  })
+  async upload(
+    @Req() req: FastifyRequest,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const q = parseBody(uploadQuery, query, 'upload query');
+    const upload = req.reconUpload;
+    if (upload === undefined || upload.bytes === 0)
+      throw problem(400, 'empty-file', 'Send the file as the request body');
+    const actor = opsUserOf(req);
+    const answer = await intakeAnswer(reply, () =>
+      this.r.ingest({
+        path: upload.path,
+        sha256: upload.sha256,
+        source: q.source,
+        sourceId: q.sourceId,
+        businessDate: q.businessDate,
+        receivedVia: 'ops-upload',
+        receivedBy: actor,
+        ...(q.fileName !== undefined ? { fileName: q.fileName } : {}),
+      }),
+    );
+    const file = (answer as { file: { id: string } }).file;
+    await this.s.database.db.transaction().execute((tx) =>
+      this.audit.append(tx, {
+        actor,
+        action: 'recon.file.upload',
+        subjectType: 'recon-file',
+        subjectId: file.id,
+        reason: `${q.source} ${q.sourceId} file for ${q.businessDate}`,
+        after: answer,
+      }),
+    );
+    return answer;
+  }
+
+  @Get('files')
+  @ApiOperation({ summary: 'Files received, newest first (filter by businessDate, source, sourceId)' })
+  async files(
+    @Query('businessDate') businessDate?: string,
+    @Query('source') source?: string,
+    @Query('sourceId') sourceId?: string,
+  ): Promise<unknown> {
+    const files = await this.r.recon.files.list(this.s.database.db, {
+      ...(businessDate !== undefined ? { businessDate } : {}),
+      ...(source === 'partner' || source === 'biller' ? { source } : {}),
+      ...(sourceId !== undefined ? { sourceId } : {}),
+    });
+    return { items: files.map(fileView) };
+  }
+
+  @Post('runs')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: "Run a business day's three-way match (all partners, or one)",
+    description:
+      'Answers 202 at once with the run; follow GET /ops/recon/runs/{id} for its phase, progress and counts. 409 while another run holds the cluster.',
+  })
+  async startRun(
+    @Req() req: FastifyRequest,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const b = parseBody(runSchema, body, 'run');
+    const actor = opsUserOf(req);
+    try {
+      const { run } = await this.r.begin({
+        businessDate: b.businessDate,
+        ...(b.partnerId !== undefined ? { partnerId: b.partnerId } : {}),
+        trigger: 'api',
+        actor,
+      });
+      await this.s.database.db.transaction().execute((tx) =>
+        this.audit.append(tx, {
+          actor,
+          action: 'recon.run.start',
+          subjectType: 'recon-run',
+          subjectId: run.id,
+          reason: b.reason ?? `reconciliation run of ${b.businessDate}`,
+          after: { businessDate: b.businessDate, partnerId: b.partnerId ?? null },
+        }),
+      );
+      void reply.header('location', `/ops/recon/runs/${run.id}`);
+      return runView(run);
+    } catch (error) {
+      if (error instanceof RunInProgressError) {
+        throw problem(409, 'recon-run-in-progress', error.message, {
+          ...(error.running !== undefined ? { runId: error.running.id } : {}),
+        });
+      }
+      throw error;
+    }
+  }
+
+  @Get('runs')
+  @ApiOperation({ summary: 'Runs, newest first (filter by businessDate)' })
+  async runs(@Query('businessDate') businessDate?: string): Promise<unknown> {
+    const runs = await this.r.recon.runs.list(
+      this.s.database.db,
+      businessDate !== undefined ? { businessDate } : {},
+    );
+    return { items: runs.map(runView) };
+  }
+
+  @Get('runs/:id')
+  @ApiOperation({ summary: 'One run: state, phase, progress (rows done of total) and counts' })
+  async run(@Param('id') id: string): Promise<unknown> {
+    if (!z.uuid().safeParse(id).success) throw problem(404, 'recon-run-not-found', `no run ${id}`);
+    const run = await this.r.recon.runs.get(this.s.database.db, id);
+    if (run === undefined) throw problem(404, 'recon-run-not-found', `no run ${id}`);
+    return runView(run);
+  }
+
+  @Get('breaks')
+  @ApiOperation({
+    summary: 'Breaks, filtered by businessDate, code, owner, partnerId, state, assignee, minAgeHours',
+    description:
+      'Keyset paging: pass the last id as `after`. Each break carries its three rows side by side (evidence) and its age.',
+  })
+  async breaks(@Query() query: unknown): Promise<unknown> {
+    const q = parseBody(breakQuery, query, 'break filter');
+    const now = new Date();
+    const items = await this.r.recon.breaks.list(
+      this.s.database.db,
+      { ...q, ...(q.minAgeHours !== undefined ? { minAgeSeconds: q.minAgeHours * 3600 } : {}) },
+      now,
+    );
+    const limit = q.limit ?? 100;
+    return {
+      items: items.map((b) => breakView(b, now)),
+      next: items.length === limit ? (items.at(-1)?.id ?? null) : null,
+    };
+  }
+
+  @Get('breaks.csv')
+  @ApiOperation({ summary: "CSV export of a day's breaks (businessDate required)" })
+  exportBreaks(@Query('businessDate') businessDate: string | undefined): StreamableFile {
+    const day = parseBody(date, businessDate, 'businessDate');
+    const db = this.s.database.db;
+    const breaks = this.r.recon.breaks;
+    async function* lines(): AsyncIterable<string> {
+      yield BREAKS_CSV_HEADER;
+      const now = new Date();
+      let after: string | undefined;
+      for (;;) {
+        const page = await breaks.list(
+          db,
+          { businessDate: day, limit: 5000, ...(after !== undefined ? { after } : {}) },
+          now,
+        );
+        for (const b of page) yield breakCsvLine(b, now);
+        if (page.length < 5000) return;
+        after = page.at(-1)?.id;
+      }
+    }
+    return new StreamableFile(Readable.from(lines()), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="breaks-${day}.csv"`,
+    });
+  }
+
+  @Get('breaks/:id')
+  @ApiOperation({
+    summary: 'One break with its evidence (ours, partner, biller side by side) and its history',
+  })
+  async break(@Param('id') id: string): Promise<unknown> {
+    if (!z.uuid().safeParse(id).success) throw problem(404, 'recon-not-found', `no break ${id}`);
+    const found = await this.r.recon.workflow.get(id);
+    if (found === undefined) throw problem(404, 'recon-not-found', `no break ${id}`);
+    return breakView(found.break, new Date(), found.events);
+  }
+
+  @Post('breaks/:id/assign')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Assign a break (assignee null to unassign), with a reason' })
+  async assign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseBody(assignSchema, body, 'assignment');
+    const done = await this.r.recon.workflow
+      .assign(id, b.assignee, opsUserOf(req), b.reason)
+      .catch(workflowMapped);
+    return breakView(done, new Date());
+  }
+
+  @Post('breaks/:id/comments')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Comment on a break' })
+  async comment(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseBody(commentSchema, body, 'comment');
+    const done = await this.r.recon.workflow.comment(id, b.text, opsUserOf(req)).catch(workflowMapped);
+    return breakView(done, new Date());
+  }
+
+  @Post('breaks/:id/resolve')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Resolve a break with a resolution code',
+    description:
+      'explained, partner-corrected, biller-corrected, duplicate-row move no money; write-off, correcting-entry and ' +
+      'refund post a balanced adjusting journal (kind adjustment) through the ledger with the break as its reason ' +
+      '(adjustment: amount?, debitAccount?, creditAccount?).',
+  })
+  async resolve(
+    @Req() req: FastifyRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseBody(resolveSchema, body, 'resolution');
+    const found = await this.r.recon.breaks.get(this.s.database.db, id).catch(() => undefined);
+    let amountMinor: bigint | undefined;
+    if (b.adjustment?.amount !== undefined) {
+      const m = parseMajorAmount(b.adjustment.amount, found?.currency ?? 'BDT');
+      if (typeof m === 'string')
+        throw problem(400, 'invalid-request', 'Invalid resolution', {
+          errors: [{ field: 'adjustment.amount', message: m }],
+        });
+      amountMinor = m.minor;
+    }
+    const done = await this.r.recon.workflow
+      .resolve(
+        id,
+        {
+          resolution: b.resolution,
+          reason: b.reason,
+          ...(b.adjustment !== undefined
+            ? {
+                adjustment: {
+                  ...(amountMinor !== undefined ? { amountMinor } : {}),
+                  ...(b.adjustment.debitAccount !== undefined
+                    ? { debitAccount: b.adjustment.debitAccount }
+                    : {}),
+                  ...(b.adjustment.creditAccount !== undefined
+                    ? { creditAccount: b.adjustment.creditAccount }
+                    : {}),
+                },
+              }
+            : {}),
+        },
+        opsUserOf(req),
+      )
+      .catch(workflowMapped);
+    return breakView(done, new Date());
+  }
+
+  @Get('figures')
+  @ApiOperation({
+    summary: 'Breaks by code and owner per day, share resolved within 4 hours, oldest open break age',
+  })
+  async figures(@Query('from') from?: string, @Query('to') to?: string): Promise<unknown> {
+    if ((from === undefined) !== (to === undefined))
+      throw problem(400, 'invalid-request', 'give both from and to, or neither');
+    if (from !== undefined && to !== undefined) {
+      parseBody(z.strictObject({ from: date, to: date }), { from, to }, 'range');
+      return this.r.figures({ from, to });
+    }
+    return this.r.figures();
+  }
+
+  @Get('statements/:partnerId/:file')
+  @ApiOperation({
+    summary:
+      "Our settlement statement of a partner's business day: {date}.csv or {date}.xml (camt.053.001.08)",
+  })
+  statement(@Param('partnerId') partnerId: string, @Param('file') file: string): StreamableFile {
+    return statementFile(this.s, partnerId, file);
+  }
+
+  @Get('billers/:billerId/posting-file')
+  @ApiOperation({ summary: "A biller's posting-file layout and fetch schedule" })
+  async billerConfig(@Param('billerId') billerId: string): Promise<unknown> {
+    const c = await this.r.recon.billerConfigs.get(this.s.database.db, billerId);
+    if (c === undefined)
+      throw problem(404, 'recon-no-layout', `biller ${billerId} has no posting-file configuration`);
+    return {
+      billerId,
+      postingFile: c.postingFile,
+      updatedBy: c.updatedBy,
+      updatedAt: c.updatedAt.toISOString(),
+    };
+  }
+
+  @Put('billers/:billerId/posting-file')
+  @ApiOperation({
+    summary: "Set a biller's posting-file layout (validated) and fetch schedule, with a reason",
+  })
+  async putBillerConfig(
+    @Req() req: FastifyRequest,
+    @Param('billerId') billerId: string,
+    @Body() body: unknown,
+  ): Promise<unknown> {
+    const b = parseBody(billerConfigSchema, body, 'posting-file configuration');
+    const db = this.s.database.db;
+    const exists = await db
+      .selectFrom('biller_endpoints')
+      .select('id')
+      .where('id', '=', billerId)
+      .executeTakeFirst();
+    if (exists === undefined) throw problem(404, 'biller-not-found', `no biller endpoint ${billerId}`);
+    const actor = opsUserOf(req);
+    const before = await this.r.recon.billerConfigs.get(db, billerId);
+    await db.transaction().execute(async (tx) => {
+      await this.r.recon.billerConfigs.put(tx, billerId, b.postingFile, actor, new Date());
+      await this.audit.append(tx, {
+        actor,
+        action: 'recon.biller-config.update',
+        subjectType: 'biller',
+        subjectId: billerId,
+        reason: b.reason,
+        before: before?.postingFile ?? null,
+        after: b.postingFile,
+      });
+    });
+    return { billerId, postingFile: b.postingFile };
+  }
+}
+
+/** `{date}.csv` or `{date}.xml` of a partner's settlement statement, streamed. */
+export function statementFile(s: GatewayServices, partnerId: string, file: string): StreamableFile {
+  const m = /^(\d{4}-\d{2}-\d{2})\.(csv|xml)$/.exec(file);
+  if (m === null || !isCalendarDate(m[1]!))
+    throw problem(404, 'not-found', 'ask for {YYYY-MM-DD}.csv or {YYYY-MM-DD}.xml');
+  const day = m[1]!;
+  if (m[2] === 'csv') {
+    return new StreamableFile(Readable.from(s.recon.statements.csv(partnerId, day)), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="statement-${partnerId}-${day}.csv"`,
+    });
+  }
+  return new StreamableFile(Readable.from(camt053Statement(s.recon.statements, partnerId, day)), {
+    type: 'application/xml; charset=utf-8',
+    disposition: `attachment; filename="statement-${partnerId}-${day}.xml"`,
+  });
+}
