@@ -26,6 +26,32 @@ module.exports = {
       to: { path: '^src/(lanes|bootstrap|cli|demo)/' },
     },
     {
+      name: 'lanes-are-not-the-composition-root',
+      comment:
+        'Lanes declare what they are given (lanes/gateway-services.ts); the composition root builds it and ' +
+        'imports the lanes, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/lanes/' },
+      to: { path: '^src/(bootstrap|cli|demo)/' },
+    },
+    {
+      name: 'protocol-is-not-another-protocol',
+      comment:
+        'One protocol never imports another (iso8583, iso20022, rest...): what they share lives in the ' +
+        'domain, the pipeline, or a protocol-neutral file directly under src/protocols/.',
+      severity: 'error',
+      from: { path: '^src/protocols/([^/]+)/' },
+      to: { path: '^src/protocols/[^/]+/', pathNot: '^src/protocols/$1/' },
+    },
+    {
+      name: 'shared-protocol-files-are-protocol-neutral',
+      comment:
+        'A file directly under src/protocols/ is shared by every protocol, so it imports none of them.',
+      severity: 'error',
+      from: { path: '^src/protocols/[^/]+$' },
+      to: { path: '^src/protocols/[^/]+/' },
+    },
+    {
       name: 'infrastructure-is-innermost',
       comment: 'Infrastructure (database, cache, logging, metrics) depends on nothing of ours above it.',
       severity: 'error',

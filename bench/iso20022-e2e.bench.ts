@@ -3,13 +3,16 @@
  * customer 1001000000001) → pacs.002, against the running gateway (a separate process), many
  * concurrent clients over keep-alive connections. Then parse + validate + map alone, in process.
  *
- *   npm run bench -- iso20022-e2e [--concurrency 64] [--seconds 15] [--map-iterations 5000]
+ *   npm run bench -- iso20022-e2e [--concurrency 64] [--seconds 15] [--map-iterations 5000] [--uetr on]
+ *
+ * --uetr on gives every payment a fresh UETR (its key is then the UETR, claimed across partners).
  *   DATABASE_URL=postgres://... REDIS_URL=redis://... npm run bench -- iso20022-e2e
  *
  * The gateway, the simulators (biller, core banking; their own process unless
  * BENCH_SIMULATORS=in-process), the database and this load generator all share the same cores, so
  * the figures are a floor for a real deployment.
  */
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { Iso20022Engine, toInstructions } from '../src/protocols/iso20022';
 import { startGatewayProcess } from './lib/gateway-process';
@@ -18,13 +21,14 @@ import { describeOutcomes, runClosedLoop } from './lib/closed-loop';
 
 const PURPOSES = ['ELEC', 'WTER', 'GASB'] as const;
 
-function pacs008(n: number, run: string): string {
+function pacs008(n: number, run: string, uetr?: string): string {
   const id = `${run}-${n}`;
+  const uetrElement = uetr === undefined ? '' : `<UETR>${uetr}</UETR>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf>
 <GrpHdr><MsgId>BENCH-${id}</MsgId><CreDtTm>2026-05-14T09:30:00+06:00</CreDtTm><NbOfTxs>1</NbOfTxs>
 <IntrBkSttlmDt>2026-05-14</IntrBkSttlmDt><SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf></GrpHdr>
-<CdtTrfTxInf><PmtId><InstrId>I-${id}</InstrId><EndToEndId>E-${id}</EndToEndId></PmtId>
+<CdtTrfTxInf><PmtId><InstrId>I-${id}</InstrId><EndToEndId>E-${id}</EndToEndId>${uetrElement}</PmtId>
 <IntrBkSttlmAmt Ccy="BDT">10.00</IntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr><Dbtr><Nm>Bench customer</Nm></Dbtr>
 <DbtrAcct><Id><Othr><Id>1001000000001</Id></Othr></Id></DbtrAcct>
 <DbtrAgt><FinInstnId><BICFI>PRTNBDDHXXX</BICFI></FinInstnId></DbtrAgt>
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '15'));
   const warmupSeconds = Number(arg('warmup', '3'));
   const mapIterations = Number(arg('map-iterations', '5000'));
+  const withUetr = arg('uetr', 'off') === 'on';
   const engine =
     process.env.DATABASE_URL !== undefined ? 'PostgreSQL + Redis' : 'embedded (PGlite + in-process cache)';
 
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
         path: '/iso20022/pacs.008',
         method: 'POST',
         headers: { authorization: 'Bearer demo-key-demo-bank', 'content-type': 'application/xml' },
-        body: pacs008(n, run),
+        body: pacs008(n, run, withUetr ? randomUUID() : undefined),
       });
       const text = await res.body.text();
       return res.statusCode === 200
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
   const s = result.summary;
 
   console.log(
-    `POST /iso20022/pacs.008 → pacs.002 on ${engine}, ${concurrency} concurrent clients, ${seconds} s`,
+    `POST /iso20022/pacs.008 → pacs.002 on ${engine}, ${concurrency} concurrent clients, ${seconds} s${withUetr ? ', each with a UETR' : ''}`,
   );
   console.log(
     `  ${s.count} messages, ${fmt(result.perSecond, 0)} messages/s, p50 ${fmt(s.p50Ms)} ms, p90 ${fmt(s.p90Ms)} ms, p99 ${fmt(s.p99Ms)} ms, max ${fmt(s.maxMs)} ms`,

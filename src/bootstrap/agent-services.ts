@@ -12,16 +12,7 @@ import type { JsonHttpClient } from '../infrastructure/http/http-client';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { AgentTerminalPayments } from '../pipeline/agent-terminal-payments';
 import type { BillPayPipeline } from '../pipeline/bill-pay.pipeline';
-
-/** The OTC agent network as the lanes use it (issue 13). */
-export interface AgentServices {
-  readonly network: AgentNetwork;
-  readonly settlements: AgentSettlements;
-  readonly countSheets: CountSheets;
-  readonly sync: OfflineSync;
-  readonly terminalAuth: TerminalAuthenticator;
-  readonly terminalPayments: AgentTerminalPayments;
-}
+import type { AgentServices } from '../lanes/gateway-services';
 
 export function agentBankingCore(
   http: JsonHttpClient,

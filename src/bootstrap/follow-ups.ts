@@ -13,24 +13,13 @@ import { JobQueue, JobRunner } from '../infrastructure/jobs';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import type { Engines } from '../pipeline/posting-reversal';
+import type { FollowUpServices } from '../lanes/gateway-services';
 import { PostingUndo } from '../pipeline/posting-undo';
 import { AGENT_CORE_REVERSAL, BILLER_REVERSAL, FollowUps, RESOLVE } from '../pipeline/resolution/follow-ups';
 import { OpsDecisions } from '../pipeline/resolution/ops-decisions';
 import { PaymentDecisions } from '../pipeline/resolution/payment-decisions';
 import { PaymentResolver } from '../pipeline/resolution/payment-resolver';
 import { AgentCoreReversals, BillerReversalForwarder } from '../pipeline/resolution/store-and-forward';
-
-export interface FollowUpServices {
-  readonly queue: JobQueue;
-  /** Undoing a posting, with what it owes outside, the same for every path that undoes one. */
-  readonly undo: PostingUndo;
-  readonly followUps: FollowUps;
-  readonly decisions: PaymentDecisions;
-  readonly resolver: PaymentResolver;
-  readonly opsDecisions: OpsDecisions;
-  readonly runner: JobRunner;
-  readonly attemptAgentCoreReversal: ((paymentId: string) => Promise<void>) | undefined;
-}
 
 /** The wait after attempt n (from 1): the schedule's n-th wait after the first, its last one repeating. */
 export function scheduleBackoff(schedule: readonly number[]): (attempt: number) => number {

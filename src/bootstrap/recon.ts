@@ -4,31 +4,14 @@ import { uuidv7 } from '../domain/ids';
 import type { Ledger } from '../domain/ledger/ledger';
 import { addDays, businessDayOf } from '../domain/recon/business-day';
 import { reconFigures, type ReconFigures } from '../domain/recon/figures';
-import type { IntakeRequest, IntakeResult } from '../domain/recon/intake';
 import { ReconCycle } from '../domain/recon/recon-cycle';
 import { ReconInbox } from '../domain/recon/recon-inbox';
-import type { RunProgress, RunRequest } from '../domain/recon/recon-run';
 import { Reconciliation } from '../domain/recon/reconciliation';
-import type { ReconRun } from '../domain/recon/runs.repository';
 import { SettlementStatements } from '../domain/recon/settlement-statement';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
+import type { ReconServices } from '../lanes/gateway-services';
 import { CamtReader } from '../protocols/iso20022/camt/camt-reader';
-
-/** Reconciliation as the lanes and the CLI use it (issue 12). */
-export interface ReconServices {
-  readonly recon: Reconciliation;
-  readonly statements: SettlementStatements;
-  readonly camt: CamtReader;
-  readonly cycle: ReconCycle | undefined;
-  readonly inbox: ReconInbox | undefined;
-  ingest(req: IntakeRequest): Promise<IntakeResult>;
-  run(req: RunRequest, onProgress?: (p: RunProgress) => void): Promise<ReconRun>;
-  /** Starts a run and answers with it at once; `done` settles when it finishes. */
-  begin(req: RunRequest): Promise<{ run: ReconRun; done: Promise<ReconRun> }>;
-  figures(range?: { from: string; to: string }): Promise<ReconFigures>;
-  close(): Promise<void>;
-}
 
 export interface ReconSetup {
   readonly db: Db;
@@ -42,6 +25,8 @@ export interface ReconSetup {
   readonly inboxDir?: string;
   readonly now?: () => Date;
 }
+
+export type { ReconServices } from '../lanes/gateway-services';
 
 export async function createRecon(s: ReconSetup): Promise<ReconServices> {
   const camt = await CamtReader.create();

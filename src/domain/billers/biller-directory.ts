@@ -1,6 +1,7 @@
 import type { KeyValueCache } from '../../infrastructure/cache/cache';
 import type { Db } from '../db';
 import type { BillerEndpointRef } from './biller-client';
+import { BillerEndpointsRepository } from './biller-endpoints.repository';
 
 const BILLERS_CHANGED_CHANNEL = 'billers:changed';
 
@@ -18,12 +19,15 @@ export class BillerDirectory {
   private endpoints = new Map<string, BillerEndpointRef>();
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  private readonly repository: BillerEndpointsRepository;
   private shared: KeyValueCache | undefined;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly refreshMs = 5_000,
-  ) {}
+  ) {
+    this.repository = new BillerEndpointsRepository(db);
+  }
 
   /** Hears other nodes' ops changes (Redis pub/sub), so a new address or timeout applies at once. */
   async start(shared: KeyValueCache): Promise<void> {
@@ -54,15 +58,13 @@ export class BillerDirectory {
   }
 
   reload(): Promise<void> {
-    this.loading ??= this.db
-      .selectFrom('biller_endpoints')
-      .select(['id', 'url', 'timeout_ms', 'status_window_ms'])
-      .execute()
+    this.loading ??= this.repository
+      .list()
       .then((rows) => {
         this.endpoints = new Map(
           rows.map((r) => [
             r.id,
-            { id: r.id, url: r.url, timeoutMs: r.timeout_ms, statusWindowMs: r.status_window_ms },
+            { id: r.id, url: r.url, timeoutMs: r.timeoutMs, statusWindowMs: r.statusWindowMs },
           ]),
         );
         this.loadedAt = Date.now();

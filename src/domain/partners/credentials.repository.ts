@@ -2,7 +2,6 @@ import type { SecretSealer } from '../../infrastructure/secrets/secret-sealer';
 import type { Executor } from '../db';
 import { uuidv7 } from '../ids';
 import { SEALED_COLUMNS } from '../secrets/sealed-columns';
-import { withEdge } from './edge-tables';
 import { asPartnerKind, isPayerType, type Partner } from './partner';
 
 /**
@@ -66,7 +65,7 @@ export class CredentialsRepository {
     fingerprint: string,
     db: Executor = this.db,
   ): Promise<(CertificateRegistration & { partner: Partner }) | undefined> {
-    const row = await withEdge(db)
+    const row = await db
       .selectFrom('partner_certificates as c')
       .innerJoin('partners as p', 'p.id', 'c.partner_id')
       .select([
@@ -101,8 +100,7 @@ export class CredentialsRepository {
 
   /** Registers a certificate; an already registered fingerprint of the same partner is left alone. */
   async insertCertificate(c: NewCertificate, db: Executor = this.db): Promise<string> {
-    const edge = withEdge(db);
-    const existing = await edge
+    const existing = await db
       .selectFrom('partner_certificates')
       .select(['id', 'partner_id'])
       .where('fingerprint', '=', c.fingerprint)
@@ -113,7 +111,7 @@ export class CredentialsRepository {
       }
       return existing.id;
     }
-    const row = await edge
+    const row = await db
       .insertInto('partner_certificates')
       .values({
         partner_id: c.partnerId,
@@ -134,7 +132,7 @@ export class CredentialsRepository {
     k: { partnerId: string; keyHash: string; hint: string; validFrom: Date; supersedes?: string },
     db: Executor = this.db,
   ): Promise<string> {
-    const row = await withEdge(db)
+    const row = await db
       .insertInto('api_keys')
       .values({
         principal_type: 'partner',
@@ -164,7 +162,7 @@ export class CredentialsRepository {
   ): Promise<string> {
     // The id is chosen here because the sealed value is bound to its row.
     const id = uuidv7(w.validFrom.getTime());
-    const row = await withEdge(db)
+    const row = await db
       .insertInto('webhook_secrets')
       .values({
         id,
@@ -188,7 +186,7 @@ export class CredentialsRepository {
     partnerId: string,
     db: Executor = this.db,
   ): Promise<(StoredCredential & { readonly secret: string })[]> {
-    const rows = await withEdge(db)
+    const rows = await db
       .selectFrom('webhook_secrets')
       .select(['id', 'partner_id', 'secret', 'fingerprint', 'valid_from', 'valid_until', 'revoked_at'])
       .where('partner_id', '=', partnerId)
@@ -208,8 +206,7 @@ export class CredentialsRepository {
 
   /** Every credential of one partner (or of all partners), of every kind. */
   async list(partnerId?: string, db: Executor = this.db): Promise<StoredCredential[]> {
-    const edge = withEdge(db);
-    let certs = edge
+    let certs = db
       .selectFrom('partner_certificates')
       .select([
         'id',
@@ -224,7 +221,7 @@ export class CredentialsRepository {
         'supersedes',
         'notice_ends_at',
       ]);
-    let keys = edge
+    let keys = db
       .selectFrom('api_keys')
       .select([
         'id',
@@ -239,7 +236,7 @@ export class CredentialsRepository {
         'notice_ends_at',
       ])
       .where('principal_type', '=', 'partner');
-    let secrets = edge
+    let secrets = db
       .selectFrom('webhook_secrets')
       .select([
         'id',
@@ -316,17 +313,40 @@ export class CredentialsRepository {
       revocation_reason: c.revocationReason ?? null,
       notice_ends_at: c.noticeEndsAt ?? null,
     };
-    const edge = withEdge(db);
     switch (c.kind) {
       case 'client-certificate':
-        await edge.updateTable('partner_certificates').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('partner_certificates').set(values).where('id', '=', c.id).execute();
         return;
       case 'api-key':
-        await edge.updateTable('api_keys').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('api_keys').set(values).where('id', '=', c.id).execute();
         return;
       case 'webhook-secret':
-        await edge.updateTable('webhook_secrets').set(values).where('id', '=', c.id).execute();
+        await db.updateTable('webhook_secrets').set(values).where('id', '=', c.id).execute();
         return;
     }
   }
+
+  /** Whether the partner holds a client certificate or an API key acceptable at `now`. */
+  hasLiveCredential(partnerId: string, now: Date, db: Executor = this.db): Promise<boolean> {
+    return hasLiveCredential(db, partnerId, now);
+  }
+}
+
+/** Whether the partner holds a certificate or an API key valid now (reads no secret: no sealer needed). */
+export async function hasLiveCredential(db: Executor, partnerId: string, now: Date): Promise<boolean> {
+  const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
+    r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
+  const certs = await db
+    .selectFrom('partner_certificates')
+    .select(['valid_from', 'valid_until', 'revoked_at'])
+    .where('partner_id', '=', partnerId)
+    .execute();
+  if (certs.some(live)) return true;
+  const keys = await db
+    .selectFrom('api_keys')
+    .select(['valid_from', 'valid_until', 'revoked_at'])
+    .where('principal_type', '=', 'partner')
+    .where('principal_id', '=', partnerId)
+    .execute();
+  return keys.some(live);
 }

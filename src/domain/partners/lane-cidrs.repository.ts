@@ -1,5 +1,4 @@
 import type { Db, Executor } from '../db';
-import { withEdge } from './edge-tables';
 
 export interface LaneCidrAssignment {
   readonly partnerId: string;
@@ -12,7 +11,7 @@ export class LaneCidrsRepository {
   constructor(private readonly db: Db) {}
 
   async list(db: Executor = this.db): Promise<LaneCidrAssignment[]> {
-    const rows = await withEdge(db)
+    const rows = await db
       .selectFrom('partner_lane_cidrs')
       .select(['partner_id', 'lane_id', 'cidr'])
       .orderBy('lane_id')
@@ -23,7 +22,7 @@ export class LaneCidrsRepository {
   }
 
   async add(a: LaneCidrAssignment): Promise<void> {
-    await withEdge(this.db)
+    await this.db
       .insertInto('partner_lane_cidrs')
       .values({ partner_id: a.partnerId, lane_id: a.laneId, cidr: a.cidr })
       .onConflict((oc) => oc.columns(['partner_id', 'lane_id', 'cidr']).doNothing())
@@ -31,7 +30,7 @@ export class LaneCidrsRepository {
   }
 
   async remove(a: LaneCidrAssignment): Promise<number> {
-    const r = await withEdge(this.db)
+    const r = await this.db
       .deleteFrom('partner_lane_cidrs')
       .where('partner_id', '=', a.partnerId)
       .where('lane_id', '=', a.laneId)

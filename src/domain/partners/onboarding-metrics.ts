@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db';
-import { withEdge } from './edge-tables';
 import { isPartnerState, PARTNER_STATES, timeInStates, type PartnerState } from './onboarding';
 
 /**
@@ -105,7 +104,7 @@ export class OnboardingMetrics {
   ) {}
 
   async partners(now: Date): Promise<PartnerOnboardingMetrics[]> {
-    const edge = withEdge(this.db);
+    const edge = this.db;
     const partners = await edge
       .selectFrom('partners')
       .select(['id', 'status', 'status_changed_at', 'contracts_signed_at'])

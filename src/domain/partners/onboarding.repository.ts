@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Db, Executor } from '../db';
 import { asPartnerKind, isPayerType, PARTNER_KINDS, type PartnerKind } from './partner';
 import { PAYER_TYPES, type PayerType } from '../reason-codes';
 import { OpsAuditLog } from '../audit/ops-audit-log';
-import { withEdge } from './edge-tables';
+import { hasLiveCredential } from './credentials.repository';
+import { PartnerActivityRepository } from './partner-activity.repository';
 import {
   checkTransition,
   isPartnerState,
@@ -110,11 +110,14 @@ export interface OnboardingAttribution {
  */
 export class OnboardingRepository {
   private readonly audit = new OpsAuditLog();
+  private readonly activity: PartnerActivityRepository;
 
   constructor(
     private readonly db: Db,
     private readonly env: OnboardingEnvironment,
-  ) {}
+  ) {
+    this.activity = new PartnerActivityRepository(db);
+  }
 
   async create(p: NewPartner, actor: string, now: Date, reason = 'partner created'): Promise<PartnerRecord> {
     if (!PARTNER_ID.test(p.id))
@@ -125,19 +128,17 @@ export class OnboardingRepository {
       throw new OnboardingError('INVALID', `payerTypes must be among ${PAYER_TYPES.join(', ')}`);
     }
     const schedules = parseSchedules(p.schedules);
-    await withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        await this.insert(tx, p, schedules, actor, now);
-        await this.audit.append(tx, {
-          actor,
-          action: 'partner.create',
-          subjectType: 'partner',
-          subjectId: p.id,
-          reason,
-          after: { name: p.name, kind: p.kind, payerTypes: p.payerTypes, schedules },
-        });
+    await this.db.transaction().execute(async (tx) => {
+      await this.insert(tx, p, schedules, actor, now);
+      await this.audit.append(tx, {
+        actor,
+        action: 'partner.create',
+        subjectType: 'partner',
+        subjectId: p.id,
+        reason,
+        after: { name: p.name, kind: p.kind, payerTypes: p.payerTypes, schedules },
       });
+    });
     return this.getOrThrow(p.id, now);
   }
 
@@ -148,7 +149,7 @@ export class OnboardingRepository {
     actor: string,
     now: Date,
   ): Promise<void> {
-    const edge = withEdge(db);
+    const edge = db;
     const exists = await edge.selectFrom('partners').select('id').where('id', '=', p.id).executeTakeFirst();
     if (exists !== undefined) throw new OnboardingError('EXISTS', `partner ${p.id} already exists`);
     await edge
@@ -171,7 +172,7 @@ export class OnboardingRepository {
   }
 
   async list(now: Date): Promise<PartnerRecord[]> {
-    const ids = await withEdge(this.db).selectFrom('partners').select('id').orderBy('id').execute();
+    const ids = await this.db.selectFrom('partners').select('id').orderBy('id').execute();
     const out: PartnerRecord[] = [];
     for (const { id } of ids) {
       const r = await this.get(id, now);
@@ -187,7 +188,7 @@ export class OnboardingRepository {
   }
 
   async get(id: string, now: Date, db: Executor = this.db): Promise<PartnerRecord | undefined> {
-    const edge = withEdge(db);
+    const edge = db;
     const row = await edge
       .selectFrom('partners')
       .select([
@@ -212,13 +213,7 @@ export class OnboardingRepository {
       .orderBy('at')
       .orderBy('id')
       .execute();
-    const first = await edge
-      .selectFrom('payments')
-      .select(sql<Date | null>`min(created_at)`.as('first'))
-      .where('partner_id', '=', id)
-      .where('status', 'in', ['APPROVED', 'REVERSED'])
-      .executeTakeFirst();
-    const firstSettledAt = first?.first === null || first?.first === undefined ? null : new Date(first.first);
+    const firstSettledAt = await this.activity.firstSettledAt(id, db);
     const status: PartnerState = isPartnerState(row.status) ? row.status : 'live';
     const states =
       history.length > 0
@@ -267,38 +262,36 @@ export class OnboardingRepository {
       ]);
     }
     const merged = parseSchedules({ ...current.schedules, ...(patch as Record<string, unknown>) });
-    await withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        await tx
-          .updateTable('partners')
-          .set({
-            schedules: JSON.stringify(merged),
-            notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
-          })
-          .where('id', '=', id)
-          .execute();
-        await this.audit.append(tx, {
-          actor: by.actor,
-          action: 'partner.schedules',
-          subjectType: 'partner',
-          subjectId: id,
-          reason: by.reason,
-          before: current.schedules,
-          after: merged,
-        });
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('partners')
+        .set({
+          schedules: JSON.stringify(merged),
+          notice_hours: merged.technical?.credentialRotationNoticeHours ?? current.noticeHours,
+        })
+        .where('id', '=', id)
+        .execute();
+      await this.audit.append(tx, {
+        actor: by.actor,
+        action: 'partner.schedules',
+        subjectType: 'partner',
+        subjectId: id,
+        reason: by.reason,
+        before: current.schedules,
+        after: merged,
       });
+    });
     return this.getOrThrow(id, now);
   }
 
   async recordCertification(id: string, passed: boolean, actor: string, now: Date): Promise<PartnerRecord> {
     await this.getOrThrow(id, now);
-    await withEdge(this.db)
+    await this.db
       .updateTable('partners')
       .set({ certification_passed_at: passed ? now : null })
       .where('id', '=', id)
       .execute();
-    await withEdge(this.db)
+    await this.db
       .insertInto('partner_state_history')
       .values({
         partner_id: id,
@@ -318,35 +311,33 @@ export class OnboardingRepository {
         `to: must be one of ${PARTNER_STATES.join(', ')}`,
       ]);
     }
-    await withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        const row = await tx
-          .selectFrom('partners')
-          .select(['status', 'schedules', 'certification_passed_at', 'contracts_signed_at'])
-          .where('id', '=', id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
-        const from = isPartnerState(row.status) ? row.status : 'live';
-        const check = checkTransition(from, to, await this.gateFacts(tx, id, row, to, now));
-        if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
-        await tx
-          .updateTable('partners')
-          .set({
-            status: to,
-            status_changed_at: now,
-            ...(to === 'contracts-signed' && row.contracts_signed_at === null
-              ? { contracts_signed_at: now }
-              : {}),
-          })
-          .where('id', '=', id)
-          .execute();
-        await tx
-          .insertInto('partner_state_history')
-          .values({ partner_id: id, from_state: from, to_state: to, at: now, actor, reason })
-          .execute();
-      });
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('partners')
+        .select(['status', 'schedules', 'certification_passed_at', 'contracts_signed_at'])
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row === undefined) throw new OnboardingError('NOT_FOUND', `no partner ${id}`);
+      const from = isPartnerState(row.status) ? row.status : 'live';
+      const check = checkTransition(from, to, await this.gateFacts(tx, id, row, to, now));
+      if (!check.ok) throw new OnboardingError('GATE', `${from} → ${to} refused`, check.reasons);
+      await tx
+        .updateTable('partners')
+        .set({
+          status: to,
+          status_changed_at: now,
+          ...(to === 'contracts-signed' && row.contracts_signed_at === null
+            ? { contracts_signed_at: now }
+            : {}),
+        })
+        .where('id', '=', id)
+        .execute();
+      await tx
+        .insertInto('partner_state_history')
+        .values({ partner_id: id, from_state: from, to_state: to, at: now, actor, reason })
+        .execute();
+    });
     return this.getOrThrow(id, now);
   }
 
@@ -358,7 +349,7 @@ export class OnboardingRepository {
     id: string,
     now: Date,
   ): Promise<{ readonly to: PartnerState; readonly unmet: readonly string[] } | undefined> {
-    const row = await withEdge(this.db)
+    const row = await this.db
       .selectFrom('partners')
       .select(['status', 'schedules', 'certification_passed_at'])
       .where('id', '=', id)
@@ -422,22 +413,7 @@ export class OnboardingRepository {
   }
 
   /** An acceptable client certificate or API key at `now`. */
-  async hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
-    const edge = withEdge(db);
-    const live = <T extends { valid_from: Date; valid_until: Date | null; revoked_at: Date | null }>(r: T) =>
-      r.revoked_at === null && r.valid_from <= now && (r.valid_until === null || r.valid_until > now);
-    const certs = await edge
-      .selectFrom('partner_certificates')
-      .select(['valid_from', 'valid_until', 'revoked_at'])
-      .where('partner_id', '=', id)
-      .execute();
-    if (certs.some(live)) return true;
-    const keys = await edge
-      .selectFrom('api_keys')
-      .select(['valid_from', 'valid_until', 'revoked_at'])
-      .where('principal_type', '=', 'partner')
-      .where('principal_id', '=', id)
-      .execute();
-    return keys.some(live);
+  hasCredential(id: string, now: Date, db: Executor = this.db): Promise<boolean> {
+    return hasLiveCredential(db, id, now);
   }
 }

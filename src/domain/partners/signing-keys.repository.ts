@@ -1,7 +1,6 @@
 import type { SecretSealer } from '../../infrastructure/secrets/secret-sealer';
 import type { Db, Executor } from '../db';
 import { SEALED_COLUMNS } from '../secrets/sealed-columns';
-import { withEdge } from './edge-tables';
 
 const ROW_ID = 1;
 const context = SEALED_COLUMNS.tokenSigningKeys.context(ROW_ID);
@@ -19,7 +18,7 @@ export class SigningKeysRepository {
   ) {}
 
   async load(db: Executor = this.db): Promise<{ snapshot: unknown; version: number } | undefined> {
-    const row = await withEdge(db)
+    const row = await db
       .selectFrom('token_signing_keys')
       .select(['snapshot', 'version'])
       .where('id', '=', ROW_ID)
@@ -29,7 +28,7 @@ export class SigningKeysRepository {
 
   /** Stores the first snapshot unless another node got there first; returns what is stored. */
   async initialise(snapshot: unknown, now: Date): Promise<{ snapshot: unknown; version: number }> {
-    await withEdge(this.db)
+    await this.db
       .insertInto('token_signing_keys')
       .values({ id: ROW_ID, snapshot: this.seal(snapshot), version: 1, updated_at: now })
       .onConflict((oc) => oc.column('id').doNothing())
@@ -44,25 +43,23 @@ export class SigningKeysRepository {
     now: Date,
     change: (snapshot: unknown) => { snapshot: unknown; result: T },
   ): Promise<{ result: T; snapshot: unknown; version: number }> {
-    return withEdge(this.db)
-      .transaction()
-      .execute(async (tx) => {
-        const row = await tx
-          .selectFrom('token_signing_keys')
-          .select(['snapshot', 'version'])
-          .where('id', '=', ROW_ID)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row === undefined) throw new Error('token signing key ring not initialised');
-        const { snapshot, result } = change(this.open(row.snapshot));
-        const version = row.version + 1;
-        await tx
-          .updateTable('token_signing_keys')
-          .set({ snapshot: this.seal(snapshot), version, updated_at: now })
-          .where('id', '=', ROW_ID)
-          .execute();
-        return { result, snapshot, version };
-      });
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('token_signing_keys')
+        .select(['snapshot', 'version'])
+        .where('id', '=', ROW_ID)
+        .forUpdate()
+        .executeTakeFirst();
+      if (row === undefined) throw new Error('token signing key ring not initialised');
+      const { snapshot, result } = change(this.open(row.snapshot));
+      const version = row.version + 1;
+      await tx
+        .updateTable('token_signing_keys')
+        .set({ snapshot: this.seal(snapshot), version, updated_at: now })
+        .where('id', '=', ROW_ID)
+        .execute();
+      return { result, snapshot, version };
+    });
   }
 
   private seal(snapshot: unknown): string {

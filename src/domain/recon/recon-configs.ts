@@ -1,5 +1,4 @@
 import type { Db } from '../db';
-import { withEdge } from '../partners/edge-tables';
 import { schedulesSchema } from '../partners/onboarding';
 import type { ReconBillerConfigsRepository } from './biller-configs.repository';
 import type { BillerPostingFile, PartnerReconciliation } from './layout';
@@ -16,7 +15,7 @@ export class ReconConfigs {
 
   /** The partner's reconciliation terms; undefined when it declares none, null when no such partner. */
   async partner(partnerId: string): Promise<PartnerReconciliation | undefined | null> {
-    const row = await withEdge(this.db)
+    const row = await this.db
       .selectFrom('partners')
       .select(['schedules'])
       .where('id', '=', partnerId)
@@ -27,11 +26,7 @@ export class ReconConfigs {
 
   /** Every partner that declares reconciliation terms. */
   async partners(): Promise<{ partnerId: string; recon: PartnerReconciliation }[]> {
-    const rows = await withEdge(this.db)
-      .selectFrom('partners')
-      .select(['id', 'schedules'])
-      .orderBy('id')
-      .execute();
+    const rows = await this.db.selectFrom('partners').select(['id', 'schedules']).orderBy('id').execute();
     const out: { partnerId: string; recon: PartnerReconciliation }[] = [];
     for (const r of rows) {
       const recon = schedulesSchema.safeParse(r.schedules ?? {}).data?.operational?.reconciliation;

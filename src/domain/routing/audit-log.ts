@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor, Tx } from '../db';
 import { ChainVerifier, type AuditEntry, type ChainVerdict } from './audit-chain';
-import { withRouting, type RoutingAuditTable } from './routing-tables';
+import type { RoutingAuditTable } from '../../infrastructure/database/schema';
 
 /*
  * Reading the routing audit log: the ops listing (paged) and the walk that verifies the hash chain.
@@ -49,7 +49,7 @@ export async function listAuditEntries(
   opts: { afterSeq?: number; limit?: number; ruleId?: string } = {},
 ): Promise<{ items: AuditListEntry[]; nextAfterSeq: number | null }> {
   const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1000);
-  let q = withRouting(executor)
+  let q = executor
     .selectFrom('routing_audit')
     .select(AUDIT_COLUMNS)
     .where('seq', '>', BigInt(opts.afterSeq ?? 0));
@@ -66,8 +66,7 @@ export async function listAuditEntries(
 }
 
 /** Walks the whole audit chain in sequence order (in pages) and checks it against the chain head. */
-export async function verifyAuditChain(executor: Executor | Tx): Promise<ChainVerdict> {
-  const db = withRouting(executor);
+export async function verifyAuditChain(db: Executor | Tx): Promise<ChainVerdict> {
   const verifier = new ChainVerifier();
   let after = 0n;
   for (;;) {

@@ -13,7 +13,6 @@ import {
   type RoutingRule,
   type RulePatch,
 } from './routing-rule';
-import { withRouting, type RoutingDb } from './routing-tables';
 
 /** One rule change as it was written: the rule before and after, and the audit entry that records it. */
 export interface RuleChange {
@@ -88,7 +87,7 @@ export class AuditedRoutingRules {
     requireReason(ctx);
     const body = async (tx: Tx): Promise<T> => {
       await sql`select set_config('billgate.audit_actor', ${ctx.actor}, true)`.execute(tx);
-      const head = await withRouting(tx)
+      const head = await tx
         .selectFrom('routing_audit_head')
         .select(['seq', 'hash'])
         .where('id', '=', 1)
@@ -106,7 +105,6 @@ export class AuditedRoutingRules {
 
 class AuditedWriter implements RuleWriter {
   private reference: RoutingReferenceData | undefined;
-  private readonly rdb: RoutingDb;
   private readonly startSeq: bigint;
 
   constructor(
@@ -114,7 +112,6 @@ class AuditedWriter implements RuleWriter {
     private readonly ctx: ChangeContext,
     private head: { seq: bigint; hash: string },
   ) {
-    this.rdb = withRouting(tx);
     this.startSeq = head.seq;
   }
 
@@ -188,7 +185,7 @@ class AuditedWriter implements RuleWriter {
   /** Writes the new chain head; called once at the end of the run. */
   async saveHead(): Promise<void> {
     if (this.head.seq === this.startSeq) return;
-    await this.rdb
+    await this.tx
       .updateTable('routing_audit_head')
       .set({ seq: this.head.seq.toString(), hash: this.head.hash })
       .where('id', '=', 1)
@@ -263,7 +260,7 @@ class AuditedWriter implements RuleWriter {
       prevHash: this.head.hash,
     };
     const entry: AuditEntry = { ...content, hash: hashEntry(content) };
-    await this.rdb
+    await this.tx
       .insertInto('routing_audit')
       .values({
         seq: entry.seq.toString(),

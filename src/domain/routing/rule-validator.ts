@@ -2,7 +2,6 @@ import type { Executor } from '../db';
 import { WILDCARD_PARTNER } from './route';
 import { isPayerType } from '../reason-codes';
 import { type FieldError, type NewRule } from './routing-rule';
-import { withRouting } from './routing-tables';
 
 /** What a rule may point at, loaded once per change (the tables hold hundreds of rows at most). */
 export class RoutingReferenceData {
@@ -13,8 +12,7 @@ export class RoutingReferenceData {
     readonly accounts: ReadonlyMap<string, { readonly kind: string; readonly currency: string }>,
   ) {}
 
-  static async load(executor: Executor): Promise<RoutingReferenceData> {
-    const db = withRouting(executor);
+  static async load(db: Executor): Promise<RoutingReferenceData> {
     // One after another: on a transaction they share one connection anyway.
     const billTypes = await db.selectFrom('bill_types').select('code').execute();
     const partners = await db.selectFrom('partners').select(['id', 'payer_types']).execute();

@@ -8,7 +8,6 @@ import {
 } from '../../infrastructure/secrets/secret-sealer';
 import { OpsAuditLog } from '../audit/ops-audit-log';
 import type { Db, Executor, Tx } from '../db';
-import { withEdge } from '../partners/edge-tables';
 import { SEALED_COLUMNS, type SealedColumnName } from './sealed-columns';
 
 /**
@@ -35,7 +34,7 @@ interface ColumnAccess {
 const COLUMNS: Record<SealedColumnName, ColumnAccess> = {
   tokenSigningKeys: {
     read: async (db, forUpdate) => {
-      let q = withEdge(db).selectFrom('token_signing_keys').select(['id', 'snapshot']);
+      let q = db.selectFrom('token_signing_keys').select(['id', 'snapshot']);
       if (forUpdate) q = q.forUpdate();
       return (await q.execute()).map((r) => {
         const sealed = (r.snapshot as { sealed?: unknown } | null)?.sealed;
@@ -48,7 +47,7 @@ const COLUMNS: Record<SealedColumnName, ColumnAccess> = {
     },
     write: async (tx, id, sealed) => {
       // The snapshot's content is unchanged, so its version is too: nodes need not reload it.
-      await withEdge(tx)
+      await tx
         .updateTable('token_signing_keys')
         .set({ snapshot: JSON.stringify({ sealed }) })
         .where('id', '=', Number(id))
@@ -57,7 +56,7 @@ const COLUMNS: Record<SealedColumnName, ColumnAccess> = {
   },
   webhookSecrets: {
     read: async (db, forUpdate) => {
-      let q = withEdge(db).selectFrom('webhook_secrets').select(['id', 'secret']).orderBy('id');
+      let q = db.selectFrom('webhook_secrets').select(['id', 'secret']).orderBy('id');
       if (forUpdate) q = q.forUpdate();
       return (await q.execute()).map((r) => ({
         column: 'webhookSecrets' as const,
@@ -66,11 +65,7 @@ const COLUMNS: Record<SealedColumnName, ColumnAccess> = {
       }));
     },
     write: async (tx, id, sealed) => {
-      await withEdge(tx)
-        .updateTable('webhook_secrets')
-        .set({ secret: sealed })
-        .where('id', '=', id)
-        .execute();
+      await tx.updateTable('webhook_secrets').set({ secret: sealed }).where('id', '=', id).execute();
     },
   },
   billerSecrets: {

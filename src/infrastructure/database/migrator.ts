@@ -18,6 +18,7 @@ import * as reconciliation from './migrations/20261206120000-reconciliation';
 import * as sealedSecrets from './migrations/20261206195000-sealed-secrets';
 import * as dashboardAgentIndexes from './migrations/20261206171000-dashboard-agent-indexes';
 import * as dashboardWebhookIndexes from './migrations/20261206172000-dashboard-webhook-indexes';
+import * as uetrClaims from './migrations/20261206200000-uetr-claims';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206195000-sealed-secrets': sealedSecrets,
   '20261206171000-dashboard-agent-indexes': dashboardAgentIndexes,
   '20261206172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
+  '20261206200000-uetr-claims': uetrClaims,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -1,12 +1,22 @@
 import type { ColumnType, Generated } from 'kysely';
 
-/* Row types of the tables in migrations/. bigint columns are read as JS bigint (see database.ts). */
+/*
+ * Row types of every table the migrations create, in one place. bigint columns are read as JS bigint
+ * (see database.ts). schema-columns.ts mirrors each table's columns and nullability, checked against
+ * these types by the compiler and against a migrated database by test/integration/schema.spec.ts.
+ */
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 type BigIntColumn = ColumnType<bigint, bigint | string | number, bigint | string | number>;
 type DefaultedBigInt = ColumnType<bigint, bigint | string | number | undefined, bigint | string | number>;
+/** A timestamp the writer must give. */
+type Ts = ColumnType<Date, Date | string, Date | string>;
+type NullableTs = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** A jsonb column that may be null: written as JSON text. */
+type Jsonb<T> = ColumnType<T, string | null | undefined, string | null>;
+type OptionalText = ColumnType<string | null, string | null | undefined, string | null>;
 
 export interface PartnersTable {
   id: string;
@@ -15,6 +25,12 @@ export interface PartnersTable {
   payer_types: string[];
   status: ColumnType<string, string | undefined, string>;
   created_at: DefaultedTimestamp;
+  /* Onboarding (migration 20261123020000-edge-security). */
+  schedules: Jsonb<unknown>;
+  notice_hours: ColumnType<number, number | undefined, number>;
+  status_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  contracts_signed_at: NullableTs;
+  certification_passed_at: NullableTs;
 }
 
 export interface ApiKeysTable {
@@ -27,6 +43,10 @@ export interface ApiKeysTable {
   valid_until: Date | null;
   revoked_at: Date | null;
   created_at: DefaultedTimestamp;
+  /* Rotation on notice (migration 20261123020000-edge-security). */
+  supersedes: ColumnType<string | null, string | null | undefined, string | null>;
+  notice_ends_at: NullableTs;
+  revocation_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BillTypesTable {
@@ -51,6 +71,8 @@ export interface BillerEndpointsTable {
   url: string;
   timeout_ms: number;
   created_at: DefaultedTimestamp;
+  /* Migration 20261123010000-routing-audit. */
+  currency: ColumnType<string, string | undefined, string>;
   /** How long "no such payment" at the biller may still mean "not yet" (status inquiries). */
   status_window_ms: ColumnType<number, number | undefined, number>;
   /** Set by ops (`/ops/billers/{id}/disable`): routes to it stop answering. */
@@ -249,7 +271,6 @@ export interface GatewayNodesTable {
 }
 
 /* Webhooks and biller reversals (migration 20261202120000-webhooks). */
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface WebhookSubscriptionsTable {
   id: string;
@@ -282,11 +303,11 @@ export interface WebhookDeliveriesTable {
   state: 'pending' | 'delivered' | 'failed' | 'cancelled';
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: Timestamp;
-  leased_until: NullableTimestamp;
+  leased_until: NullableTs;
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
-  delivered_at: NullableTimestamp;
+  delivered_at: NullableTs;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
 }
@@ -308,7 +329,7 @@ export interface BillerSecretsTable {
   secret: string;
   hint: string;
   valid_from: Timestamp;
-  valid_until: NullableTimestamp;
+  valid_until: NullableTs;
   created_at: DefaultedTimestamp;
 }
 
@@ -423,6 +444,135 @@ export interface CertificationReportsTable {
   stored_at: Timestamp;
   stored_by: string;
   reason: string;
+}
+
+/* Edge security: certificates, webhook secrets, partner lifecycle, lane allowlists, token signing
+ * keys (migration 20261123020000-edge-security). */
+
+export interface PartnerCertificatesTable {
+  id: Generated<string>;
+  partner_id: string;
+  fingerprint: string;
+  subject: ColumnType<string, string | undefined, string>;
+  cert_pem: OptionalText;
+  not_before: NullableTs;
+  not_after: NullableTs;
+  valid_from: Ts;
+  valid_until: NullableTs;
+  revoked_at: NullableTs;
+  revocation_reason: OptionalText;
+  supersedes: OptionalText;
+  notice_ends_at: NullableTs;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface WebhookSecretsTable {
+  id: Generated<string>;
+  partner_id: string;
+  secret: string;
+  fingerprint: string;
+  hint: string;
+  valid_from: Ts;
+  valid_until: NullableTs;
+  revoked_at: NullableTs;
+  revocation_reason: OptionalText;
+  supersedes: OptionalText;
+  notice_ends_at: NullableTs;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface PartnerStateHistoryTable {
+  id: Generated<string>;
+  partner_id: string;
+  from_state: string | null;
+  to_state: string;
+  at: Ts;
+  actor: string;
+  reason: ColumnType<string, string | undefined, string>;
+}
+
+export interface PartnerLaneCidrsTable {
+  partner_id: string;
+  lane_id: string;
+  cidr: string;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface TokenSigningKeysTable {
+  id: number;
+  snapshot: Jsonb<unknown>;
+  version: ColumnType<number, number | undefined, number>;
+  updated_at: Ts;
+}
+
+/* Routing audit and scheduled changes (migration 20261123010000-routing-audit). */
+type RoutingAction = 'create' | 'update' | 'delete';
+type StrictJsonb<T> = ColumnType<T, string | null, string | null>;
+
+export interface RoutingAuditTable {
+  seq: ColumnType<bigint, bigint | string, never>;
+  at: ColumnType<Date, Date | string, never>;
+  actor: string;
+  action: RoutingAction;
+  rule_id: string;
+  reason: string;
+  before: StrictJsonb<unknown>;
+  after: StrictJsonb<unknown>;
+  scheduled_change_id: string | null;
+  prev_hash: string;
+  hash: string;
+  tx_id: ColumnType<bigint, undefined, never>;
+}
+
+export interface RoutingAuditHeadTable {
+  id: number;
+  seq: ColumnType<bigint, bigint | string, bigint | string>;
+  hash: string;
+}
+
+export interface RoutingScheduledChangesTable {
+  id: string;
+  action: RoutingAction;
+  rule_id: string | null;
+  change: StrictJsonb<unknown>;
+  effective_at: ColumnType<Date, Date | string, Date | string>;
+  actor: string;
+  reason: string;
+  state: ColumnType<
+    'pending' | 'applied' | 'failed' | 'cancelled',
+    'pending' | undefined,
+    'applied' | 'failed' | 'cancelled'
+  >;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  applied_at: ColumnType<Date | null, never, Date | string>;
+  audit_seq: ColumnType<bigint | null, never, bigint | string | null>;
+  error: ColumnType<string | null, never, string | null>;
+}
+
+/**
+ * Refunds owed to bank customers, retried until core banking confirms them (migration
+ * 20261124000000-core-banking-refunds).
+ */
+export interface CoreBankingRefundsTable {
+  payment_id: string;
+  account: string;
+  amount: BigIntColumn;
+  currency: string;
+  reference: string;
+  state: 'owed' | 'refunded';
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  core_banking_ref: string | null;
+  next_attempt_at: DefaultedTimestamp;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+/** The partner that first presented each UETR for payment (migration 20261206200000-uetr-claims). */
+export interface UetrClaimsTable {
+  uetr: string;
+  partner_id: string;
+  claimed_at: DefaultedTimestamp;
 }
 
 /** Migration 20261206120000-reconciliation: files, their rows, matches, runs, breaks (issue 12). */
@@ -556,6 +706,16 @@ export interface Database {
   ops_users: OpsUsersTable;
   ops_sessions: OpsSessionsTable;
   certification_reports: CertificationReportsTable;
+  partner_certificates: PartnerCertificatesTable;
+  webhook_secrets: WebhookSecretsTable;
+  partner_state_history: PartnerStateHistoryTable;
+  partner_lane_cidrs: PartnerLaneCidrsTable;
+  token_signing_keys: TokenSigningKeysTable;
+  routing_audit: RoutingAuditTable;
+  routing_audit_head: RoutingAuditHeadTable;
+  routing_scheduled_changes: RoutingScheduledChangesTable;
+  core_banking_refunds: CoreBankingRefundsTable;
+  uetr_claims: UetrClaimsTable;
   recon_files: ReconFilesTable;
   recon_source_rows: ReconSourceRowsTable;
   recon_matches: ReconMatchesTable;

@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } fr
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import type { OfflinePayment } from '../../domain/agents/offline-sync';
 import { uuidv7 } from '../../domain/ids';
 import { isValidIdempotencyKey } from '../../protocols/rest/bill-pay.request';
-import { fingerprint } from '../../protocols/rest/canonical-json';
+import { fingerprint } from '../../domain/idempotency/fingerprint';
 import { problem } from '../../protocols/rest/problem';
 import { agentMapped, amountText, major, minorOf, parseBody, terminalOf } from './agent-problems';
 import { idempotencyConflict, idempotencyInFlight } from './idempotency-problems';

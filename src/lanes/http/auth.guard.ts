@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import type { FastifyRequest } from 'fastify';
 import type { Partner, Principal } from '../../domain/partners/partner';
 import { problem } from '../../protocols/rest/problem';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import {
   assertOpsAllowedOnLane,
   assertPartnerLive,

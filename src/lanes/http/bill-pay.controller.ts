@@ -14,8 +14,6 @@ import {
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { classifyPayer } from '../../domain/partners/classify';
-import { uuidv7 } from '../../domain/ids';
 import {
   billPayBodySchema,
   idempotencyKeyProblem,
@@ -23,11 +21,11 @@ import {
   validateBillPay,
 } from '../../protocols/rest/bill-pay.request';
 import { renderBillPay } from '../../protocols/rest/bill-pay.response';
-import { fingerprint } from '../../protocols/rest/canonical-json';
 import { problem, ProblemError } from '../../protocols/rest/problem';
 import { REST_REASONS } from '../../protocols/rest/rest-reasons';
 import { resultOf } from '../../pipeline/bill-pay-result';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { IntakeStep } from '../../pipeline/intake-step';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
 import { laneOf } from './lane-context';
 import { unsupportedMediaType } from './problem.filter';
@@ -42,7 +40,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 @Controller('bill/pay')
 @UseGuards(PartnerAuthGuard)
 export class BillPayController {
-  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {}
+  private readonly intake: IntakeStep;
+
+  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
+    this.intake = new IntakeStep({
+      pipeline: s.pipeline,
+      isKnownBillType: (code) => s.billTypes.has(code),
+      // HTTP can say "still in flight" (409 with Retry-After): no waiting here.
+      inFlight: { wait: false },
+    });
+  }
 
   @Post()
   @HttpCode(201)
@@ -84,45 +91,48 @@ export class BillPayController {
       throw problem(400, 'invalid-request', 'Invalid bill payment request', { errors: valid.errors });
     }
     const v = valid.value;
-    const lane = laneOf(req);
-    const classified = classifyPayer(partner, lane, v.payer);
-    if (!classified.ok) {
-      const r = REST_REASONS.PAYER_TYPE_NOT_ALLOWED;
-      throw problem(r.httpStatus, r.problemSlug, r.message, { detail: classified.detail });
-    }
-
-    const outcome = await this.s.pipeline.pay(
+    return this.intake.pay(
       {
-        id: uuidv7(),
-        partnerId: partner.id,
-        lane: lane.id,
         protocol: 'rest',
-        payerType: classified.payerType,
+        lane: laneOf(req),
         billType: v.billType,
+        scope: REST_BILL_PAY_SCOPE,
+        idempotencyKey: key,
+      },
+      () => ({
+        partner,
+        payer: v.payer,
         billReference: v.billReference,
         amountMinor: v.amountMinor,
         currency: v.currency,
-        payer: v.payer,
         partnerReference: v.partnerReference,
-        idempotencyKey: key,
-        receivedAt: new Date(),
         origin: {},
+        content: body,
+      }),
+      {
+        // Validation checked the bill type against the same catalogue; this is a reload in between.
+        billTypeNotOffered: (billType) => {
+          throw problem(400, 'invalid-request', 'Invalid bill payment request', {
+            errors: [{ field: 'billType', message: `unknown bill type ${billType}` }],
+          });
+        },
+        payerTypeNotAllowed: (detail) => {
+          const r = REST_REASONS.PAYER_TYPE_NOT_ALLOWED;
+          throw problem(r.httpStatus, r.problemSlug, r.message, { detail });
+        },
+        settled: (result, replayed) => {
+          if (replayed) void reply.header('idempotent-replayed', 'true');
+          void reply.header('location', `/bill/pay/${result.paymentId}`);
+          return renderBillPay(result, false, partner.id);
+        },
+        conflict: () => {
+          throw idempotencyConflict();
+        },
+        inFlight: () => {
+          throw idempotencyInFlight(reply);
+        },
       },
-      { scope: REST_BILL_PAY_SCOPE, fingerprint: fingerprint(body) },
     );
-
-    switch (outcome.kind) {
-      case 'processed':
-      case 'replayed': {
-        if (outcome.kind === 'replayed') void reply.header('idempotent-replayed', 'true');
-        void reply.header('location', `/bill/pay/${outcome.result.paymentId}`);
-        return renderBillPay(outcome.result, false, partner.id);
-      }
-      case 'conflict':
-        throw idempotencyConflict();
-      case 'in-flight':
-        throw idempotencyInFlight(reply);
-    }
   }
 
   @Get(':id')

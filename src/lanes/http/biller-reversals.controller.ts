@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { currencyByCode } from '../../domain/money/currency';
 import type { BillerReversalRefusal } from '../../pipeline/biller-reversal.service';
 import { problem } from '../../protocols/rest/problem';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayServices } from '../../bootstrap/services';
+import type { GatewayServices } from '../gateway-services';
 import type { Partner, Principal } from '../../domain/partners/partner';
 import { problem } from '../../protocols/rest/problem';
 import { sendProblem } from './problem.filter';

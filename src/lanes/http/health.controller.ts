@@ -15,7 +15,7 @@ const readySchema = z.object({
   }),
 });
 import type { FastifyReply } from 'fastify';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 
 /** Liveness, readiness and Prometheus metrics: no credential, on every lane that serves HTTP. */
 @ApiTags('health and metrics')

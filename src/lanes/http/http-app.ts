@@ -4,7 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './openapi';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayServices } from '../../bootstrap/services';
+import type { GatewayServices } from '../gateway-services';
 import type { Logger } from '../../infrastructure/logging/logger';
 import { HttpLaneModule } from './http-lane.module';
 import type { LaneDefinition } from '../lane-config';

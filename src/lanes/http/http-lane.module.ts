@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
@@ -11,7 +11,10 @@ import { OpsPaymentsController } from './ops-payments.controller';
 import { OpsBillersController } from './ops-billers.controller';
 import { OpsLedgerController } from './ops-ledger.controller';
 import { OpsAuditController } from './ops-audit.controller';
-import { OpsRoutingController } from './ops-routing.controller';
+import { OpsRoutingCsvController } from './ops-routing/ops-routing-csv.controller';
+import { OpsRoutingDryRunController } from './ops-routing/ops-routing-dry-run.controller';
+import { OpsRoutingRulesController } from './ops-routing/ops-routing-rules.controller';
+import { OpsRoutingScheduledController } from './ops-routing/ops-routing-scheduled.controller';
 import { OAuthController } from './oauth.controller';
 import { OpsPartnersController } from './ops-partners.controller';
 import { OpsCertificationController } from './ops-certification.controller';
@@ -39,7 +42,10 @@ export class HttpLaneModule {
         OpsPaymentsController,
         OpsBillersController,
         HealthController,
-        OpsRoutingController,
+        OpsRoutingRulesController,
+        OpsRoutingCsvController,
+        OpsRoutingDryRunController,
+        OpsRoutingScheduledController,
         OpsAuditController,
         OAuthController,
         OpsPartnersController,

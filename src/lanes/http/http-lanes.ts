@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { GatewayServices } from '../../bootstrap/services';
+import type { GatewayServices } from '../gateway-services';
 import type { LaneDefinition } from '../lane-config';
 import type { LaneTlsOptions } from '../security/edge/create-edge';
 import { createHttpApp } from './http-app';

@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
+import { BillerEndpointsRepository } from '../../domain/billers/biller-endpoints.repository';
+import { UetrClaims } from '../../domain/idempotency/uetr-claims';
 import { CreditorDirectory } from '../../protocols/iso20022/lane/creditor-directory';
 import { Iso20022Translator, type Iso20022Endpoint } from '../../protocols/iso20022/lane/iso20022-translator';
 import { problem } from '../../protocols/rest/problem';
@@ -28,7 +30,13 @@ export class Iso20022Controller {
       pipeline: s.pipeline,
       reversals: s.reversals,
       billTypes: s.billTypes,
-      creditors: new CreditorDirectory(s.database.db),
+      creditors: new CreditorDirectory(new BillerEndpointsRepository(s.database.db)),
+      // Group commit, as the pipeline's own writers: one statement for the claims of concurrent payments.
+      uetrs: new UetrClaims(s.database.db, {
+        maxBatch: s.config.groupCommitMax,
+        maxInFlight: 2,
+        observe: (size) => s.metrics.batchSize.observe({ writer: 'uetr' }, size),
+      }),
       log: s.log,
       findOriginalUetr: async (partnerId, msgId, endToEndId) => {
         const candidates = await s.payments.findByPartnerReference(s.database.db, partnerId, endToEndId);

@@ -14,7 +14,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import type { Agent, Terminal } from '../../domain/agents/agent';
 import type { CountSheet } from '../../domain/agents/count-sheets';
 import { problem } from '../../protocols/rest/problem';

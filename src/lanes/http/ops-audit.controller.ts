@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
 import { UUID_PATTERN } from '../../domain/routing/routing-rule';
 import { problem } from '../../protocols/rest/problem';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuthGuard } from './auth.guard';
 
 function positiveInt(value: string | undefined, field: string, max: number): number | undefined {

@@ -14,7 +14,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { BillerAdminError, billerDeclarationSchema } from '../../domain/billers/biller-admin';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';

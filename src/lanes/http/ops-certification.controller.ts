@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } 
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { createHash } from 'node:crypto';
 import { gatewayReportSigner } from '../../certification/gateway-keys';
 import { OpsAuditLog } from '../../domain/audit/ops-audit-log';

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import {
   laneFit,
   LANE_KINDS,

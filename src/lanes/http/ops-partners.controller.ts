@@ -14,7 +14,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { schedulesSchema } from '../../domain/partners/onboarding';
 import { PARTNER_KINDS } from '../../domain/partners/partner';
 import { PAYER_TYPES } from '../../domain/reason-codes';

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseGu
 import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { schemaOf } from './openapi-schemas';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { problem } from '../../protocols/rest/problem';
 import { assertPartnerLive, assertPartnerOnLane, isMutualTlsLane } from './edge-guard';
 import './agent-problems';

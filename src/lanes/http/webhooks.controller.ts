@@ -14,7 +14,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags, ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { PAYMENT_EVENT_TYPES } from '../../domain/payments/payment-events';
 import { isUuid } from '../../domain/webhooks/subscriptions.repository';
 import { problem } from '../../protocols/rest/problem';

@@ -1,5 +1,4 @@
 import { isValidIdempotencyKey, validateBillPay } from './bill-pay.request';
-import { canonicalJson, fingerprint } from './canonical-json';
 
 const known = (code: string) => ['ELECTRICITY', 'WATER'].includes(code);
 const body = {
@@ -33,7 +32,7 @@ describe('validateBillPay', () => {
   });
 });
 
-describe('idempotency keys and fingerprints', () => {
+describe('idempotency keys', () => {
   it('accepts 1-255 printable characters only', () => {
     expect(isValidIdempotencyKey('a')).toBe(true);
     expect(isValidIdempotencyKey('k'.repeat(255))).toBe(true);
@@ -41,13 +40,5 @@ describe('idempotency keys and fingerprints', () => {
     expect(isValidIdempotencyKey('')).toBe(false);
     expect(isValidIdempotencyKey('tab\there')).toBe(false);
     expect(isValidIdempotencyKey(undefined)).toBe(false);
-  });
-
-  it('fingerprints the canonical body: key order does not matter, values do', () => {
-    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } })).toBe(
-      '{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":1}',
-    );
-    expect(fingerprint({ a: 1, b: 2 })).toBe(fingerprint({ b: 2, a: 1 }));
-    expect(fingerprint({ a: '1.50' })).not.toBe(fingerprint({ a: '1.5' }));
   });
 });

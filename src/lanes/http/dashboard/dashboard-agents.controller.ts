@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
 import { OpsAuditLog } from '../../../domain/audit/ops-audit-log';
 import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
 import { agentDetail, agentNetworkList } from '../../../domain/ops-views/agent-network-view';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayServices } from '../../../bootstrap/services';
+import type { GatewayServices } from '../../gateway-services';
 import { problem } from '../../../protocols/rest/problem';
 import type { LaneDefinition } from '../../lane-config';
 import { CidrAllowlist } from '../../security/network/cidr';

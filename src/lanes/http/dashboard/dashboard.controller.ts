@@ -16,7 +16,7 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { GATEWAY_SERVICES, type GatewayServices } from '../../../bootstrap/services';
+import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
 import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
 import { readTraffic } from '../../../domain/ops-views/live-traffic';
 import {

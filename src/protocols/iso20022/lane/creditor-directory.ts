@@ -1,11 +1,11 @@
-import type { Db } from '../../../domain/db';
+import type { BillerEndpointsRepository } from '../../../domain/billers/biller-endpoints.repository';
 import type { CreditorBillTypeLookup } from '../instructions';
 
 /**
  * Creditor (biller) identification → bill type, for transactions without a bill-type purpose code.
  * A creditor's Id (Cdtr/Id/OrgId/Othr/Id...) names a biller by its endpoint id ("sim-water"), its
  * name ("Simulated water biller") or its bill type code ("WATER"), compared without case. Read from
- * biller_endpoints and kept for a short while: billers change rarely.
+ * the biller endpoints and kept for a short while: billers change rarely.
  */
 export class CreditorDirectory {
   private byCreditor: ReadonlyMap<string, string> = new Map();
@@ -13,7 +13,7 @@ export class CreditorDirectory {
   private loading: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly endpoints: Pick<BillerEndpointsRepository, 'list'>,
     private readonly refreshMs = 30_000,
   ) {}
 
@@ -29,11 +29,10 @@ export class CreditorDirectory {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db
-      .selectFrom('biller_endpoints')
-      .select(['id', 'biller_name', 'bill_type'])
-      .execute();
-    const map = creditorMap(rows);
+    const rows = await this.endpoints.list();
+    const map = creditorMap(
+      rows.map((r) => ({ id: r.id, biller_name: r.billerName, bill_type: r.billType })),
+    );
     this.byCreditor = map;
     this.loadedAt = Date.now();
   }

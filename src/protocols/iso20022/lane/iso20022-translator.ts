@@ -1,73 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
-import { uuidv7 } from '../../../domain/ids';
-import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
-import type { Partner } from '../../../domain/partners/partner';
+import type { UetrClaims } from '../../../domain/idempotency/uetr-claims';
 import type { Logger } from '../../../infrastructure/logging/logger';
-import type { BillPayCommand, BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
-import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
-import { fingerprint } from '../../rest/canonical-json';
-import {
-  answerCancellation,
-  answerPayments,
-  buildRejection,
-  idempotencyKey,
-  isoStatusFor,
-  toCancellationInstructions,
-  toInstructions,
-  toReturnInstructions,
-  type BuiltAnswer,
-  type CancellationInstruction,
-  type Clock,
-  type DocumentType,
-  type Iso20022Engine,
-  type IsoStatus,
-  type ReceivedMessage,
-  type ReceiveFailure,
-  type ReturnInstruction,
-  type TransactionInstruction,
-  type TransactionOutcome,
-} from '..';
-import type { CancellationDecision } from '../builders/camt029';
-import type { Camt056, Pacs004 } from '../readers/return-and-cancellation';
+import type { ReversalService } from '../../../pipeline/reversal.service';
+import type { BuiltAnswer, Clock, Iso20022Engine } from '..';
 import type { CreditorDirectory } from './creditor-directory';
-import { laneChecks } from './transaction-checks';
-import { untilSettled } from '../../../pipeline/until-settled';
+import { accepts, type Iso20022Caller, type Iso20022Endpoint, type Iso20022Reply } from './lane-contract';
+import { Iso20022Payments } from './payments';
+import { refusalOf, wrongMessage } from './refusals';
+import { Iso20022Reversals } from './reversals';
 
-/** The endpoints of the lane, each accepting the message types listed. */
-export const ISO20022_ENDPOINTS = {
-  'pacs.008': ['pacs.008.001.08'],
-  'pain.001': ['pain.001.001.09', 'pain.001.001.03'],
-  'pacs.004': ['pacs.004.001.09'],
-  'camt.056': ['camt.056.001.08'],
-} as const satisfies Record<string, readonly DocumentType[]>;
-
-export type Iso20022Endpoint = keyof typeof ISO20022_ENDPOINTS;
-
-/** Idempotency scopes (per partner): payments, returns and cancellations each have their own. */
-export const ISO20022_PAYMENT_SCOPE = 'iso20022:payment';
-export const ISO20022_RETURN_SCOPE = 'iso20022:return';
-export const ISO20022_CANCELLATION_SCOPE = 'iso20022:cancellation';
-
-/** Who sent the message and on which lane (from the transport's authentication). */
-export interface Iso20022Caller {
-  readonly partner: Partner;
-  readonly lane: LaneContext;
-}
-
-/** Input no ISO 20022 answer can be addressed to: the transport answers it as an error (HTTP 4xx). */
-export interface Iso20022Refusal {
-  readonly status: 400;
-  readonly slug: string;
-  readonly title: string;
-  readonly detail: string;
-  readonly errors?: readonly { readonly field: string; readonly message: string }[];
-}
-
-export type Iso20022Reply =
-  | { readonly kind: 'answer'; readonly answer: BuiltAnswer }
-  | { readonly kind: 'refusal'; readonly refusal: Iso20022Refusal };
+export {
+  ISO20022_CANCELLATION_SCOPE,
+  ISO20022_ENDPOINTS,
+  ISO20022_PAYMENT_SCOPE,
+  ISO20022_RETURN_SCOPE,
+  type Iso20022Caller,
+  type Iso20022Endpoint,
+  type Iso20022Refusal,
+  type Iso20022Reply,
+} from './lane-contract';
 
 export interface Iso20022TranslatorDeps {
   readonly engine: Iso20022Engine;
@@ -75,6 +28,8 @@ export interface Iso20022TranslatorDeps {
   readonly reversals: ReversalService;
   readonly billTypes: BillTypeCatalog;
   readonly creditors: CreditorDirectory;
+  /** Who each UETR belongs to: a second partner presenting one is refused (RJCT DUPL). */
+  readonly uetrs: Pick<UetrClaims, 'claim'>;
   readonly log: Logger;
   readonly clock?: Clock;
   /** How long a transaction waits for a duplicate of itself still in flight before answering ACSP. */
@@ -93,28 +48,53 @@ export interface Iso20022TranslatorDeps {
 }
 
 const SYSTEM_CLOCK: Clock = { now: () => new Date() };
-const narr = (status: IsoStatus['status'], additionalInfo: string): IsoStatus => ({
-  status,
-  reason: { code: 'NARR', additionalInfo },
-});
-const STILL_IN_FLIGHT = narr('ACSP', 'Still being processed: send the message again for the final status');
 
 /**
  * Turns ISO 20022 messages into the internal commands and answers in kind: pacs.008 and pain.001 →
- * bill payments answered with pacs.002 / pain.002, pacs.004 → reversal answered with pacs.002,
- * camt.056 → reversal answered with camt.029. Knows nothing of HTTP: the lane gives it the body and
- * the authenticated partner and sends back what it returns.
+ * bill payments answered with pacs.002 / pain.002 (payments.ts), pacs.004 → reversal answered with
+ * pacs.002 and camt.056 → reversal answered with camt.029 (reversals.ts); what cannot be taken is
+ * refused (refusals.ts). Knows nothing of HTTP: the lane gives it the body and the authenticated
+ * partner and sends back what it returns.
  */
 export class Iso20022Translator {
   private readonly clock: Clock;
+  private readonly payments: Iso20022Payments;
+  private readonly reversals: Iso20022Reversals;
 
   constructor(private readonly d: Iso20022TranslatorDeps) {
     this.clock = d.clock ?? SYSTEM_CLOCK;
+    const shared = {
+      log: d.log,
+      clock: this.clock,
+      ...(d.inFlightWaitMs === undefined ? {} : { inFlightWaitMs: d.inFlightWaitMs }),
+      ...(d.concurrency === undefined ? {} : { concurrency: d.concurrency }),
+    };
+    this.payments = new Iso20022Payments({
+      ...shared,
+      pipeline: d.pipeline,
+      billTypes: d.billTypes,
+      creditors: d.creditors,
+      uetrs: d.uetrs,
+    });
+    this.reversals = new Iso20022Reversals({
+      ...shared,
+      reversals: d.reversals,
+      ...(d.findOriginalUetr === undefined ? {} : { findOriginalUetr: d.findOriginalUetr }),
+    });
   }
 
   async handle(endpoint: Iso20022Endpoint, body: Uint8Array, caller: Iso20022Caller): Promise<Iso20022Reply> {
     const received = this.d.engine.receive(body);
-    if (!received.ok) return this.failed(endpoint, received.failure, caller, body);
+    if (!received.ok) {
+      this.d.log.info(
+        { partner: caller.partner.id, endpoint, failure: received.failure.kind },
+        'iso20022 message refused',
+      );
+      return refusalOf(endpoint, received.failure, {
+        msgId: answerMsgId(caller, endpoint, body),
+        clock: this.clock,
+      });
+    }
     const m = received.message;
     if (!accepts(endpoint, m.messageType)) return wrongMessage(endpoint, m.messageType);
     const answerId = answerMsgId(caller, endpoint, body);
@@ -123,13 +103,13 @@ export class Iso20022Translator {
       case 'pacs.008.001.08':
       case 'pain.001.001.09':
       case 'pain.001.001.03':
-        answer = await this.payments(m, caller, answerId);
+        answer = await this.payments.answer(m, caller, answerId);
         break;
       case 'pacs.004.001.09':
-        answer = await this.returns(m, m.document, caller, answerId);
+        answer = await this.reversals.returns(m, m.document, caller, answerId);
         break;
       case 'camt.056.001.08':
-        answer = await this.cancellations(m, m.document, caller, answerId);
+        answer = await this.reversals.cancellations(m, m.document, caller, answerId);
         break;
       default:
         return wrongMessage(endpoint, m.messageType);
@@ -140,389 +120,6 @@ export class Iso20022Translator {
     );
     return { kind: 'answer', answer };
   }
-
-  // ---- pacs.008 / pain.001 ---------------------------------------------------------------------
-
-  private async payments(m: ReceivedMessage, caller: Iso20022Caller, msgId: string): Promise<BuiltAnswer> {
-    const batch = toInstructions(m, { billTypeByCreditor: await this.d.creditors.lookup() });
-    if (batch === undefined) throw new Error(`${m.messageType} carries no payment instructions`);
-    if (batch.groupProblems.length > 0) {
-      // The whole message is rejected (NbOfTxs, CtrlSum, AppHdr...): nothing is posted.
-      return answerPayments(m, [], { msgId, clock: this.clock });
-    }
-    const settled = await mapLimited(batch.instructions, this.d.concurrency ?? 4, (i) =>
-      this.payOne(i, caller),
-    );
-    // CreDtTm of the answer: when the message's last payment was received, so that a duplicate
-    // message is answered byte for byte as the first time (same MsgId, same time, same statuses).
-    const times = settled.flatMap((s) => (s.at === undefined ? [] : [s.at.getTime()]));
-    const clock: Clock = times.length === 0 ? this.clock : { now: () => new Date(Math.max(...times)) };
-    return answerPayments(
-      m,
-      settled.map((s) => s.outcome),
-      { msgId, clock },
-    );
-  }
-
-  private async payOne(
-    ins: TransactionInstruction,
-    caller: Iso20022Caller,
-  ): Promise<{ outcome: TransactionOutcome | undefined; at?: Date }> {
-    // A transaction the library found faulty is answered RJCT with its problem and never posted.
-    if (ins.problems.length > 0) return { outcome: undefined };
-    const prepared = await this.commandOf(ins, caller);
-    if ('refused' in prepared) return { outcome: prepared.refused };
-    try {
-      const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
-        this.d.pipeline.pay(prepared.command, {
-          scope: ISO20022_PAYMENT_SCOPE,
-          fingerprint: prepared.fingerprint,
-        }),
-      );
-      switch (outcome.kind) {
-        case 'processed':
-        case 'replayed':
-          return { outcome: outcomeOf(outcome.result), at: outcome.result.createdAt };
-        case 'conflict':
-          return { outcome: 'DUPLICATE_CONFLICT' };
-        case 'in-flight':
-          return { outcome: STILL_IN_FLIGHT };
-      }
-    } catch (error) {
-      this.d.log.error(
-        { err: error, partner: caller.partner.id, msgId: ins.msgId, endToEndId: ins.endToEndId },
-        'iso20022 transaction failed',
-      );
-      return { outcome: 'SYSTEM_ERROR' };
-    }
-  }
-
-  private async commandOf(
-    ins: TransactionInstruction,
-    caller: Iso20022Caller,
-  ): Promise<{ command: BillPayCommand; fingerprint: string } | { refused: TransactionOutcome }> {
-    const { partner, lane } = caller;
-    const checks = await laneChecks(ins, { billTypeOffered: (code) => this.d.billTypes.has(code) });
-    if ('refused' in checks) return checks;
-    const { billType, billReference, account, amountMinor, currency } = checks.checked;
-    const payer = payerOf(partner, account);
-    const classified = classifyPayer(partner, lane, payer);
-    if (!classified.ok) return { refused: 'PAYER_TYPE_NOT_ALLOWED' };
-
-    const origin: Record<string, string> = {
-      messageType: ins.messageType,
-      msgId: ins.msgId,
-      endToEndId: ins.endToEndId,
-    };
-    if (ins.uetr !== undefined) origin.uetr = ins.uetr;
-    if (ins.instrId !== undefined) origin.instrId = ins.instrId;
-    if (ins.txId !== undefined) origin.txId = ins.txId;
-    if (ins.pmtInfId !== undefined) origin.pmtInfId = ins.pmtInfId;
-    return {
-      command: {
-        id: uuidv7(),
-        partnerId: partner.id,
-        lane: lane.id,
-        protocol: 'iso20022',
-        payerType: classified.payerType,
-        billType,
-        billReference,
-        amountMinor,
-        currency,
-        payer,
-        partnerReference: ins.partnerReference,
-        idempotencyKey: ins.idempotencyKey,
-        receivedAt: new Date(),
-        origin,
-      },
-      // The transaction's content, whatever message carried it: the same ids with anything else
-      // changed are a conflict (RJCT DUPL), the same content again is a duplicate (replayed).
-      fingerprint: fingerprint({
-        endToEndId: ins.endToEndId,
-        uetr: ins.uetr,
-        instrId: ins.instrId,
-        txId: ins.txId,
-        billType,
-        billReference,
-        amountMinor: amountMinor.toString(),
-        currency,
-        payer: account,
-        creditorId: ins.creditorId,
-        creditorAccount: ins.creditorAccount,
-      }),
-    };
-  }
-
-  // ---- pacs.004 ------------------------------------------------------------------------------------
-
-  private async returns(
-    m: ReceivedMessage,
-    doc: Pacs004,
-    caller: Iso20022Caller,
-    msgId: string,
-  ): Promise<BuiltAnswer> {
-    if (m.problems.group.length > 0) return answerPayments(m, [], { msgId, clock: this.clock });
-    const returns = toReturnInstructions(doc, m);
-    const outcomes = await mapLimited(returns, this.d.concurrency ?? 4, (r) => this.returnOne(r, caller));
-    return answerPayments(m, outcomes, { msgId, clock: this.clock });
-  }
-
-  private async returnOne(
-    r: ReturnInstruction,
-    caller: Iso20022Caller,
-  ): Promise<TransactionOutcome | undefined> {
-    if (r.problems.length > 0) return undefined;
-    const original = await this.originalOf(caller, r.originalMsgId, r.originalEndToEndId, r.originalUetr);
-    if (original === undefined) return narr('RJCT', NO_ORIGINAL_NAMED);
-    const outcome = await this.reverse(caller, original, {
-      scope: ISO20022_RETURN_SCOPE,
-      key: `${r.msgId.length}:${r.msgId}:${r.rtrId ?? `#${r.index}`}`,
-      fingerprint: fingerprint({
-        original: original.key,
-        amountMinor: r.amountMinor?.toString(),
-        currency: r.currency,
-        reason: r.reasonCode,
-      }),
-      reason: `pacs.004 return${r.reasonCode === undefined ? '' : ` (${r.reasonCode})`}`,
-      ...(r.amountMinor === undefined ? {} : { amountMinor: r.amountMinor }),
-      ...(r.currency === undefined ? {} : { currency: r.currency }),
-    });
-    if (outcome === 'failed') return 'SYSTEM_ERROR';
-    switch (outcome.kind) {
-      case 'conflict':
-        return 'DUPLICATE_CONFLICT';
-      case 'in-flight':
-        return STILL_IN_FLIGHT;
-      case 'processed':
-      case 'replayed':
-        switch (outcome.result.status) {
-          case 'REVERSED':
-            return { status: 'ACSC' };
-          case 'ALREADY_REVERSED':
-            // A second return moves nothing; ACSC would tell the sender it settled. Its own duplicate
-            // (same RtrId) replays the first answer from the idempotency record, so stays ACSC.
-            return {
-              status: 'RJCT',
-              reason: {
-                code: 'FF12',
-                additionalInfo: `Original payment already returned or cancelled: ${original.name}`,
-              },
-            };
-          case 'NOTHING_TO_REVERSE':
-            return narr('RJCT', `Original payment was declined, nothing to return: ${original.name}`);
-          case 'ORIGINAL_NOT_FOUND':
-          case 'AWAITING_ORIGINAL': // only advices are kept for a later original; a return is not one
-            return narr('RJCT', `Original payment not found: ${original.name}`);
-          case 'ORIGINAL_IN_FLIGHT':
-            return STILL_IN_FLIGHT;
-          case 'AMOUNT_MISMATCH':
-            return {
-              status: 'RJCT',
-              reason: {
-                code: 'AM09',
-                additionalInfo: `Returned amount is not the original's: ${original.name}`,
-              },
-            };
-        }
-    }
-  }
-
-  // ---- camt.056 ------------------------------------------------------------------------------------
-
-  private async cancellations(
-    m: ReceivedMessage,
-    doc: Camt056,
-    caller: Iso20022Caller,
-    msgId: string,
-  ): Promise<BuiltAnswer> {
-    const groupProblem = m.problems.group[0];
-    const requests = toCancellationInstructions(doc, m);
-    const decisions =
-      groupProblem === undefined
-        ? await mapLimited(requests, this.d.concurrency ?? 4, (c) => this.cancelOne(c, caller))
-        : requests.map(() => rejected('AGNT', `${groupProblem.reason}: ${groupProblem.message}`));
-    return answerCancellation(m, decisions, { msgId, clock: this.clock });
-  }
-
-  private async cancelOne(c: CancellationInstruction, caller: Iso20022Caller): Promise<CancellationDecision> {
-    const problem = c.problems[0];
-    if (problem !== undefined) return rejected('AGNT', `${problem.reason}: ${problem.message}`);
-    const original = await this.originalOf(caller, c.originalMsgId, c.originalEndToEndId, c.originalUetr);
-    if (original === undefined) return rejected('NOOR', NO_ORIGINAL_NAMED);
-    const outcome = await this.reverse(caller, original, {
-      scope: ISO20022_CANCELLATION_SCOPE,
-      key: `${c.assignmentId.length}:${c.assignmentId}:${c.cxlId ?? `#${c.index}`}`,
-      fingerprint: fingerprint({ original: original.key, reason: c.reasonCode, caseId: c.caseId }),
-      reason: `camt.056 cancellation${c.reasonCode === undefined ? '' : ` (${c.reasonCode})`}`,
-    });
-    if (outcome === 'failed') return { status: 'PDCR' };
-    switch (outcome.kind) {
-      case 'conflict':
-        return rejected('AGNT', 'This cancellation id was already used for a different request');
-      case 'in-flight':
-        return { status: 'PDCR' };
-      case 'processed':
-      case 'replayed':
-        switch (outcome.result.status) {
-          case 'REVERSED':
-            return { status: 'ACCR' };
-          case 'ALREADY_REVERSED':
-            return rejected('ARDT', `Already returned or cancelled: ${original.name}`);
-          case 'NOTHING_TO_REVERSE':
-            return rejected('NOOR', `Original payment was declined, nothing to cancel: ${original.name}`);
-          case 'ORIGINAL_NOT_FOUND':
-          case 'AWAITING_ORIGINAL':
-            return rejected('NOOR', `Original payment not found: ${original.name}`);
-          case 'ORIGINAL_IN_FLIGHT':
-            return { status: 'PDCR' };
-          case 'AMOUNT_MISMATCH':
-            return rejected('AGNT', `Amount is not the original's: ${original.name}`);
-        }
-    }
-  }
-
-  /** The original payment's idempotency identity, from what a return or cancellation quotes. */
-  private async originalOf(
-    caller: Iso20022Caller,
-    msgId: string | undefined,
-    endToEndId: string | undefined,
-    uetr: string | undefined,
-  ): Promise<OriginalRef | undefined> {
-    const quoted = originalOf(msgId, endToEndId, uetr);
-    if (
-      quoted === undefined ||
-      (uetr !== undefined && uetr !== '') ||
-      this.d.findOriginalUetr === undefined
-    ) {
-      return quoted;
-    }
-    const paidUnder = await this.d.findOriginalUetr(caller.partner.id, msgId ?? '', endToEndId ?? '');
-    return paidUnder === undefined
-      ? quoted
-      : { key: idempotencyKey({ msgId: '', endToEndId: '', uetr: paidUnder }), name: quoted.name };
-  }
-
-  private async reverse(
-    caller: Iso20022Caller,
-    original: OriginalRef,
-    r: {
-      scope: string;
-      key: string;
-      fingerprint: string;
-      reason: string;
-      amountMinor?: bigint;
-      currency?: string;
-    },
-  ): Promise<ReversalOutcome | 'failed'> {
-    try {
-      return await untilSettled(this.d.inFlightWaitMs, () =>
-        this.d.reversals.reverse({
-          partnerId: caller.partner.id,
-          original: { scope: ISO20022_PAYMENT_SCOPE, key: original.key },
-          reversal: { scope: r.scope, key: r.key },
-          fingerprint: r.fingerprint,
-          reason: r.reason,
-          ...(r.amountMinor === undefined ? {} : { amountMinor: r.amountMinor }),
-          ...(r.currency === undefined ? {} : { currency: r.currency }),
-        }),
-      );
-    } catch (error) {
-      this.d.log.error(
-        { err: error, partner: caller.partner.id, original: original.name },
-        'reversal failed',
-      );
-      return 'failed';
-    }
-  }
-
-  // ---- refusals --------------------------------------------------------------------------------------
-
-  private failed(
-    endpoint: Iso20022Endpoint,
-    failure: ReceiveFailure,
-    caller: Iso20022Caller,
-    body: Uint8Array,
-  ): Iso20022Reply {
-    this.d.log.info(
-      { partner: caller.partner.id, endpoint, failure: failure.kind },
-      'iso20022 message refused',
-    );
-    switch (failure.kind) {
-      case 'refused':
-        return refusal('iso20022-refused', REFUSAL_TITLES[failure.reason], failure.message);
-      case 'malformed':
-        return refusal('iso20022-malformed', 'Not well-formed XML', firstLine(failure.errors), {
-          errors: failure.errors.slice(0, 10).map(problemField),
-        });
-      case 'unsupported':
-        return refusal('iso20022-unsupported', 'Message type not accepted', failure.message);
-      case 'envelope':
-        return refusal('iso20022-envelope', 'Wrong envelope around AppHdr and Document', failure.message);
-      case 'schema-invalid': {
-        if (!accepts(endpoint, failure.messageType)) return wrongMessage(endpoint, failure.messageType);
-        // GrpSts RJCT FF01 naming the first error, when the MsgId could be read; nothing is posted.
-        const answer = buildRejection(failure, {
-          msgId: answerMsgId(caller, endpoint, body),
-          clock: this.clock,
-        });
-        if (answer !== undefined) return { kind: 'answer', answer };
-        return refusal(
-          'iso20022-schema-invalid',
-          `The message does not conform to the ${failure.messageType} schema`,
-          firstLine(failure.errors),
-          { errors: failure.errors.slice(0, 10).map(problemField) },
-        );
-      }
-    }
-  }
-}
-
-const REFUSAL_TITLES: Record<Extract<ReceiveFailure, { kind: 'refused' }>['reason'], string> = {
-  empty: 'Empty body',
-  'too-large': 'Request body too large',
-  doctype: 'DOCTYPE and ENTITY declarations are not accepted',
-  'not-utf8': 'Only UTF-8 encoded XML is accepted',
-};
-
-const NO_ORIGINAL_NAMED =
-  'No original payment named: OrgnlUETR, or OrgnlMsgId with OrgnlEndToEndId, is required';
-
-function accepts(endpoint: Iso20022Endpoint, type: DocumentType): boolean {
-  return (ISO20022_ENDPOINTS[endpoint] as readonly DocumentType[]).includes(type);
-}
-
-function wrongMessage(endpoint: Iso20022Endpoint, type: string): Iso20022Reply {
-  const expected = ISO20022_ENDPOINTS[endpoint].join(' or ');
-  return refusal(
-    'iso20022-wrong-message-type',
-    'Message type does not match the endpoint',
-    `POST /iso20022/${endpoint} accepts ${expected}, not ${type}`,
-  );
-}
-
-function refusal(
-  slug: string,
-  title: string,
-  detail: string,
-  extra: Partial<Iso20022Refusal> = {},
-): Iso20022Reply {
-  return { kind: 'refusal', refusal: { status: 400, slug, title, detail, ...extra } };
-}
-
-function problemField(e: { message: string; line: number }): { field: string; message: string } {
-  return { field: `line ${e.line}`, message: e.message };
-}
-
-function firstLine(errors: readonly { message: string; line: number }[]): string {
-  const e = errors[0];
-  return e === undefined ? 'no detail' : `line ${e.line}: ${e.message}`;
-}
-
-function rejected(
-  code: NonNullable<CancellationDecision['reason']>['code'],
-  additionalInfo: string,
-): CancellationDecision {
-  return { status: 'RJCR', reason: { code, additionalInfo } };
 }
 
 /**
@@ -532,80 +129,4 @@ function rejected(
 function answerMsgId(caller: Iso20022Caller, endpoint: Iso20022Endpoint, body: Uint8Array): string {
   const h = createHash('sha256').update(`${caller.partner.id}\n${endpoint}\n`).update(body).digest('hex');
   return `BG${h.slice(0, 32)}`;
-}
-
-interface OriginalRef {
-  /** The original payment's idempotency key, as its pacs.008/pain.001 derived it. */
-  readonly key: string;
-  /** How the request named it, for a rejection. */
-  readonly name: string;
-}
-
-/** The UETR when the return/cancellation gives one (as the payment's key did), else MsgId + EndToEndId. */
-function originalOf(
-  msgId: string | undefined,
-  endToEndId: string | undefined,
-  uetr: string | undefined,
-): OriginalRef | undefined {
-  if (uetr !== undefined && uetr !== '') {
-    return { key: idempotencyKey({ msgId: '', endToEndId: '', uetr }), name: `UETR ${uetr}` };
-  }
-  if (msgId === undefined || msgId === '' || endToEndId === undefined || endToEndId === '') return undefined;
-  return {
-    key: idempotencyKey({ msgId, endToEndId }),
-    name: `MsgId ${msgId}, EndToEndId ${endToEndId}`,
-  };
-}
-
-/** The payer named by DbtrAcct, in the terms of the partner sending it (as the ISO 8583 lane does). */
-function payerOf(partner: Partner, account: string): PayerRef {
-  switch (partner.kind) {
-    case 'bank':
-      return { kind: 'account', id: account };
-    case 'otc-network':
-      return { kind: 'agent', id: account };
-    default:
-      return { kind: 'wallet', id: account };
-  }
-}
-
-/** A payment's result as an ISO status input; a PENDING payment is ACSP whatever its code says. */
-function outcomeOf(r: BillPayResult): TransactionOutcome {
-  switch (r.status) {
-    case 'APPROVED':
-      return 'APPROVED';
-    case 'PENDING':
-      return isoStatusFor(r.reasonCode).status === 'ACSP' ? r.reasonCode : 'PROCESSING_INTERRUPTED';
-    case 'DECLINED':
-      // Declined once its pending outcome was resolved (the biller never received it, core banking
-      // never debited): a rejection that names why, not an internal error.
-      return isoStatusFor(r.reasonCode).status === 'RJCT'
-        ? r.reasonCode
-        : narr(
-            'RJCT',
-            r.reasonCode === 'CORE_BANKING_TIMEOUT'
-              ? 'Not made: core banking never made the debit'
-              : 'Not made: the biller never received the payment; the debit was undone',
-          );
-    case 'REVERSED':
-      return narr('RJCT', 'The payment was reversed');
-  }
-}
-
-/** Runs `fn` over the items with at most `limit` at a time; results in the items' order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
 }

@@ -5,8 +5,7 @@ import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
 import { createLogger } from '../../../infrastructure/logging/logger';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../../pipeline/reversal.service';
-import { prng } from '../../iso8583/testing/prng';
-import { FuzzFailure, iterationSeed } from '../../iso8583/testing/fuzz-harness';
+import { FuzzFailure, iterationSeed, prng } from '../../fuzzing';
 import type { Iso20022Engine } from '../engine';
 import type { CreditorDirectory } from '../lane/creditor-directory';
 import { ISO20022_ENDPOINTS, Iso20022Translator, type Iso20022Endpoint } from '../lane/iso20022-translator';
@@ -367,6 +366,8 @@ export function fuzzTranslator(engine: Iso20022Engine): Iso20022Translator {
     } as unknown as CreditorDirectory,
     log: createLogger('silent'),
     clock: { now: () => new Date('2026-12-06T00:00:00Z') },
+    // Every UETR the fuzzer makes up is this partner's own.
+    uetrs: { claim: () => Promise.resolve({ kind: 'ours' }) },
   });
 }
 

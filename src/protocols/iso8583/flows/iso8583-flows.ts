@@ -1,14 +1,15 @@
 import { createHash, createHmac, type X509Certificate } from 'node:crypto';
-import { uuidv7 } from '../../../domain/ids';
 import { currencyByNumeric } from '../../../domain/money/currency';
-import { classifyPayer, type LaneContext, type PayerRef } from '../../../domain/partners/classify';
+import type { LaneContext, PayerRef } from '../../../domain/partners/classify';
 import type { Partner } from '../../../domain/partners/partner';
 import type { Logger } from '../../../infrastructure/logging/logger';
 import type { BillPayResult } from '../../../pipeline/bill-pay-command';
 import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalOutcome, ReversalService } from '../../../pipeline/reversal.service';
 import { untilSettled } from '../../../pipeline/until-settled';
-import { canonicalJson } from '../../rest/canonical-json';
+import { IntakeStep } from '../../../pipeline/intake-step';
+import { ISO8583_REVERSAL_ANSWERS, reversalEndOf } from '../../reversal-answers';
+import { fingerprint } from '../../../domain/idempotency/fingerprint';
 import type { Dialect } from '../dialects';
 import { Iso8583Error } from '../errors';
 import { describeForLog } from '../logging/mask';
@@ -44,6 +45,8 @@ export interface Iso8583FlowsDeps {
   readonly log: Logger;
   /** How long a duplicate waits for its original still in flight before giving up without an answer. */
   readonly inFlightWaitMs?: number;
+  /** The clock a payment's received-at is read from. */
+  readonly now?: () => Date;
 }
 
 const FINANCIAL_SCOPE = 'iso8583:financial';
@@ -66,7 +69,16 @@ class Refusal extends Error {
  * only through the dialect; the pipeline below knows nothing of ISO 8583.
  */
 export class Iso8583Flows {
-  constructor(private readonly d: Iso8583FlowsDeps) {}
+  private readonly intake: IntakeStep;
+
+  constructor(private readonly d: Iso8583FlowsDeps) {
+    this.intake = new IntakeStep({
+      pipeline: d.pipeline,
+      isKnownBillType: d.isKnownBillType,
+      ...(d.now === undefined ? {} : { now: d.now }),
+      inFlight: { wait: true, ...(d.inFlightWaitMs === undefined ? {} : { maxMs: d.inFlightWaitMs }) },
+    });
+  }
 
   async handle(payload: Buffer, peer: Iso8583Peer): Promise<Iso8583Answer> {
     let request: UnpackedMessage;
@@ -188,73 +200,65 @@ export class Iso8583Flows {
     if (billType === undefined || billReference === undefined || billReference.trim() === '') {
       throw new Refusal(FORMAT_ERROR, 'field 48 needs sub-elements 01 (bill type) and 02 (bill reference)');
     }
-    if (!(await this.d.isKnownBillType(billType)))
-      throw new Refusal(FORMAT_ERROR, `unknown bill type ${billType}`);
-
-    const partner = await this.d.resolvePartner(peer, acquirer);
-    if (partner === undefined)
-      throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
-    const payer = this.payerOf(request, partner);
-    const classified = classifyPayer(partner, this.d.lane, payer);
-    if (!classified.ok)
-      throw new Refusal(this.d.dialect.responseCodes.PAYER_TYPE_NOT_ALLOWED, classified.detail);
-
-    const fingerprint = digest({
-      3: processingCode,
-      4: amountMinor.toString(),
-      49: currency.numeric,
-      37: rrn,
-      41: text(request, 41),
-      42: text(request, 42),
-      payer,
-      billType,
-      billReference,
-    });
-    const command = {
-      id: uuidv7(),
-      partnerId: partner.id,
-      lane: this.d.lane.id,
-      protocol: 'iso8583' as const,
-      payerType: classified.payerType,
-      billType,
-      billReference: billReference.trim(),
-      amountMinor,
-      currency: currency.code,
-      payer,
-      partnerReference: rrn.trim(),
-      idempotencyKey: `${acquirer}:${stan}:${transmission}`,
-      receivedAt: new Date(),
-      origin: {
-        mti: request.mti,
-        stan,
-        transmission,
-        acquirer,
-        rrn,
-        // Where the payment was taken: ops and reconciliation trace a disputed payment to a till.
-        ...optional('terminal', text(request, 41)?.trim()),
-        ...optional('acceptor', text(request, 42)?.trim()),
-        // Field 33, so that a reversal's field 90 can be held to it.
-        ...optional('forwarder', normaliseInstitution(text(request, 33) ?? '')),
+    return this.intake.pay<Iso8583Answer>(
+      {
+        protocol: 'iso8583',
+        lane: this.d.lane,
+        billType,
+        scope: FINANCIAL_SCOPE,
+        idempotencyKey: `${acquirer}:${stan}:${transmission}`,
       },
-    };
-    const outcome = await untilSettled(this.d.inFlightWaitMs, () =>
-      this.d.pipeline.pay(command, { scope: FINANCIAL_SCOPE, fingerprint }),
-    );
-    switch (outcome.kind) {
-      case 'processed':
-      case 'replayed':
-        return this.answerPayment(request, responseMti, outcome.result);
-      case 'conflict':
-        return this.answer(
-          request,
-          responseMti,
-          ECHO_FINANCIAL,
-          this.d.dialect.responseCodes.DUPLICATE_CONFLICT,
-        );
-      case 'in-flight':
+      async () => {
+        const partner = await this.d.resolvePartner(peer, acquirer);
+        if (partner === undefined)
+          throw new Refusal(UNKNOWN_ACQUIRER, `no partner for acquirer ${acquirer} on this lane`);
+        const payer = this.payerOf(request, partner);
+        return {
+          partner,
+          payer,
+          billReference: billReference.trim(),
+          amountMinor,
+          currency: currency.code,
+          partnerReference: rrn.trim(),
+          origin: {
+            mti: request.mti,
+            stan,
+            transmission,
+            acquirer,
+            rrn,
+            // Where the payment was taken: ops and reconciliation trace a disputed payment to a till.
+            ...optional('terminal', text(request, 41)?.trim()),
+            ...optional('acceptor', text(request, 42)?.trim()),
+            // Field 33, so that a reversal's field 90 can be held to it.
+            ...optional('forwarder', normaliseInstitution(text(request, 33) ?? '')),
+          },
+          content: {
+            3: processingCode,
+            4: amountMinor.toString(),
+            49: currency.numeric,
+            37: rrn,
+            41: text(request, 41),
+            42: text(request, 42),
+            payer,
+            billType,
+            billReference,
+          },
+        };
+      },
+      {
+        billTypeNotOffered: (code) => {
+          throw new Refusal(FORMAT_ERROR, `unknown bill type ${code}`);
+        },
+        payerTypeNotAllowed: (detail) => {
+          throw new Refusal(this.d.dialect.responseCodes.PAYER_TYPE_NOT_ALLOWED, detail);
+        },
+        settled: (result) => this.answerPayment(request, responseMti, result),
+        conflict: () =>
+          this.answer(request, responseMti, ECHO_FINANCIAL, this.d.dialect.responseCodes.DUPLICATE_CONFLICT),
         // The original is still being worked on: stay silent, the acquirer repeats (0201).
-        return undefined;
-    }
+        inFlight: () => undefined,
+      },
+    );
   }
 
   private async reversal(
@@ -291,7 +295,7 @@ export class Iso8583Flows {
           scope: advice ? 'iso8583:reversal-advice' : 'iso8583:reversal',
           key: `${acquirer}:${stan}:${transmission}`,
         },
-        fingerprint: digest({ 90: original, 4: amount, 3: text(request, 3) }),
+        fingerprint: fingerprint({ 90: original, 4: amount, 3: text(request, 3) }),
         reason: `${request.mti} reversal`,
         advice,
         originalMatches: (origin) =>
@@ -304,27 +308,20 @@ export class Iso8583Flows {
     return this.answer(request, responseMti, ECHO_REVERSAL, this.reversalCode(outcome));
   }
 
+  /** Field 39 for how the reversal ended: the shared reversal table's ISO 8583 column, in this dialect. */
   private reversalCode(outcome: ReversalOutcome): string {
-    switch (outcome.kind) {
-      case 'conflict':
-        return this.d.dialect.responseCodes.DUPLICATE_CONFLICT;
-      case 'in-flight':
+    const answer = ISO8583_REVERSAL_ANSWERS[reversalEndOf(outcome)];
+    switch (answer) {
+      case 'APPROVED':
+        return APPROVED;
+      case 'UNKNOWN_ORIGINAL':
+        return this.d.dialect.conventions.reversalUnknownOriginal;
+      case 'SYSTEM_MALFUNCTION':
         return SYSTEM_MALFUNCTION;
-      case 'processed':
-      case 'replayed':
-        switch (outcome.result.status) {
-          case 'REVERSED':
-          case 'ALREADY_REVERSED':
-          case 'NOTHING_TO_REVERSE':
-          case 'AWAITING_ORIGINAL': // an advice acknowledged and kept: no 0421 repeats for it
-            return APPROVED;
-          case 'ORIGINAL_NOT_FOUND':
-            return this.d.dialect.conventions.reversalUnknownOriginal;
-          case 'ORIGINAL_IN_FLIGHT':
-            return SYSTEM_MALFUNCTION;
-          case 'AMOUNT_MISMATCH':
-            return INVALID_AMOUNT;
-        }
+      case 'INVALID_AMOUNT':
+        return INVALID_AMOUNT;
+      case 'DUPLICATE_CONFLICT':
+        return this.d.dialect.responseCodes.DUPLICATE_CONFLICT;
     }
   }
 
@@ -416,10 +413,6 @@ function requestClass(mti: string): string {
   return /^\d{4}$/.test(mti)
     ? `${mti.slice(0, 3)}${Number(mti[3]) % 2 === 1 ? Number(mti[3]) - 1 : mti[3]}`
     : mti;
-}
-
-function digest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
 }
 
 /** Field 38: six characters derived from the payment id, so a replayed answer carries the same code. */

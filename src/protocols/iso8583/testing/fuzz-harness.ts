@@ -36,26 +36,10 @@ import { prng } from './prng';
  *          connection closed; never thrown, never silent.
  */
 
+export { FuzzFailure, iterationSeed } from '../../fuzzing';
+import { FuzzFailure, iterationSeed } from '../../fuzzing';
+
 export type Iso8583FuzzTargetName = 'iso8583-codec' | 'iso8583-flows';
-
-/** An oracle broken by one input: what a case file records. */
-export class FuzzFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FuzzFailure';
-  }
-}
-
-/** murmur3's finaliser over (seed, iteration): independent, well-spread PRNG seeds per iteration. */
-export function iterationSeed(seed: number, iteration: number): number {
-  let h = (seed ^ Math.imul(iteration + 1, 0x9e3779b9)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0 || 1;
-}
 
 interface Seed {
   readonly payload: Buffer;
