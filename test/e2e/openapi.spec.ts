@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { businessDayOf } from '../../src/domain/recon/business-day';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 import { call } from '../support/http';
-import { OPS, pay, payBody } from '../support/payments';
+import { MFS, OPS, pay, payBody } from '../support/payments';
 
 /**
  * The OpenAPI document as a client generator reads it, from the running gateway's /docs-json: the
@@ -165,6 +166,124 @@ describe('/docs-json', () => {
         path,
         'matches',
       ]);
+    }
+  });
+
+  it('describes what reconciliation, lane fit and onboarding really answer, the partner upload included', async () => {
+    const today = businessDayOf(new Date(), 'Asia/Dhaka');
+    const ref = `oas-${Date.now()}`;
+    const paid = await pay(gw.httpUrl, payBody({ partnerReference: ref, amount: '500.00' }));
+    expect(paid.status).toBe(201);
+    const get = async (path: string) => (await call(gw.httpUrl, 'GET', path, { key: OPS })).body;
+    const post = async (path: string, body: unknown) =>
+      (await call(gw.httpUrl, 'POST', path, { key: OPS, body })).body;
+    // The partner's file names our payment with another amount (B3) and a row of none of ours (B1).
+    const csv = [
+      'partner_reference,billgate_payment_id,amount,currency,status,value_date',
+      `${ref},${String(paid.body.id)},499.00,BDT,SETTLED,${today}`,
+      `stranger-${ref},,75.00,BDT,SETTLED,${today}`,
+    ].join('\n');
+    const upload = await call(gw.httpUrl, 'POST', `/partner/recon/files?businessDate=${today}`, {
+      key: MFS,
+      rawBody: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(upload.status).toBe(201);
+    // A body type the upload takes no parser for is refused as the document says.
+    const json = await call(gw.httpUrl, 'POST', `/partner/recon/files?businessDate=${today}`, {
+      key: MFS,
+      rawBody: '{}',
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(json.status).toBe(415);
+    expect(op('post', '/partner/recon/files').responses['415']?.description).toMatch(/text\/csv/);
+    expect(Object.keys(op('post', '/ops/recon/files').requestBody?.content ?? {})).toEqual([
+      'text/csv',
+      'application/xml',
+      'application/octet-stream',
+    ]);
+    const run = (
+      await call<{ id: string }>(gw.httpUrl, 'POST', '/ops/recon/runs', {
+        key: OPS,
+        body: { businessDate: today, reason: 'openapi spec' },
+      })
+    ).body;
+    let done: unknown;
+    for (let i = 0; i < 200 && done === undefined; i++) {
+      const r = await get(`/ops/recon/runs/${run.id}`);
+      if ((r as { state: string }).state !== 'running') done = r;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(done).toMatchObject({ state: 'done' });
+    const breaks = (await get(`/ops/recon/breaks?businessDate=${today}`)) as {
+      items: { id: string; code: string }[];
+    };
+    const b3 = breaks.items.find((b) => b.code === 'B3')!;
+    const b1 = breaks.items.find((b) => b.code === 'B1')!;
+    expect([b3, b1]).toEqual([expect.anything(), expect.anything()]);
+    const answers: [string, string, unknown][] = [
+      ['post', '/partner/recon/files', upload.body],
+      ['post', '/ops/recon/runs', run],
+      ['get', '/ops/recon/runs/{id}', done],
+      ['get', '/ops/recon/runs', await get(`/ops/recon/runs?businessDate=${today}`)],
+      ['get', '/ops/recon/files', await get(`/ops/recon/files?businessDate=${today}`)],
+      ['get', '/ops/recon/breaks', breaks],
+      ['get', '/ops/recon/breaks/{id}', await get(`/ops/recon/breaks/${b3.id}`)],
+      [
+        'post',
+        '/ops/recon/breaks/{id}/assign',
+        await post(`/ops/recon/breaks/${b3.id}/assign`, { assignee: 'alice', reason: 'amount desk' }),
+      ],
+      [
+        'post',
+        '/ops/recon/breaks/{id}/comments',
+        await post(`/ops/recon/breaks/${b3.id}/comments`, { text: 'asked the partner' }),
+      ],
+      [
+        'post',
+        '/ops/recon/breaks/{id}/resolve',
+        await post(`/ops/recon/breaks/${b3.id}/resolve`, { resolution: 'write-off', reason: 'one taka off' }),
+      ],
+      ['get', '/ops/recon/figures', await get('/ops/recon/figures')],
+      [
+        'get',
+        '/partner/recon/breaks',
+        (await call(gw.httpUrl, 'GET', `/partner/recon/breaks?businessDate=${today}`, { key: MFS })).body,
+      ],
+      [
+        'get',
+        '/ops/recon/billers/{billerId}/posting-file',
+        await get('/ops/recon/billers/sim-electricity/posting-file'),
+      ],
+      ['get', '/ops/lane-fit', await get('/ops/lane-fit')],
+      ['get', '/ops/partners/{id}/lane-fit', await get('/ops/partners/demo-mfs/lane-fit')],
+      ['get', '/ops/partners/{id}/gates', await get('/ops/partners/demo-mfs/gates')],
+      ['get', '/ops/onboarding/metrics', await get('/ops/onboarding/metrics')],
+      [
+        'get',
+        '/ops/partners/{id}/onboarding-metrics',
+        await get('/ops/partners/demo-mfs/onboarding-metrics'),
+      ],
+    ];
+    for (const [method, path, body] of answers) {
+      const success = Object.entries(op(method, path).responses).find(([s]) => s.startsWith('2'))?.[1];
+      const schema = success?.content?.['application/json']?.schema;
+      expect([path, schema]).toEqual([path, expect.anything()]);
+      const parsed = z.fromJSONSchema(schema as never).safeParse(body);
+      expect([method, path, parsed.success ? 'matches' : parsed.error.issues]).toEqual([
+        method,
+        path,
+        'matches',
+      ]);
+    }
+    // The resolved break names its adjusting journal; the answers carry minor units beside major.
+    expect(answers[9]![2]).toMatchObject({
+      state: 'resolved',
+      amountMinor: '50000',
+      journalEntryId: expect.any(String),
+    });
+    for (const path of ['/ops/recon/breaks.csv', '/ops/recon/statements/{partnerId}/{file}']) {
+      expect(Object.keys(op('get', path).responses['200']?.content ?? {})).toContain('text/csv');
     }
   });
 });

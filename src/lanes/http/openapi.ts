@@ -175,9 +175,11 @@ function enrichOperation(op: Record<string, unknown>, method: string, path: stri
       '415',
       path.startsWith('/iso20022/')
         ? 'unsupported-media-type: send application/xml'
-        : path.endsWith('.csv')
-          ? 'unsupported-media-type: send text/csv'
-          : 'unsupported-media-type: send application/json',
+        : path.endsWith('/recon/files')
+          ? 'unsupported-media-type: send the file as text/csv, application/xml or application/octet-stream'
+          : path.endsWith('.csv')
+            ? 'unsupported-media-type: send text/csv'
+            : 'unsupported-media-type: send application/json',
     );
   }
   if (/\{[^}]+\}/.test(path)) add('404', 'not-found: nothing by that id');

@@ -14,7 +14,16 @@ import {
   StreamableFile,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -36,10 +45,28 @@ import { camt053Statement } from '../../protocols/iso20022/camt/camt053-statemen
 import { problem } from '../../protocols/rest/problem';
 import { parseBody } from './agent-problems';
 import { OpsAuthGuard, opsUserOf } from './auth.guard';
-import { BREAKS_CSV_HEADER, breakCsvLine, breakView, fileView, refusedProblem, runView } from './recon-views';
+import { schemaOf } from './openapi-schemas';
+import {
+  BREAKS_CSV_HEADER,
+  breakCsvLine,
+  breakPageSchema,
+  breakSchema,
+  breakView,
+  fileView,
+  intakeAnswerSchema,
+  reconFileSchema,
+  reconRunSchema,
+  refusedProblem,
+  runView,
+} from './recon-views';
 
-const date = z.string().refine(isCalendarDate, 'a YYYY-MM-DD date');
-const reason = z.string().trim().min(3).max(500);
+const date = z.string().refine(isCalendarDate, 'a YYYY-MM-DD date').describe('YYYY-MM-DD');
+const reason = z
+  .string()
+  .trim()
+  .min(3)
+  .max(500)
+  .describe('why: mandatory, kept with the break and in the ops audit chain');
 const uploadQuery = z.strictObject({
   source: z.enum(['partner', 'biller']),
   sourceId: z.string().min(1).max(64),
@@ -48,7 +75,12 @@ const uploadQuery = z.strictObject({
 });
 const runSchema = z.strictObject({
   businessDate: date,
-  partnerId: z.string().min(1).max(64).optional(),
+  partnerId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('one partner; every partner of the day when left out'),
   reason: reason.optional(),
 });
 const breakQuery = z.strictObject({
@@ -66,23 +98,96 @@ const breakQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   after: z.uuid().optional(),
 });
-const assignSchema = z.strictObject({ assignee: z.string().trim().min(1).max(100).nullable(), reason });
+const assignSchema = z.strictObject({
+  assignee: z.string().trim().min(1).max(100).nullable().describe('who works it; null to unassign'),
+  reason,
+});
 const commentSchema = z.strictObject({ text: z.string().trim().min(1).max(4000) });
+const resolutionCode = z
+  .string()
+  .refine(isResolutionCode, `one of ${Object.keys(RESOLUTION_CODES).join(', ')}`)
+  .meta({
+    enum: Object.keys(RESOLUTION_CODES),
+    description: Object.entries(RESOLUTION_CODES)
+      .map(([code, r]) => `${code}: ${r.meaning}${r.movesMoney ? ' (posts an adjusting journal)' : ''}`)
+      .join('; '),
+  });
 const resolveSchema = z.strictObject({
-  resolution: z.string().refine(isResolutionCode, `one of ${Object.keys(RESOLUTION_CODES).join(', ')}`),
+  resolution: resolutionCode,
   reason,
   adjustment: z
     .strictObject({
       amount: z
         .string()
         .regex(/^\d{1,15}(\.\d{1,3})?$/, 'a decimal amount')
-        .optional(),
-      debitAccount: z.string().min(1).max(128).optional(),
-      creditAccount: z.string().min(1).max(128).optional(),
+        .optional()
+        .describe(
+          'in major units at the currency’s precision, e.g. "10.00"; default: the amount difference of a B3, else the break’s amount',
+        ),
+      debitAccount: z.string().min(1).max(128).optional().describe('a ledger account id'),
+      creditAccount: z.string().min(1).max(128).optional().describe('a ledger account id'),
     })
-    .optional(),
+    .optional()
+    .describe('write-off, correcting-entry and refund only; correcting-entry names both accounts'),
 });
 const billerConfigSchema = z.strictObject({ postingFile: billerPostingFileSchema, reason });
+
+const figuresSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    byDay: z.array(
+      z
+        .object({
+          businessDate: z.string(),
+          code: z.string(),
+          owner: z.string(),
+          raised: z.number().int(),
+          open: z.number().int(),
+          resolved: z.number().int(),
+          resolvedWithin4h: z.number().int(),
+        })
+        .loose(),
+    ),
+    resolvedWithin4hShare: z
+      .number()
+      .nullable()
+      .describe(
+        'of the breaks resolved in the range, the share resolved within 4 hours; null: none resolved',
+      ),
+    openNow: z.number().int(),
+    oldestOpenAgeSeconds: z.number().int().nullable().describe('null: no open break'),
+  })
+  .loose();
+const billerConfigView = z
+  .object({
+    billerId: z.string(),
+    postingFile: z.object({}).loose().describe('layout, fetch and tolerances, as set'),
+    updatedBy: z.string().optional(),
+    updatedAt: z.string().optional(),
+  })
+  .loose();
+/** A file as the body: CSV, camt.053 / camt.054 XML, or bytes. */
+export const RECON_FILE_TYPES = ['text/csv', 'application/xml', 'application/octet-stream'] as const;
+const fileBody = {
+  required: true,
+  schema: {
+    type: 'string' as const,
+    format: 'binary',
+    description:
+      'the file as it was produced, streamed (up to 1 GiB): CSV in the declared layout, or a camt.053 / camt.054 statement',
+  },
+};
+const csvFile = { schema: { type: 'string' as const, description: 'CSV, one line per row after a header' } };
+const statementResponse = {
+  status: 200,
+  description:
+    '{date}.csv: one line per journal and a net line per settlement account; {date}.xml: camt.053.001.08',
+  content: {
+    'text/csv': csvFile,
+    'application/xml': { schema: { type: 'string' as const, description: 'camt.053.001.08' } },
+  },
+};
 
 /** Maps the intake's refusals and answers a stored or duplicate file. */
 export async function intakeAnswer(reply: FastifyReply, run: () => Promise<IntakeResult>): Promise<unknown> {
@@ -133,6 +238,24 @@ export class OpsReconController {
       'application/xml or application/octet-stream), streamed to disk. 201 stored, 200 the same bytes were ' +
       'already stored, 422 refused whole with every bad line.',
   })
+  @ApiConsumes(...RECON_FILE_TYPES)
+  @ApiQuery({ name: 'source', enum: ['partner', 'biller'] })
+  @ApiQuery({ name: 'sourceId', description: 'the partner id or biller endpoint id' })
+  @ApiQuery({ name: 'businessDate', description: 'YYYY-MM-DD' })
+  @ApiQuery({ name: 'fileName', required: false })
+  @ApiBody(fileBody)
+  @ApiResponse({ status: 201, description: 'stored', schema: schemaOf(intakeAnswerSchema) })
+  @ApiResponse({
+    status: 200,
+    description: 'the same bytes were already stored: that file',
+    schema: schemaOf(intakeAnswerSchema),
+  })
+  @ApiResponse({ status: 404, description: 'recon-unknown-source: no such partner or biller' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'recon-file-refused: refused whole, nothing kept, every bad line in errors[] (field "line N"); or no layout declared for the source',
+  })
   async upload(
     @Req() req: FastifyRequest,
     @Query() query: unknown,
@@ -171,6 +294,10 @@ export class OpsReconController {
 
   @Get('files')
   @ApiOperation({ summary: 'Files received, newest first (filter by businessDate, source, sourceId)' })
+  @ApiQuery({ name: 'businessDate', required: false, description: 'YYYY-MM-DD' })
+  @ApiQuery({ name: 'source', required: false, enum: ['partner', 'biller'] })
+  @ApiQuery({ name: 'sourceId', required: false })
+  @ApiResponse({ status: 200, schema: schemaOf(z.object({ items: z.array(reconFileSchema) })) })
   async files(
     @Query('businessDate') businessDate?: string,
     @Query('source') source?: string,
@@ -191,6 +318,13 @@ export class OpsReconController {
     description:
       'Answers 202 at once with the run; follow GET /ops/recon/runs/{id} for its phase, progress and counts. 409 while another run holds the cluster.',
   })
+  @ApiBody({ schema: schemaOf(runSchema) })
+  @ApiResponse({
+    status: 202,
+    description: 'started (Location: /ops/recon/runs/{id})',
+    schema: schemaOf(reconRunSchema),
+  })
+  @ApiResponse({ status: 409, description: 'recon-run-in-progress: another run holds the cluster (runId)' })
   async startRun(
     @Req() req: FastifyRequest,
     @Body() body: unknown,
@@ -229,6 +363,8 @@ export class OpsReconController {
 
   @Get('runs')
   @ApiOperation({ summary: 'Runs, newest first (filter by businessDate)' })
+  @ApiQuery({ name: 'businessDate', required: false, description: 'YYYY-MM-DD' })
+  @ApiResponse({ status: 200, schema: schemaOf(z.object({ items: z.array(reconRunSchema) })) })
   async runs(@Query('businessDate') businessDate?: string): Promise<unknown> {
     const runs = await this.r.recon.runs.list(
       this.s.database.db,
@@ -239,6 +375,8 @@ export class OpsReconController {
 
   @Get('runs/:id')
   @ApiOperation({ summary: 'One run: state, phase, progress (rows done of total) and counts' })
+  @ApiResponse({ status: 200, schema: schemaOf(reconRunSchema) })
+  @ApiResponse({ status: 404, description: 'recon-run-not-found' })
   async run(@Param('id') id: string): Promise<unknown> {
     if (!z.uuid().safeParse(id).success) throw problem(404, 'recon-run-not-found', `no run ${id}`);
     const run = await this.r.recon.runs.get(this.s.database.db, id);
@@ -251,6 +389,20 @@ export class OpsReconController {
     summary: 'Breaks, filtered by businessDate, code, owner, partnerId, state, assignee, minAgeHours',
     description:
       'Keyset paging: pass the last id as `after`. Each break carries its three rows side by side (evidence) and its age.',
+  })
+  @ApiQuery({ name: 'businessDate', required: false, description: 'YYYY-MM-DD' })
+  @ApiQuery({ name: 'code', required: false, enum: Object.keys(BREAK_CODES) })
+  @ApiQuery({ name: 'owner', required: false, enum: BREAK_OWNERS })
+  @ApiQuery({ name: 'partnerId', required: false })
+  @ApiQuery({ name: 'state', required: false, enum: BREAK_STATES })
+  @ApiQuery({ name: 'assignee', required: false })
+  @ApiQuery({ name: 'minAgeHours', required: false, description: 'raised at least this many hours ago' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  @ApiQuery({ name: 'after', required: false, description: '`next` of the previous page' })
+  @ApiResponse({ status: 200, schema: schemaOf(breakPageSchema) })
+  @ApiResponse({
+    status: 400,
+    description: 'an unknown code, owner or state, a bad date or number (each named)',
   })
   async breaks(@Query() query: unknown): Promise<unknown> {
     const q = parseBody(breakQuery, query, 'break filter');
@@ -269,6 +421,14 @@ export class OpsReconController {
 
   @Get('breaks.csv')
   @ApiOperation({ summary: "CSV export of a day's breaks (businessDate required)" })
+  @ApiQuery({ name: 'businessDate', description: 'YYYY-MM-DD' })
+  @ApiProduces('text/csv')
+  @ApiResponse({
+    status: 200,
+    description: `one line per break under the header ${BREAKS_CSV_HEADER.trim()}`,
+    content: { 'text/csv': csvFile },
+  })
+  @ApiResponse({ status: 400, description: 'businessDate missing or not a date' })
   exportBreaks(@Query('businessDate') businessDate: string | undefined): StreamableFile {
     const day = parseBody(date, businessDate, 'businessDate');
     const db = this.s.database.db;
@@ -298,6 +458,8 @@ export class OpsReconController {
   @ApiOperation({
     summary: 'One break with its evidence (ours, partner, biller side by side) and its history',
   })
+  @ApiResponse({ status: 200, schema: schemaOf(breakSchema) })
+  @ApiResponse({ status: 404, description: 'recon-not-found' })
   async break(@Param('id') id: string): Promise<unknown> {
     if (!z.uuid().safeParse(id).success) throw problem(404, 'recon-not-found', `no break ${id}`);
     const found = await this.r.recon.workflow.get(id);
@@ -308,6 +470,9 @@ export class OpsReconController {
   @Post('breaks/:id/assign')
   @HttpCode(200)
   @ApiOperation({ summary: 'Assign a break (assignee null to unassign), with a reason' })
+  @ApiBody({ schema: schemaOf(assignSchema) })
+  @ApiResponse({ status: 200, description: 'the break after the assignment', schema: schemaOf(breakSchema) })
+  @ApiResponse({ status: 404, description: 'recon-not-found' })
   async assign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
     const b = parseBody(assignSchema, body, 'assignment');
     const done = await this.r.recon.workflow
@@ -319,6 +484,9 @@ export class OpsReconController {
   @Post('breaks/:id/comments')
   @HttpCode(200)
   @ApiOperation({ summary: 'Comment on a break' })
+  @ApiBody({ schema: schemaOf(commentSchema) })
+  @ApiResponse({ status: 200, description: 'the break', schema: schemaOf(breakSchema) })
+  @ApiResponse({ status: 404, description: 'recon-not-found' })
   async comment(
     @Req() req: FastifyRequest,
     @Param('id') id: string,
@@ -337,6 +505,19 @@ export class OpsReconController {
       'explained, partner-corrected, biller-corrected, duplicate-row move no money; write-off, correcting-entry and ' +
       'refund post a balanced adjusting journal (kind adjustment) through the ledger with the break as its reason ' +
       '(adjustment: amount?, debitAccount?, creditAccount?).',
+  })
+  @ApiBody({ schema: schemaOf(resolveSchema) })
+  @ApiResponse({
+    status: 200,
+    description: 'the resolved break (journalEntryId: the adjusting journal, when one was posted)',
+    schema: schemaOf(breakSchema),
+  })
+  @ApiResponse({ status: 404, description: 'recon-not-found' })
+  @ApiResponse({ status: 409, description: 'recon-not-open: only an open break is resolved' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'recon-invalid-adjustment (no amount, unknown or equal accounts, no posting to refund) or recon-account-not-allowed (an agent cash account)',
   })
   async resolve(
     @Req() req: FastifyRequest,
@@ -384,6 +565,10 @@ export class OpsReconController {
   @ApiOperation({
     summary: 'Breaks by code and owner per day, share resolved within 4 hours, oldest open break age',
   })
+  @ApiQuery({ name: 'from', required: false, description: 'YYYY-MM-DD; default: 7 days before today' })
+  @ApiQuery({ name: 'to', required: false, description: 'YYYY-MM-DD; default: today' })
+  @ApiResponse({ status: 200, schema: schemaOf(figuresSchema) })
+  @ApiResponse({ status: 400, description: 'only one of from and to, or not dates' })
   async figures(@Query('from') from?: string, @Query('to') to?: string): Promise<unknown> {
     if ((from === undefined) !== (to === undefined))
       throw problem(400, 'invalid-request', 'give both from and to, or neither');
@@ -399,12 +584,16 @@ export class OpsReconController {
     summary:
       "Our settlement statement of a partner's business day: {date}.csv or {date}.xml (camt.053.001.08)",
   })
+  @ApiProduces('text/csv', 'application/xml')
+  @ApiResponse(statementResponse)
   statement(@Param('partnerId') partnerId: string, @Param('file') file: string): StreamableFile {
     return statementFile(this.s, partnerId, file);
   }
 
   @Get('billers/:billerId/posting-file')
   @ApiOperation({ summary: "A biller's posting-file layout and fetch schedule" })
+  @ApiResponse({ status: 200, schema: schemaOf(billerConfigView) })
+  @ApiResponse({ status: 404, description: 'recon-no-layout: the biller has no posting-file configuration' })
   async billerConfig(@Param('billerId') billerId: string): Promise<unknown> {
     const c = await this.r.recon.billerConfigs.get(this.s.database.db, billerId);
     if (c === undefined)
@@ -421,6 +610,9 @@ export class OpsReconController {
   @ApiOperation({
     summary: "Set a biller's posting-file layout (validated) and fetch schedule, with a reason",
   })
+  @ApiBody({ schema: schemaOf(billerConfigSchema) })
+  @ApiResponse({ status: 200, description: 'the configuration as set', schema: schemaOf(billerConfigView) })
+  @ApiResponse({ status: 404, description: 'biller-not-found: no such biller endpoint' })
   async putBillerConfig(
     @Req() req: FastifyRequest,
     @Param('billerId') billerId: string,
@@ -453,6 +645,8 @@ export class OpsReconController {
 }
 
 /** `{date}.csv` or `{date}.xml` of a partner's settlement statement, streamed. */
+export { csvFile, fileBody, statementResponse };
+
 export function statementFile(s: GatewayServices, partnerId: string, file: string): StreamableFile {
   const m = /^(\d{4}-\d{2}-\d{2})\.(csv|xml)$/.exec(file);
   if (m === null || !isCalendarDate(m[1]!))

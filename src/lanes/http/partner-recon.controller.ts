@@ -10,7 +10,16 @@ import {
   StreamableFile,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
@@ -19,10 +28,49 @@ import { isCalendarDate } from '../../domain/recon/csv-reader';
 import { problem } from '../../protocols/rest/problem';
 import { parseBody } from './agent-problems';
 import { PartnerAuthGuard, partnerOf } from './auth.guard';
-import { intakeAnswer, statementFile } from './ops-recon.controller';
-import { breakView } from './recon-views';
+import { schemaOf } from './openapi-schemas';
+import {
+  fileBody,
+  intakeAnswer,
+  RECON_FILE_TYPES,
+  statementFile,
+  statementResponse,
+} from './ops-recon.controller';
+import { breakSchema, breakView, intakeAnswerSchema } from './recon-views';
 
 const date = z.string().refine(isCalendarDate, 'a YYYY-MM-DD date');
+
+/** What a partner sees of its breaks: its own row and ours, not the biller's or ops' work. */
+const partnerBreaks = z
+  .object({
+    businessDate: z.string(),
+    published: z.boolean().describe('false before publishAt: items is empty'),
+    publishAt: z.string().describe('ISO 8601: T+1 at the publish time of your Operational Schedule'),
+    items: z.array(
+      breakSchema
+        .pick({
+          id: true,
+          code: true,
+          state: true,
+          summary: true,
+          paymentId: true,
+          amount: true,
+          amountMinor: true,
+          currency: true,
+          raisedAt: true,
+        })
+        .extend({
+          evidence: z
+            .object({
+              ours: z.unknown().describe('our ledger’s row'),
+              partner: z.unknown().describe('your file’s row'),
+              notes: z.array(z.string()),
+            })
+            .loose(),
+        }),
+    ),
+  })
+  .loose();
 
 /**
  * A partner's side of reconciliation on its own lane: it sends its settlement file (idempotent on the
@@ -42,6 +90,20 @@ export class PartnerReconController {
       'Send the settlement file of a business day (?businessDate=YYYY-MM-DD), in the layout of your Operational Schedule',
     description:
       '201 stored, 200 the same bytes were already received, 422 refused whole with every bad line named.',
+  })
+  @ApiConsumes(...RECON_FILE_TYPES)
+  @ApiQuery({ name: 'businessDate', description: 'YYYY-MM-DD' })
+  @ApiBody(fileBody)
+  @ApiResponse({ status: 201, description: 'stored', schema: schemaOf(intakeAnswerSchema) })
+  @ApiResponse({
+    status: 200,
+    description: 'the same bytes were already received: that file',
+    schema: schemaOf(intakeAnswerSchema),
+  })
+  @ApiResponse({
+    status: 422,
+    description:
+      'recon-file-refused: refused whole, nothing kept, every bad line in errors[] (field "line N"); or no settlement-file layout in your Operational Schedule',
   })
   async upload(
     @Req() req: FastifyRequest,
@@ -68,6 +130,8 @@ export class PartnerReconController {
 
   @Get('breaks')
   @ApiOperation({ summary: 'Your breaks of a business day (?businessDate=), once published' })
+  @ApiQuery({ name: 'businessDate', description: 'YYYY-MM-DD' })
+  @ApiResponse({ status: 200, schema: schemaOf(partnerBreaks) })
   async breaks(
     @Req() req: FastifyRequest,
     @Query('businessDate') businessDate: string | undefined,
@@ -109,6 +173,7 @@ export class PartnerReconController {
           summary: v.summary,
           paymentId: v.paymentId,
           amount: v.amount,
+          amountMinor: v.amountMinor,
           currency: v.currency,
           raisedAt: v.raisedAt,
           evidence: {
@@ -125,6 +190,8 @@ export class PartnerReconController {
   @ApiOperation({
     summary: 'Our settlement statement of your business day: {date}.csv or {date}.xml (camt.053.001.08)',
   })
+  @ApiProduces('text/csv', 'application/xml')
+  @ApiResponse(statementResponse)
   statement(@Req() req: FastifyRequest, @Param('file') file: string): StreamableFile {
     return statementFile(this.s, partnerOf(req).id, file);
   }
