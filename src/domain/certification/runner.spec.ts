@@ -164,4 +164,49 @@ describe('the runner', () => {
     expect(JSON.stringify(report)).not.toContain('supersecret');
     expect(report.cases[0]?.steps[0]?.assertions[0]?.actual).toMatch(/^\[redacted sha256:[0-9a-f]{16}\]$/);
   });
+
+  it('asks a polled step again until its expectations hold, and gives up when its time is up', async () => {
+    const polled = `
+schema: billgate.certification/v1
+id: poll
+version: 1.0.0
+title: Poll
+protocol: rest
+cases:
+  - id: resolves
+    title: a pending payment resolves on the gateway's own timer
+    steps:
+      - id: look
+        http: { method: GET, path: /ops/payments }
+        pollForMs: 2000
+        pollEveryMs: 100
+        expect: [{ json: state, equals: APPROVED }]
+`;
+    let asked = 0;
+    const { target: t } = target(() => {
+      asked += 1;
+      return { status: 200, json: { state: asked < 3 ? 'PENDING' : 'APPROVED' } };
+    });
+    const report = await runSuite(parseSuite(polled, 'p.yaml'), t);
+    expect(report.cases[0]?.status).toBe('passed');
+    expect(asked).toBe(3);
+    expect(report.cases[0]?.steps[0]?.description).toMatch(/^polled: 3 attempts over \d+ ms$/);
+
+    const { target: never } = target(() => ({ status: 200, json: { state: 'PENDING' } }));
+    const stuck = await runSuite(parseSuite(polled.replace('2000', '300'), 'p.yaml'), never);
+    expect(stuck.cases[0]?.status).toBe('failed');
+    expect(stuck.cases[0]?.reason).toContain('expected equals "APPROVED", got "PENDING"');
+  });
+
+  it('refuses polling on a step that is not HTTP or has nothing to wait for', () => {
+    const bad = SUITE.replace(
+      '      - { id: hook, webhook: { event: payment.reversed } }',
+      '      - { id: hook, webhook: { event: payment.reversed }, pollForMs: 1000 }',
+    ).replace(
+      '      - id: pay\n        http: { template: pay }\n',
+      '      - id: pay\n        http: { template: pay }\n        pollForMs: 1000\n',
+    );
+    expect(() => parseSuite(bad, 'bad.yaml')).toThrow(/pollForMs and pollEveryMs apply to an http step only/);
+    expect(() => parseSuite(bad, 'bad.yaml')).toThrow(/a polled step needs expectations to wait for/);
+  });
 });

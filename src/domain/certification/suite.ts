@@ -205,6 +205,13 @@ export const stepSchema = z
     /** A pause (the gateway's own timers: a biller timeout resolving, a rotation window). */
     waitMs: z.number().int().min(0).max(120_000).optional(),
     timeoutMs: z.number().int().min(1).max(120_000).optional(),
+    /**
+     * An HTTP step asked again (every `pollEveryMs`, 1 s by default) until its expectations hold or
+     * this long has passed: an outcome the gateway reaches on its own timers (a pending payment
+     * resolved by status inquiry) is judged when it happens, not after a guessed pause.
+     */
+    pollForMs: z.number().int().min(1).max(300_000).optional(),
+    pollEveryMs: z.number().int().min(100).max(60_000).optional(),
     expect: z.array(assertionSchema).default([]),
   })
   .superRefine((s, ctx) => {
@@ -214,6 +221,12 @@ export const stepSchema = z
         code: 'custom',
         message: `a step is exactly one of ${STEP_KINDS.join(', ')} (found ${kinds.join(', ') || 'none'})`,
       });
+    }
+    if ((s.pollForMs !== undefined || s.pollEveryMs !== undefined) && s.http === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'pollForMs and pollEveryMs apply to an http step only' });
+    }
+    if (s.pollForMs !== undefined && s.expect.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a polled step needs expectations to wait for' });
     }
   });
 export type Step = z.infer<typeof stepSchema>;
