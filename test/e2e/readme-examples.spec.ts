@@ -105,7 +105,7 @@ it('onboards acme-pay from docs/examples/partner-acme-pay.json to its first paym
     '/ops/audit/actions?subjectType=partner',
   );
   expect(signed.body.items).toContainEqual(
-    expect.objectContaining({ action: 'certification.sign', subjectId: 'acme-pay' }),
+    expect.objectContaining({ action: 'certification.report.signed', subjectId: 'acme-pay' }),
   );
   expect((await move('live')).body.status).toBe('live');
 

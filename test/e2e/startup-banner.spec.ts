@@ -146,6 +146,8 @@ describe('start-up banner', () => {
       CORE_BANKING_URL: 'http://127.0.0.1:9',
       WEBHOOK_SIGNING_SECRET: 'a-production-webhook-secret',
       CARD_TOKEN_SECRET: 'a-production-card-token-secret',
+      // Production refuses to start without a key-encryption key (secrets sealed at rest).
+      SECRETS_KEK: `kek-2026:${Buffer.alloc(32, 7).toString('base64')}`,
     });
     const text = startupBanner(
       // Even if a production node were handed demo credentials, it would not print them.

@@ -16,7 +16,7 @@ import { PROTOCOLS, type SuiteProtocol } from './suite';
 
 export class CertificationError extends Error {
   constructor(
-    readonly code: 'INVALID' | 'SIGNATURE' | 'CONFLICT' | 'NOT_FOUND',
+    readonly code: 'INVALID' | 'SIGNATURE' | 'CONFLICT' | 'NOT_FOUND' | 'WRONG_PARTNER',
     message: string,
   ) {
     super(message);
@@ -84,7 +84,7 @@ export function readReportHead(text: string, partnerId: string): z.infer<typeof 
   }
   if (parsed.data.partnerId !== partnerId) {
     throw new CertificationError(
-      'INVALID',
+      'WRONG_PARTNER',
       `the report certifies ${parsed.data.partnerId}, not ${partnerId}`,
     );
   }

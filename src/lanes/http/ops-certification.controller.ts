@@ -42,6 +42,8 @@ const STATUS: Record<CertificationError['code'], number> = {
   SIGNATURE: 422,
   CONFLICT: 409,
   NOT_FOUND: 404,
+  // Well-formed, but another partner's report: the request is understood and refused.
+  WRONG_PARTNER: 422,
 };
 
 function view(r: StoredReport): Record<string, unknown> {
@@ -93,7 +95,11 @@ export class OpsCertificationController {
       return view(stored);
     } catch (error) {
       if (error instanceof CertificationError) {
-        throw problem(STATUS[error.code], `certification-${error.code.toLowerCase()}`, error.message);
+        throw problem(
+          STATUS[error.code],
+          `certification-${error.code.toLowerCase().replace('_', '-')}`,
+          error.message,
+        );
       }
       throw error;
     }
@@ -103,6 +109,10 @@ export class OpsCertificationController {
   @HttpCode(200)
   @ApiBody({ schema: schemaOf(signSchema) })
   @ApiResponse({ status: 200, schema: schemaOf(z.object({ jws: z.string(), kid: z.string() })) })
+  @ApiResponse({
+    status: 422,
+    description: "Another partner's report: the gateway signs a report only for its partner",
+  })
   @ApiOperation({
     summary:
       "Sign a certification report with the gateway's key (detached JWS), for a harness run away from its database",
@@ -116,7 +126,13 @@ export class OpsCertificationController {
     try {
       head = readReportHead(b.report, id);
     } catch (error) {
-      if (error instanceof CertificationError) throw problem(400, 'certification-invalid', error.message);
+      if (error instanceof CertificationError) {
+        throw problem(
+          STATUS[error.code],
+          `certification-${error.code.toLowerCase().replace('_', '-')}`,
+          error.message,
+        );
+      }
       throw error;
     }
     const bytes = Buffer.from(b.report, 'utf8');
