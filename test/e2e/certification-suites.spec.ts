@@ -304,7 +304,7 @@ describe('billgate certify run / verify', () => {
       key: 'demo-key-ops',
       body: { report: readFileSync(join(out, 'report.json'), 'utf8'), reason: 'x' },
     });
-    expect(other.status).toBe(400);
+    expect(other.status).toBe(422);
   });
 
   it('exits non-zero when a case fails, naming the assertion', async () => {

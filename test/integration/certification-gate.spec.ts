@@ -85,7 +85,8 @@ it('stores nothing whose bytes changed after signing, or that certifies another 
   expect(forged.status).toBe(422);
   const other = await report({ partnerId: 'demo-mfs', laneId: 'public-mtls' });
   const wrong = await store(other);
-  expect(wrong.status).toBe(400);
+  expect(wrong.status).toBe(422);
+  expect(wrong.body.type).toMatch(/certification-wrong-partner$/);
   expect(wrong.body.title).toBe('the report certifies demo-mfs, not gate-pay');
   const listed = await ops<{ reports: unknown[] }>('GET', '/ops/partners/gate-pay/certification/reports');
   expect(listed.body.reports).toEqual([]);
