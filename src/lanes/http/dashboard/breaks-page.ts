@@ -33,6 +33,11 @@ export interface BreakFilters {
   readonly minAgeHours?: number | undefined;
 }
 
+/** Break ids are time-ordered (UUIDv7): their random tail tells one day's breaks apart. */
+export function shortId(id: string): string {
+  return id.slice(-12);
+}
+
 export function breakAgeSeconds(b: ReconBreak, now: Date): number {
   const until = b.resolvedAt ?? b.clearedAt ?? now;
   return Math.max(0, Math.round((until.getTime() - b.raisedAt.getTime()) / 1000));
@@ -63,7 +68,7 @@ function filterForm(f: BreakFilters): SafeHtml {
       <label for="f-code">Code</label
       ><select id="f-code" name="code">
         ${option('', 'any', f.code)}
-        ${Object.entries(BREAK_CODES).map(([c, d]) => option(c, `${c} ${d.meaning}`, f.code))}
+        ${Object.entries(BREAK_CODES).map(([c, d]) => option(c, `${c} (${d.owner})`, f.code))}
       </select>
     </div>
     <div>
@@ -191,7 +196,7 @@ export function breaksPage(
           ${shown.map((b) => {
             const late = pastSla(b, now);
             return html`<tr id="break-${b.id}" class="${late ? 'late' : ''}" data-state="${b.state}">
-              <td><a href="/dashboard/breaks/${b.id}">${b.id.slice(0, 8)}</a></td>
+              <td><a href="/dashboard/breaks/${b.id}">${shortId(b.id)}</a></td>
               <td>${b.code}</td>
               <td>${b.owner}</td>
               <td>${b.partnerId ?? '—'}</td>
@@ -425,7 +430,7 @@ export function breakPage(
 ): string {
   const late = pastSla(b, now);
   return layout(
-    `Break ${b.code} ${b.id.slice(0, 8)}`,
+    `Break ${b.code} ${shortId(b.id)}`,
     session,
     'breaks',
     html`<p id="break-summary" class="${late ? 'error' : ''}">${b.summary}</p>
