@@ -167,17 +167,18 @@ export class OpsAuditLog {
     return { items, nextAfterSeq: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
   }
 
-  /** The newest entries about one subject, newest first (what an ops page shows beside the subject). */
+  /**
+   * The newest entries about one subject (or, without subjectId, one kind of subject), newest first:
+   * what an ops page shows beside the subject.
+   */
   async recent(
     db: Executor,
-    subject: { subjectType: string; subjectId: string },
+    subject: { subjectType: string; subjectId?: string },
     limit = 50,
   ): Promise<OpsAuditListEntry[]> {
-    const rows = await db
-      .selectFrom('ops_audit')
-      .select(COLUMNS)
-      .where('subject_type', '=', subject.subjectType)
-      .where('subject_id', '=', subject.subjectId)
+    let q = db.selectFrom('ops_audit').select(COLUMNS).where('subject_type', '=', subject.subjectType);
+    if (subject.subjectId !== undefined) q = q.where('subject_id', '=', subject.subjectId);
+    const rows = await q
       .orderBy('seq', 'desc')
       .limit(Math.min(Math.max(limit, 1), 1000))
       .execute();

@@ -4,6 +4,7 @@ import { OpsAuthGuard, PartnerAuthGuard } from './auth.guard';
 import { BillPayController } from './bill-pay.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardAgentsController } from './dashboard/dashboard-agents.controller';
+import { DashboardReconController } from './dashboard/dashboard-recon.controller';
 import { HealthController } from './health.controller';
 import { Iso20022Controller } from './iso20022.controller';
 import { OpsFloatsController } from './ops-floats.controller';
@@ -57,6 +58,7 @@ export class HttpLaneModule {
         BillerReversalsController,
         DashboardController,
         DashboardAgentsController,
+        DashboardReconController,
         OpsAgentsController,
         OpsReconController,
         PartnerReconController,

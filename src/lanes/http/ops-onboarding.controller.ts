@@ -2,22 +2,14 @@ import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
-import {
-  laneFit,
-  LANE_KINDS,
-  type LaneFit,
-  type LaneKind,
-  type LaneTraffic,
-} from '../../domain/lane-fit/lane-fit';
-import { partnerTraffic } from '../../domain/lane-fit/lane-traffic';
+import { LANE_KINDS, type LaneFit } from '../../domain/lane-fit/lane-fit';
 import { MILESTONES } from '../../domain/partners/onboarding-metrics';
 import { PARTNER_STATES } from '../../domain/partners/onboarding';
 import { OnboardingError } from '../../domain/partners/onboarding.repository';
 import { problem } from '../../protocols/rest/problem';
 import { OpsAuthGuard } from './auth.guard';
+import { partnerLaneFit } from './lane-fit-of';
 import { schemaOf } from './openapi-schemas';
-
-const WINDOW_DAYS = 30;
 
 /*
  * What these endpoints answer, for the OpenAPI document. Money (lane costs) is a decimal string in
@@ -130,9 +122,6 @@ const gatesSchema = z.object({
   ),
 });
 
-const asKind = (kind: string | undefined): LaneKind | 'unknown' =>
-  (LANE_KINDS as readonly string[]).includes(kind ?? '') ? (kind as LaneKind) : 'unknown';
-
 /**
  * Onboarding as a product (issue 14): how long partners spend in each state, how long from signed
  * contracts to each milestone, and how certification attempts go, per partner and over all.
@@ -155,23 +144,8 @@ export class OpsOnboardingController {
     return this.s.edge.onboardingMetrics.overview(this.s.edge.clock.now());
   }
 
-  /** The partner's last 30 days on every lane it is on (or sent payments over), against lane costs. */
-  private async laneFitOf(partnerId: string): Promise<LaneFit> {
-    const to = this.s.edge.clock.now();
-    const from = new Date(to.getTime() - WINDOW_DAYS * 86_400_000);
-    const traffic = await partnerTraffic(this.s.database.db, partnerId, from, to);
-    const registry = this.s.edge.lanes;
-    const laneIds = new Set([
-      ...registry.assignmentsOf(partnerId).map((a) => a.laneId),
-      ...traffic.lanes.keys(),
-    ]);
-    const none = { payments: 0, peakPerMinute: 0, peakAt: null };
-    const lanes: LaneTraffic[] = [...laneIds].sort().map((laneId) => ({
-      laneId,
-      kind: asKind(registry.lane(laneId)?.kind),
-      ...(traffic.lanes.get(laneId) ?? none),
-    }));
-    return laneFit({ partnerId, window: { from, to }, total: traffic.total, lanes });
+  private laneFitOf(partnerId: string): Promise<LaneFit> {
+    return partnerLaneFit(this.s, partnerId);
   }
 
   @Get('partners/:id/lane-fit')

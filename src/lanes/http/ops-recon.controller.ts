@@ -28,7 +28,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../gateway-services';
 import { OpsAuditLog } from '../../domain/audit/ops-audit-log';
-import { parseMajorAmount } from '../../domain/money/money';
+import { formatMajorAmount, parseMajorAmount } from '../../domain/money/money';
 import {
   BREAK_CODES,
   BREAK_OWNERS,
@@ -36,7 +36,11 @@ import {
   RESOLUTION_CODES,
   isResolutionCode,
 } from '../../domain/recon/break-codes';
-import { BreakWorkflowError } from '../../domain/recon/break-workflow';
+import {
+  BreakWorkflowError,
+  type Resolution,
+  type ResolutionPreview,
+} from '../../domain/recon/break-workflow';
 import { isCalendarDate } from '../../domain/recon/csv-reader';
 import { IntakeError, type IntakeResult } from '../../domain/recon/intake';
 import { billerPostingFileSchema } from '../../domain/recon/layout';
@@ -129,7 +133,45 @@ const resolveSchema = z.strictObject({
     })
     .optional()
     .describe('write-off, correcting-entry and refund only; correcting-entry names both accounts'),
+  expectedJournal: z
+    .string()
+    .regex(/^([0-9a-f]{32}|none)$/)
+    .optional()
+    .describe(
+      'the digest of the adjusting journal the preview showed ("none" when it showed none): refused with recon-journal-changed unless the resolution would post exactly that journal',
+    ),
 });
+const resolvePreviewSchema = resolveSchema.omit({ expectedJournal: true });
+const journalLineSchema = z
+  .object({
+    accountId: z.string(),
+    side: z.enum(['D', 'C']),
+    amount: z.string().describe('major units at the currency’s precision, e.g. "1.50"'),
+    amountMinor: z.string().regex(/^\d+$/).describe('minor units as a decimal string'),
+  })
+  .loose();
+const previewAnswerSchema = z
+  .object({
+    breakId: z.string(),
+    resolution: z.string(),
+    movesMoney: z.boolean(),
+    journal: z
+      .object({
+        currency: z.string(),
+        memo: z.string(),
+        lines: z.array(journalLineSchema),
+        opensAccount: z
+          .string()
+          .nullable()
+          .describe('the reconciliation suspense account the journal would open (first write-off)'),
+        digest: z.string(),
+      })
+      .loose()
+      .nullable()
+      .describe('the adjusting journal the resolution would post; null: it moves no money'),
+    expectedJournal: z.string().describe('send this back as expectedJournal to confirm what was shown'),
+  })
+  .loose();
 const billerConfigSchema = z.strictObject({ postingFile: billerPostingFileSchema, reason });
 
 const figuresSchema = z
@@ -205,9 +247,75 @@ export async function intakeAnswer(reply: FastifyReply, run: () => Promise<Intak
   return { outcome: result.outcome, file: fileView(result.file) };
 }
 
+type ResolveBody = z.infer<typeof resolveSchema>;
+
+/** A resolution as the workflow takes it: the adjustment amount read at the break's currency. */
+export async function resolutionOf(s: GatewayServices, id: string, b: ResolveBody): Promise<Resolution> {
+  let amountMinor: bigint | undefined;
+  if (b.adjustment?.amount !== undefined) {
+    const found = z.uuid().safeParse(id).success
+      ? await s.recon.recon.breaks.get(s.database.db, id)
+      : undefined;
+    const m = parseMajorAmount(b.adjustment.amount, found?.currency ?? 'BDT');
+    if (typeof m === 'string')
+      throw problem(400, 'invalid-request', 'Invalid resolution', {
+        errors: [{ field: 'adjustment.amount', message: m }],
+      });
+    amountMinor = m.minor;
+  }
+  const a = b.adjustment;
+  return {
+    resolution: b.resolution,
+    reason: b.reason,
+    ...(a !== undefined
+      ? {
+          adjustment: {
+            ...(amountMinor !== undefined ? { amountMinor } : {}),
+            ...(a.debitAccount !== undefined ? { debitAccount: a.debitAccount } : {}),
+            ...(a.creditAccount !== undefined ? { creditAccount: a.creditAccount } : {}),
+          },
+        }
+      : {}),
+    ...(b.expectedJournal !== undefined ? { expectedJournal: b.expectedJournal } : {}),
+  };
+}
+
+/** What a preview answers: the journal with amounts as decimal strings, and the digest to confirm. */
+export function previewView(p: ResolutionPreview, resolution: string): Record<string, unknown> {
+  const j = p.journal;
+  return {
+    breakId: p.break.id,
+    resolution,
+    movesMoney: p.movesMoney,
+    journal:
+      j === null
+        ? null
+        : {
+            currency: j.currency,
+            memo: j.memo,
+            lines: j.lines.map((l) => ({
+              accountId: l.accountId,
+              side: l.side,
+              amount: formatMajorAmount(l.amount, j.currency),
+              amountMinor: l.amount.toString(),
+            })),
+            opensAccount: j.opensAccount,
+            digest: j.digest,
+          },
+    expectedJournal: j?.digest ?? 'none',
+  };
+}
+
+export { resolveSchema, resolvePreviewSchema };
+
 export function workflowMapped(error: unknown): never {
   if (error instanceof BreakWorkflowError) {
-    const status = error.code === 'not-found' ? 404 : error.code === 'not-open' ? 409 : 422;
+    const status =
+      error.code === 'not-found'
+        ? 404
+        : error.code === 'not-open' || error.code === 'journal-changed'
+          ? 409
+          : 422;
     throw problem(status, `recon-${error.code}`, error.message);
   }
   throw error;
@@ -513,7 +621,11 @@ export class OpsReconController {
     schema: schemaOf(breakSchema),
   })
   @ApiResponse({ status: 404, description: 'recon-not-found' })
-  @ApiResponse({ status: 409, description: 'recon-not-open: only an open break is resolved' })
+  @ApiResponse({
+    status: 409,
+    description:
+      'recon-not-open: only an open break is resolved; recon-journal-changed: expectedJournal is not the journal this resolution would post',
+  })
   @ApiResponse({
     status: 422,
     description:
@@ -525,40 +637,40 @@ export class OpsReconController {
     @Body() body: unknown,
   ): Promise<unknown> {
     const b = parseBody(resolveSchema, body, 'resolution');
-    const found = await this.r.recon.breaks.get(this.s.database.db, id).catch(() => undefined);
-    let amountMinor: bigint | undefined;
-    if (b.adjustment?.amount !== undefined) {
-      const m = parseMajorAmount(b.adjustment.amount, found?.currency ?? 'BDT');
-      if (typeof m === 'string')
-        throw problem(400, 'invalid-request', 'Invalid resolution', {
-          errors: [{ field: 'adjustment.amount', message: m }],
-        });
-      amountMinor = m.minor;
-    }
     const done = await this.r.recon.workflow
-      .resolve(
-        id,
-        {
-          resolution: b.resolution,
-          reason: b.reason,
-          ...(b.adjustment !== undefined
-            ? {
-                adjustment: {
-                  ...(amountMinor !== undefined ? { amountMinor } : {}),
-                  ...(b.adjustment.debitAccount !== undefined
-                    ? { debitAccount: b.adjustment.debitAccount }
-                    : {}),
-                  ...(b.adjustment.creditAccount !== undefined
-                    ? { creditAccount: b.adjustment.creditAccount }
-                    : {}),
-                },
-              }
-            : {}),
-        },
-        opsUserOf(req),
-      )
+      .resolve(id, await resolutionOf(this.s, id, b), opsUserOf(req))
       .catch(workflowMapped);
     return breakView(done, new Date());
+  }
+
+  @Post('breaks/:id/resolve/preview')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'What resolving a break would post, without posting it (confirm with expectedJournal)',
+    description:
+      'The same body as resolve (no expectedJournal). Answers the adjusting journal a money-moving resolution would ' +
+      'post (accounts, sides, amounts) and its digest; nothing is written and nothing is audited. Resolve with ' +
+      'expectedJournal set to the digest to post exactly that journal.',
+  })
+  @ApiBody({ schema: schemaOf(resolvePreviewSchema) })
+  @ApiResponse({
+    status: 200,
+    description: 'the journal that would be posted',
+    schema: schemaOf(previewAnswerSchema),
+  })
+  @ApiResponse({ status: 404, description: 'recon-not-found' })
+  @ApiResponse({ status: 409, description: 'recon-not-open: only an open break is resolved' })
+  @ApiResponse({
+    status: 422,
+    description: 'recon-invalid-adjustment or recon-account-not-allowed, as resolve would answer',
+  })
+  async previewResolution(@Param('id') id: string, @Body() body: unknown): Promise<unknown> {
+    const b = parseBody(resolvePreviewSchema, body, 'resolution');
+    if (!z.uuid().safeParse(id).success) throw problem(404, 'recon-not-found', `no break ${id}`);
+    const shown = await this.r.recon.workflow
+      .preview(id, await resolutionOf(this.s, id, b))
+      .catch(workflowMapped);
+    return previewView(shown, b.resolution);
   }
 
   @Get('figures')

@@ -29,6 +29,7 @@ import { RoutingError, type RulePatch } from '../../../domain/routing/routing-ru
 import { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { problem } from '../../../protocols/rest/problem';
 import { assertOpsAllowedOnLane } from '../edge-guard';
+import { partnerLaneFit } from '../lane-fit-of';
 import {
   clearSessionCookie,
   cookieOf,
@@ -432,6 +433,7 @@ export class DashboardController implements OnModuleDestroy {
         lanes: this.s.edge.lanes.assignmentsOf(p.id),
         next: await onboarding.nextGates(p.id, now),
         subscriptions: await this.s.webhooks.subscriptions.list(this.db, p.id),
+        laneFit: await partnerLaneFit(this.s, p.id),
       })),
     );
     this.page(reply, partnersPage(session, partners, credentials, health, now));

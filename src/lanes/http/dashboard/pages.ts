@@ -17,10 +17,12 @@ import { html, trusted, type SafeHtml } from './html';
  * currency's own precision (formatMajorAmount), never through a float.
  */
 
-export type Section = 'today' | 'routing' | 'payments' | 'partners' | 'agents';
+export type Section = 'today' | 'attention' | 'breaks' | 'routing' | 'payments' | 'partners' | 'agents';
 
 const NAV: readonly { id: Section; href: string; label: string }[] = [
   { id: 'today', href: '/dashboard', label: 'Today' },
+  { id: 'attention', href: '/dashboard/attention', label: 'Needs attention' },
+  { id: 'breaks', href: '/dashboard/breaks', label: 'Breaks' },
   { id: 'routing', href: '/dashboard/routing', label: 'Routing' },
   { id: 'payments', href: '/dashboard/payments', label: 'Payments' },
   { id: 'partners', href: '/dashboard/partners', label: 'Partners' },

@@ -1,3 +1,4 @@
+import type { LaneFit } from '../../../domain/lane-fit/lane-fit';
 import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import type { PartnerRecord } from '../../../domain/partners/onboarding.repository';
 import type { PartnerState } from '../../../domain/partners/onboarding';
@@ -27,6 +28,8 @@ export interface PartnerView extends PartnerRecord {
   /** The next lifecycle step and its unmet gates; undefined for a live partner. */
   readonly next: { readonly to: PartnerState; readonly unmet: readonly string[] } | undefined;
   readonly subscriptions: readonly WebhookSubscription[];
+  /** The partner's last 30 days against each kind of lane's cost (read-only). */
+  readonly laneFit?: LaneFit;
 }
 
 /** When a credential stops being accepted: its own end, or a certificate's notAfter if earlier. */
@@ -240,6 +243,90 @@ function webhooksPart(
   </table>`;
 }
 
+const ACTION_TEXT: Record<LaneFit['recommendation']['action'], string> = {
+  keep: 'keep',
+  'move-down': 'move down',
+  'move-up': 'move up',
+  provision: 'provision',
+};
+
+/** Volume against lane cost: the traffic per lane, what each kind costs for it, and the advice. */
+export function laneFitPart(fit: LaneFit | undefined): SafeHtml {
+  if (fit === undefined) return html``;
+  const r = fit.recommendation;
+  const change =
+    r.monthlyCostChange.replace(/[-0.]/g, '') === ''
+      ? 'no change in cost'
+      : r.monthlyCostChange.startsWith('-')
+        ? `saves ${r.monthlyCostChange.slice(1)} ${r.currency} a month`
+        : `costs ${r.monthlyCostChange} ${r.currency} more a month`;
+  return html`<div class="lane-fit" data-lane-fit="${fit.partnerId}">
+    <p>
+      Last ${fit.window.days} days: <strong data-figure="fit-payments">${fit.traffic.payments}</strong>
+      payments, peak ${fit.traffic.peakPerMinute} a minute.
+    </p>
+    <p class="recommendation" data-action="${r.action}">
+      <strong>${ACTION_TEXT[r.action]}: ${r.kind}</strong> (${change}). ${r.reason}
+    </p>
+    <table class="lane-traffic">
+      <caption>
+        Traffic per lane
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Lane</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Payments</th>
+          <th scope="col">Peak / min</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${fit.traffic.lanes.map(
+          (l) =>
+            html`<tr>
+              <th scope="row">${l.laneId}</th>
+              <td>${l.kind}</td>
+              <td>${l.payments}</td>
+              <td>${l.peakPerMinute}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <table class="lane-options">
+      <caption>
+        Lane cost against this volume
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Kind</th>
+          <th scope="col">Monthly</th>
+          <th scope="col">Setup</th>
+          <th scope="col">Per 1000 payments</th>
+          <th scope="col">Lead time</th>
+          <th scope="col">Worth it</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${fit.options.map(
+          (o) =>
+            html`<tr data-kind="${o.kind}" class="${o.kind === r.kind ? 'chosen' : ''}">
+              <th scope="row" title="${o.why}">${o.name}</th>
+              <td class="amount">${o.monthlyCost} ${o.currency}</td>
+              <td class="amount">${o.setupCost} ${o.currency}</td>
+              <td class="amount">
+                ${o.costPer1000Payments === null ? '—' : `${o.costPer1000Payments} ${o.currency}`}
+              </td>
+              <td>
+                ${o.provisioningWeeks.max < 1 ? 'about a day' : `${o.provisioningWeeks.min}–${o.provisioningWeeks.max} weeks`}
+              </td>
+              <td data-worth="${o.worthIt}">${o.worthIt ? 'yes' : 'no'}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
 export function partnersPage(
   session: OpsSession,
   partners: readonly PartnerView[],
@@ -303,6 +390,8 @@ export function partnersPage(
           }
         </tbody>
       </table>
+      <h3>Lane fit</h3>
+      ${laneFitPart(p.laneFit)}
       <h3>Credentials</h3>
       ${credentialsPart(w, acceptable, now)}
       <h3>Webhooks</h3>

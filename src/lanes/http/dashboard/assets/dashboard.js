@@ -90,6 +90,82 @@
     output.textContent = `Of ${r.examined} payments in the last ${r.days} days, ${r.changedCount} would have gone elsewhere${moves ? `: ${moves}` : ''}.`;
   });
 
+  // Resolving a break: the adjusting journal is previewed, then confirmed by its digest. Any change
+  // to the form after the preview takes the confirmation away until it is previewed again.
+  function resetPreview(form) {
+    const expected = form.querySelector('input[name="expectedJournal"]');
+    const submit = form.querySelector('button[type="submit"]');
+    const output = form.querySelector('output.journal-preview');
+    if (expected) expected.value = '';
+    if (submit) submit.disabled = true;
+    if (output) output.replaceChildren();
+  }
+
+  function journalTable(journal) {
+    const table = document.createElement('table');
+    table.className = 'journal';
+    const caption = table.createCaption();
+    caption.textContent = `Adjusting journal to be posted (${journal.currency})${journal.opensAccount ? `; opens ${journal.opensAccount}` : ''}`;
+    const head = table.createTHead().insertRow();
+    for (const label of ['Account', 'Debit', 'Credit']) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = label;
+      head.appendChild(th);
+    }
+    const body = table.createTBody();
+    for (const line of journal.lines) {
+      const row = body.insertRow();
+      row.dataset.side = line.side;
+      row.insertCell().textContent = line.accountId;
+      const debit = row.insertCell();
+      const credit = row.insertCell();
+      debit.className = 'amount';
+      credit.className = 'amount';
+      // Amounts arrive as decimal strings at the currency's precision: shown as they are.
+      (line.side === 'D' ? debit : credit).textContent = `${line.amount} ${journal.currency}`;
+    }
+    return table;
+  }
+
+  document.addEventListener('click', async (event) => {
+    const button = event.target;
+    if (!(button instanceof HTMLButtonElement) || button.dataset.previewResolution === undefined) return;
+    const form = button.closest('form');
+    if (!form || form.dataset.preview === undefined) return;
+    resetPreview(form);
+    const output = form.querySelector('output.journal-preview');
+    const { expectedJournal: _expected, ...body } = formJson(form);
+    output.textContent = 'Working out the adjusting journal…';
+    const answer = await send(form.dataset.preview, body);
+    output.replaceChildren();
+    if (!answer.ok) {
+      output.textContent = problemText(answer.json) || `refused (${answer.status})`;
+      output.className = 'journal-preview error';
+      return;
+    }
+    output.className = 'journal-preview';
+    const r = answer.json;
+    if (r.journal === null) {
+      output.textContent = `${r.resolution} moves no money: no journal will be posted.`;
+    } else {
+      output.appendChild(journalTable(r.journal));
+    }
+    form.querySelector('input[name="expectedJournal"]').value = r.expectedJournal;
+    const submit = form.querySelector('button[type="submit"]');
+    submit.disabled = false;
+    submit.focus();
+  });
+
+  for (const form of document.querySelectorAll('form[data-preview]')) {
+    const changed = (event) => {
+      if (event.target?.type === 'hidden') return;
+      resetPreview(form);
+    };
+    form.addEventListener('input', changed);
+    form.addEventListener('change', changed);
+  }
+
   const stored = sessionStorage.getItem('flash');
   if (stored) {
     sessionStorage.removeItem('flash');
