@@ -210,7 +210,8 @@ export class JobQueue {
   }
 
   /**
-   * The one row of a recurring job, made if missing. A row already there keeps its time, or is
+   * The one row of a recurring job, made if missing, its first round a period from now (as a timer's
+   * would be). A row already there keeps its time, or is
    * brought forward when this period is shorter (a node started with a new setting); a running round
    * is left to its lease.
    */
@@ -219,7 +220,7 @@ export class JobQueue {
     const first = new Date(now.getTime() + everyMs);
     await sql`
       insert into jobs (kind, dedupe_key, ordering_key, payload, state, run_at, attempts, created_at, updated_at)
-      values (${kind}, ${kind}, null, '{}'::jsonb, 'pending', ${now}, 0, ${now}, ${now})
+      values (${kind}, ${kind}, null, '{}'::jsonb, 'pending', ${first}, 0, ${now}, ${now})
       on conflict (kind, dedupe_key) where dedupe_key is not null do update set
         state = case when jobs.state = 'running' then jobs.state else 'pending' end,
         run_at = case when jobs.state = 'running' then jobs.run_at else least(jobs.run_at, ${first}) end`.execute(
