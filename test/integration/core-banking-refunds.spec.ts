@@ -227,8 +227,11 @@ describe('refunds owed to bank customers', () => {
       last_error: `unknown: still down for ${order.paymentId}`,
     });
     // The sweep's round, as a node's runner of recurring jobs makes it.
-    const recurring = new JobRunner(h.db, log);
+    let clock = new Date();
+    const recurring = new JobRunner(h.db, log, { now: () => clock });
     housekeeping.scheduleOn(recurring, 2_000);
+    expect(await recurring.runOnce()).toBe(0);
+    clock = later(clock, 2_000);
     expect(await recurring.runOnce()).toBe(1);
     expect((await metrics.refundsOwed.get()).values[0]?.value).toBe(1);
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
