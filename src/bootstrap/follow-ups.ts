@@ -8,7 +8,7 @@ import type { IdempotencyRepository } from '../domain/idempotency/idempotency.re
 import type { Ledger } from '../domain/ledger/ledger';
 import type { PaymentEventSink } from '../domain/payments/payment-events';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
-import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
+import { REFUND_JOB, type CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
 import { JobQueue, JobRunner } from '../infrastructure/jobs';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
@@ -126,9 +126,12 @@ export function createFollowUps(o: {
     );
   }
 
+  // Refunds owed to bank customers, retried until core banking confirms them (never given up).
+  o.refunds.registerOn(runner, o.db);
+
   // Payments waiting (PENDING, NEEDS_ATTENTION) are counted by the composition root's 'waiting' hook.
   o.metrics.onScrape('follow-ups', async () => {
-    for (const kind of [RESOLVE, BILLER_REVERSAL, AGENT_CORE_REVERSAL]) {
+    for (const kind of [RESOLVE, BILLER_REVERSAL, AGENT_CORE_REVERSAL, REFUND_JOB]) {
       const counts = await queue.counts(o.db, kind);
       for (const [state, n] of Object.entries(counts)) o.metrics.followUps.set({ kind, state }, n);
     }

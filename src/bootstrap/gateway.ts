@@ -37,6 +37,7 @@ import { openDatabase, type DatabaseHandle } from '../infrastructure/database/da
 import { DatabaseHealth } from '../infrastructure/database/database-health';
 import { migrateToLatest } from '../infrastructure/database/migrator';
 import { JsonHttpClient } from '../infrastructure/http/http-client';
+import { JobRunner } from '../infrastructure/jobs';
 import { createLogger, type Logger } from '../infrastructure/logging/logger';
 import { Metrics } from '../infrastructure/metrics/metrics';
 import { createHttpLanes } from '../lanes/http/http-lanes';
@@ -237,8 +238,10 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
     if (cache instanceof RedisCache) cache.onReconnect(() => routes.markSharedRecovered());
     closers.push(() => routes.close());
     const routing = new RoutingAdmin(database.db, routes, metrics, log);
-    routing.startScheduler();
-    closers.push(() => Promise.resolve(routing.stopScheduler()));
+    // Scheduled work done once per cluster per period (recurring jobs, src/infrastructure/jobs):
+    // scheduled routing changes and the housekeeping sweep; started once both are registered.
+    const recurring = new JobRunner(database.db, log, { owner: `${nodeId}-recurring` });
+    routing.scheduleOn(recurring);
 
     const billers = new BillerClient(http, metrics);
     const billerDirectory = new BillerDirectory(database.db);
@@ -354,8 +357,9 @@ export async function startGateway(config: AppConfig, options: GatewayOptions = 
       lease,
       followUps.followUps,
     );
-    housekeeping.start(config.housekeepingIntervalMs);
-    closers.push(() => Promise.resolve(housekeeping.stop()));
+    housekeeping.scheduleOn(recurring, config.housekeepingIntervalMs);
+    recurring.start(Math.min(config.housekeepingIntervalMs, config.followUps.pollMs));
+    closers.push(() => recurring.stop());
 
     const clock = options.clock ?? systemClock;
     const authenticator = new ApiKeyAuthenticator(database.db, 5_000, () => clock.now().getTime());

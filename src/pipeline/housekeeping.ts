@@ -4,25 +4,26 @@ import type { NodeLease } from '../domain/cluster/node-lease';
 import type { IdempotencyRepository } from '../domain/idempotency/idempotency.repository';
 import type { PaymentsRepository } from '../domain/payments/payments.repository';
 import type { CoreBankingRefunds } from '../domain/posting/core-banking-refunds';
+import { oncePerCluster, type JobRunner } from '../infrastructure/jobs';
 import type { Logger } from '../infrastructure/logging/logger';
 import type { Metrics } from '../infrastructure/metrics/metrics';
 import { resultOf, serialiseResult } from './bill-pay-result';
 import { RESOLVE, type FollowUps } from './resolution/follow-ups';
 
 const HOUSEKEEPING_LOCK = 7_402_001;
+/** The recurring job (src/infrastructure/jobs) a sweep runs as. */
+export const HOUSEKEEPING_JOB = 'housekeeping.sweep';
 
 /**
  * Periodic work that must run once per cluster: finish requests a dead node left in flight (their
  * partners get a PENDING answer on retry instead of 409 forever; a node is dead once its lease runs
  * out, see NodeLease, or after the fixed in-flight timeout for keys no lease covers), hand each of
  * them to its resolution (the same as any pending payment's: a `payment.resolve` job in the same
- * transaction), and purge idempotency keys past their retention. Each run takes a
- * transaction-scoped advisory lock, so nodes never race.
+ * transaction), and purge idempotency keys past their retention. It runs as a recurring job, one
+ * round per period across the cluster (`scheduleOn`); a round also takes a transaction-scoped advisory
+ * lock, so a sweep run by hand never races it.
  */
 export class Housekeeping {
-  private timer: NodeJS.Timeout | undefined;
-  private retrying = false;
-
   constructor(
     private readonly db: Db,
     private readonly idempotency: IdempotencyRepository,
@@ -37,30 +38,20 @@ export class Housekeeping {
     private readonly followUps?: FollowUps,
   ) {}
 
-  start(everyMs = 30_000): void {
-    this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.log.error({ err: error }, 'housekeeping failed'));
-      // A run calls core banking once per owed refund; while one is still going, the next tick waits.
-      if (this.retrying) return;
-      this.retrying = true;
-      this.retryRefunds()
-        .catch((error: unknown) => this.log.error({ err: error }, 'refund retry failed'))
-        .finally(() => (this.retrying = false));
-    }, everyMs);
-    this.timer.unref();
-  }
-
-  /**
-   * Retries refunds owed to bank customers (outside any transaction: it calls core banking). Leases
-   * keep two nodes off the same refund; core banking deduplicates on the reference besides.
-   */
-  async retryRefunds(now = new Date()): Promise<{ refunded: number; stillOwed: number }> {
-    if (this.refunds === undefined) return { refunded: 0, stillOwed: 0 };
-    const outcome = await this.refunds.retryDue(this.db, now);
-    this.metrics.refundsOwed.set(outcome.stillOwed);
-    if (outcome.refunded > 0) this.log.info(outcome, 'owed core-banking refunds confirmed');
-    if (outcome.stillOwed > 0) this.log.warn(outcome, 'core-banking refunds still owed');
-    return outcome;
+  /** Registers the sweep on a node's job runner: once per cluster every `everyMs`. */
+  scheduleOn(runner: JobRunner, everyMs = 30_000): void {
+    runner.every(HOUSEKEEPING_JOB, { everyMs }, async () => {
+      await this.runOnce().catch((error: unknown) => {
+        this.log.error({ err: error }, 'housekeeping failed');
+        throw error;
+      });
+      // Owed refunds are retried by their own jobs (CoreBankingRefunds); the sweep shows ops how many are left.
+      if (this.refunds !== undefined) {
+        const stillOwed = await this.refunds.owed(this.db);
+        this.metrics.refundsOwed.set(stillOwed);
+        if (stillOwed > 0) this.log.warn({ stillOwed }, 'core-banking refunds still owed');
+      }
+    });
   }
 
   /**
@@ -79,16 +70,8 @@ export class Housekeeping {
     }
   }
 
-  stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-  }
-
   async runOnce(now = new Date()): Promise<{ recovered: number; purged: number }> {
-    return this.db.transaction().execute(async (tx) => {
-      const { rows } = await sql<{
-        locked: boolean;
-      }>`select pg_try_advisory_xact_lock(${HOUSEKEEPING_LOCK}) as locked`.execute(tx);
-      if (rows[0]?.locked !== true) return { recovered: 0, purged: 0 };
+    const swept = await oncePerCluster(this.db, HOUSEKEEPING_LOCK, async (tx) => {
       const olderThan = new Date(now.getTime() - this.inFlightTimeoutMs);
       const which = { deadNodes: this.lease?.mayRecoverDeadNodes() ?? false };
       let recovered = 0;
@@ -117,5 +100,6 @@ export class Housekeeping {
       const purged = await this.idempotency.purgeExpired(tx, now);
       return { recovered, purged };
     });
+    return swept ?? { recovered: 0, purged: 0 };
   }
 }

@@ -7,6 +7,7 @@ import { JsonHttpClient } from '../../src/infrastructure/http/http-client';
 import { Metrics } from '../../src/infrastructure/metrics/metrics';
 import { CoreBankingSimulator } from '../../src/simulators/core-banking-simulator';
 import { IdempotencyRepository } from '../../src/domain/idempotency/idempotency.repository';
+import { JobRunner } from '../../src/infrastructure/jobs';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 import { Housekeeping } from '../../src/pipeline/housekeeping';
 import { openTestDatabase } from '../support/database';
@@ -94,6 +95,32 @@ async function oweThenAttempt(refunds: CoreBankingRefunds, order: RefundOrder, a
   return refunds.attempt(h.db, order.paymentId, at);
 }
 const later = (from: Date, ms: number): Date => new Date(from.getTime() + ms);
+const log = createLogger('silent');
+
+async function refundedCount(): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from core_banking_refunds where state = 'refunded'`.execute(h.db);
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * What a node's job runner does at `at`: runs the refund retries then due (as every node does, see
+ * createFollowUps). Answers how many were confirmed and how many are still owed.
+ */
+async function retryDue(
+  nodes: readonly CoreBankingRefunds[],
+  at: Date,
+): Promise<{ refunded: number; stillOwed: number }> {
+  const before = await refundedCount();
+  await Promise.all(
+    nodes.map((refunds, i) => {
+      const runner = new JobRunner(h.db, log, { now: () => at, owner: `node-${i}`, batch: 1 });
+      refunds.registerOn(runner, h.db, () => at);
+      return runner.drain();
+    }),
+  );
+  return { refunded: (await refundedCount()) - before, stillOwed: await nodes[0]!.owed(h.db) };
+}
 const credit = (o: RefundOrder) =>
   client.credit(o.account, o.amountMinor, o.currency, `${o.paymentId}:refund`);
 
@@ -118,11 +145,11 @@ describe('refunds owed to bank customers', () => {
     expect(await refunds.owed(h.db)).toBe(1);
 
     // Not due yet: the first retry waits 30 s.
-    expect(await refunds.retryDue(h.db, later(t0, 1_000))).toEqual({ refunded: 0, stillOwed: 1 });
+    expect(await retryDue([refunds], later(t0, 1_000))).toEqual({ refunded: 0, stillOwed: 1 });
 
     down = false;
     const balance = cbs.balance(ACCOUNT)!;
-    expect(await refunds.retryDue(h.db, later(t0, 31_000))).toEqual({ refunded: 1, stillOwed: 0 });
+    expect(await retryDue([refunds], later(t0, 31_000))).toEqual({ refunded: 1, stillOwed: 0 });
     expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
     expect(await refundRow(order.paymentId)).toMatchObject({
       state: 'refunded',
@@ -132,7 +159,7 @@ describe('refunds owed to bank customers', () => {
     });
 
     // Nothing more to do, however often the loop runs or the refund is asked for again.
-    expect(await refunds.retryDue(h.db, later(t0, 10 * 3_600_000))).toEqual({ refunded: 0, stillOwed: 0 });
+    expect(await retryDue([refunds], later(t0, 10 * 3_600_000))).toEqual({ refunded: 0, stillOwed: 0 });
     expect(await oweThenAttempt(refunds, order, later(t0, 11 * 3_600_000))).toBeUndefined();
     expect(cbs.balance(ACCOUNT)).toBe(balance + order.amountMinor);
   });
@@ -146,16 +173,16 @@ describe('refunds owed to bank customers', () => {
     });
     const t0 = new Date();
     await oweThenAttempt(refunds, order, t0);
-    await refunds.retryDue(h.db, later(t0, 31_000));
+    await retryDue([refunds], later(t0, 31_000));
     const row = await refundRow(order.paymentId);
     expect(row).toMatchObject({ state: 'owed', attempts: 2, last_error: 'unknown: core banking timeout' });
     // Second failure: the next attempt is about 60 s after this one, not sooner.
     const next = (row?.next_attempt_at as Date).getTime();
     expect(next).toBeGreaterThanOrEqual(t0.getTime() + 31_000 + 60_000);
     expect(next).toBeLessThan(t0.getTime() + 31_000 + 60_000 + 5_000);
-    await refunds.retryDue(h.db, later(t0, 31_000 + 59_000));
+    await retryDue([refunds], later(t0, 31_000 + 59_000));
     expect(calls).toBe(2);
-    await refunds.retryDue(h.db, later(t0, 31_000 + 66_000));
+    await retryDue([refunds], later(t0, 31_000 + 66_000));
     expect(calls).toBe(3);
     // Out of the way of the next tests, which count what is owed.
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
@@ -174,14 +201,16 @@ describe('refunds owed to bank customers', () => {
     const nodeA = new CoreBankingRefunds(refunder);
     const nodeB = new CoreBankingRefunds(refunder);
     const due = later(t0, 20 * 3_600_000);
-    const [a, b] = await Promise.all([nodeA.retryDue(h.db, due), nodeB.retryDue(h.db, due)]);
-    expect(a.refunded + b.refunded).toBe(3);
+    expect(await retryDue([nodeA, nodeB], due)).toEqual({ refunded: 3, stillOwed: 0 });
     expect([...tried].sort()).toEqual(orders.map((o) => o.paymentId).sort());
   });
 
-  it('the housekeeping loop retries what is owed and shows ops how much is left', async () => {
+  it('the job runner retries what is owed and the housekeeping sweep shows ops how much is left', async () => {
     const order = await payment();
-    await oweThenAttempt(new CoreBankingRefunds(() => Promise.resolve(unavailable)), order, new Date());
+    const stillDown = new CoreBankingRefunds((o) =>
+      Promise.resolve({ outcome: 'unknown', detail: `still down for ${o.paymentId}` }),
+    );
+    await oweThenAttempt(stillDown, order, new Date());
     const metrics = new Metrics(false);
     const housekeeping = new Housekeeping(
       h.db,
@@ -190,11 +219,20 @@ describe('refunds owed to bank customers', () => {
       120_000,
       metrics,
       createLogger('silent'),
-      new CoreBankingRefunds((o) =>
-        Promise.resolve({ outcome: 'unknown', detail: `still down for ${o.paymentId}` }),
-      ),
+      stillDown,
     );
-    expect(await housekeeping.retryRefunds(later(new Date(), 31_000))).toEqual({ refunded: 0, stillOwed: 1 });
+    expect(await retryDue([stillDown], later(new Date(), 31_000))).toEqual({ refunded: 0, stillOwed: 1 });
+    expect(await refundRow(order.paymentId)).toMatchObject({
+      attempts: 2,
+      last_error: `unknown: still down for ${order.paymentId}`,
+    });
+    // The sweep's round, as a node's runner of recurring jobs makes it.
+    let clock = new Date();
+    const recurring = new JobRunner(h.db, log, { now: () => clock });
+    housekeeping.scheduleOn(recurring, 2_000);
+    expect(await recurring.runOnce()).toBe(0);
+    clock = later(clock, 2_000);
+    expect(await recurring.runOnce()).toBe(1);
     expect((await metrics.refundsOwed.get()).values[0]?.value).toBe(1);
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
   });
@@ -226,7 +264,7 @@ describe('refunds owed to bank customers', () => {
       last_error: 'refused: ACCOUNT_BLOCKED',
     });
     // Never asked again: ops settle it by hand.
-    await refunds.retryDue(h.db, later(t0, 48 * 3_600_000));
+    await retryDue([refunds], later(t0, 48 * 3_600_000));
     expect(calls).toBe(1);
     expect(await refunds.owed(h.db)).toBe(0);
     await h.db.transaction().execute((tx) => refunds.settleByHand(tx, order.paymentId, 'CHQ-000123', t0));

@@ -191,6 +191,100 @@ describe('durable jobs', () => {
     expect(order).toEqual([9, 1, 2, 3]);
   });
 
+  it('a handler that knows when to come back sets the wait itself, and work never given up stays pending', async () => {
+    await queue.enqueue(h.db, { kind: 'test.after', dedupeKey: 'r', payload: {} });
+    const runner = new JobRunner(h.db, log, { now });
+    runner.register('test.after', { maxAttempts: Number.POSITIVE_INFINITY, backoffMs: () => 1_000 }, (job) =>
+      Promise.resolve(retryLater('core banking down', 45_000 * job.attempt)),
+    );
+    // Each wait is the handler's (45 s, 90 s, 135 s, ...), never the kind's 1 s backoff, and never dead.
+    for (let n = 1; n <= 30; n += 1) {
+      expect(await runner.runOnce()).toBe(1);
+      advance(45_000 * n - 1);
+      expect(await runner.runOnce()).toBe(0);
+      advance(1);
+    }
+    expect(await jobRow('test.after', 'r')).toMatchObject({
+      state: 'pending',
+      attempts: 30,
+      last_error: 'not yet: core banking down',
+      run_at: clock,
+    });
+  });
+
+  it('a recurring job runs once per cluster per period, however many runners there are', async () => {
+    const rounds: string[] = [];
+    const runners = ['a', 'b', 'c'].map((owner) => {
+      const r = new JobRunner(h.db, log, { now, owner });
+      r.every('test.every', { everyMs: 10_000, leaseMs: 30_000 }, async () => {
+        rounds.push(`${owner}@${clock.toISOString()}`);
+        await new Promise((res) => setTimeout(res, 5));
+      });
+      return r;
+    });
+    // Ten periods, each runner polling five times a period, all at once.
+    // The first round is a period after the row is made, as a timer's would be.
+    for (let tick = 0; tick <= 50; tick += 1) {
+      await Promise.all(runners.map((r) => r.runOnce()));
+      advance(2_000);
+    }
+    expect(rounds).toHaveLength(10);
+    const times = rounds.map((r) => Date.parse(r.split('@')[1]!));
+    for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).toBe(10_000);
+    expect(await queue.counts(h.db, 'test.every')).toEqual({ pending: 1, running: 0, done: 0, dead: 0 });
+  });
+
+  it('a round whose node died is taken over when its lease runs out; a failing round comes back next period', async () => {
+    const survivor = new JobRunner(h.db, log, { now, owner: 'survivor' });
+    let calls = 0;
+    survivor.every('test.sweep', { everyMs: 5_000, leaseMs: 20_000 }, () => {
+      calls += 1;
+      return calls === 2 ? Promise.reject(new Error('database hiccup')) : Promise.resolve();
+    });
+    // The survivor makes the row and runs the first round; the node that dies claims the second and
+    // never ends it.
+    expect(await survivor.runOnce()).toBe(0);
+    advance(5_000);
+    expect(await survivor.runOnce()).toBe(1);
+    expect(calls).toBe(1);
+    advance(5_000);
+    expect(await queue.claim(h.db, 'dies', ['test.sweep'], 10, () => 20_000)).toHaveLength(1);
+    advance(19_999);
+    expect(await survivor.runOnce()).toBe(0);
+    advance(1);
+    expect(await survivor.runOnce()).toBe(1);
+    expect(calls).toBe(2);
+    expect(await jobRow('test.sweep', 'test.sweep')).toMatchObject({
+      state: 'pending',
+      attempts: 2,
+      last_error: 'database hiccup',
+      run_at: new Date(clock.getTime() + 5_000),
+    });
+    advance(5_000);
+    expect(await survivor.runOnce()).toBe(1);
+    expect(await jobRow('test.sweep', 'test.sweep')).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      last_error: null,
+    });
+  });
+
+  it('a node started with a shorter period brings the next round forward; a longer one does not delay it', async () => {
+    const first = new JobRunner(h.db, log, { now, owner: 'first' });
+    first.every('test.period', { everyMs: 60_000 }, () => Promise.resolve());
+    expect(await first.runOnce()).toBe(0);
+    const t0 = clock.getTime();
+    expect(await jobRow('test.period', 'test.period')).toMatchObject({ run_at: new Date(t0 + 60_000) });
+    const longer = new JobRunner(h.db, log, { now, owner: 'longer' });
+    longer.every('test.period', { everyMs: 600_000 }, () => Promise.resolve());
+    expect(await longer.runOnce()).toBe(0);
+    expect(await jobRow('test.period', 'test.period')).toMatchObject({ run_at: new Date(t0 + 60_000) });
+    const shorter = new JobRunner(h.db, log, { now, owner: 'shorter' });
+    shorter.every('test.period', { everyMs: 2_000 }, () => Promise.resolve());
+    expect(await shorter.runOnce()).toBe(0);
+    expect(await jobRow('test.period', 'test.period')).toMatchObject({ run_at: new Date(t0 + 2_000) });
+  });
+
   it('once per cluster: while one node holds the round, another skips it', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { JobQueue, retryLater, type JobRunner, type RetryLater } from '../../infrastructure/jobs';
 import type { Db, Executor, Tx } from '../db';
 import type { CoreBankingAnswer } from './core-banking-client';
 
@@ -23,8 +24,15 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
-/** A claimed retry is not claimed again by another node for this long. */
+/** The first attempt is left to the caller for this long; a retry's lease lasts as long. */
 const LEASE_MS = 60_000;
+
+/** The durable job (src/infrastructure/jobs) that retries one owed refund, keyed by its payment id. */
+export const REFUND_JOB = 'core-banking.refund';
+
+interface RefundJob {
+  readonly paymentId: string;
+}
 
 /**
  * Called, in the transaction that stops a refund being retried, when core banking refuses it (account
@@ -39,15 +47,31 @@ export type OnRefundRefused = (tx: Tx, paymentId: string, detail: string, at: Da
  * The order is fixed (issue 10, item 2): the debt is written in the same transaction as the reversal
  * that makes it owed (`owe`), and core banking is asked only after that transaction committed
  * (`attempt`). A refund therefore always follows a committed reversal; a crash in between leaves a
- * debt the retry loop pays, never a credit our ledger does not know of. Every attempt carries the
+ * debt its retry job pays, never a credit our ledger does not know of. Every attempt carries the
  * same reference, which core banking deduplicates, so the customer is never credited twice. A refusal
  * is final: it is not retried but parked for ops (OnRefundRefused).
+ *
+ * Retries are a durable job per refund (REFUND_JOB, enqueued with the debt), run by whichever node's
+ * job runner is free (`registerOn`): leased, so two nodes never try one refund at once, and never
+ * given up while the refund is owed. The refund row stays the record ops read (state, attempts, last
+ * error, next attempt); the job follows the times the refund's own schedule sets.
  */
 export class CoreBankingRefunds {
+  private readonly queue = new JobQueue();
+
   constructor(
     private readonly refund: Refunder,
     private readonly onRefused?: OnRefundRefused,
   ) {}
+
+  /** Registers the retries on a node's job runner (every node registers them). */
+  registerOn(runner: JobRunner, db: Db, now: () => Date = () => new Date()): void {
+    runner.register<RefundJob>(
+      REFUND_JOB,
+      { maxAttempts: Number.POSITIVE_INFINITY, backoffMs: retryDelayMs, leaseMs: LEASE_MS },
+      (job) => this.retry(db, job.payload.paymentId, now),
+    );
+  }
 
   /**
    * Owes the refund inside the caller's transaction (with the reversal that makes it owed), leased
@@ -62,69 +86,62 @@ export class CoreBankingRefunds {
         ${refundReference(order.paymentId)}, 'owed', 0, ${new Date(now.getTime() + LEASE_MS)}, ${now}, ${now}
       )
       on conflict (payment_id) do nothing`.execute(tx);
+    await this.queue.enqueue<RefundJob>(tx, {
+      kind: REFUND_JOB,
+      dedupeKey: order.paymentId,
+      payload: { paymentId: order.paymentId },
+      runAt: new Date(now.getTime() + LEASE_MS),
+    });
   }
 
   /**
    * The first attempt of a refund owed by a committed transaction. Answers core banking's answer, or
    * undefined when nothing is owed (never owed, refunded already, refused, settled by hand). Whatever
-   * happens here, an unconfirmed refund stays owed and is retried.
+   * happens here, an unconfirmed refund stays owed and its job retries it on the refund's schedule.
    */
   async attempt(db: Db, paymentId: string, now: Date): Promise<CoreBankingAnswer | undefined> {
+    const row = await this.owedRow(db, paymentId);
+    if (row === undefined) return undefined;
+    const answer = await this.refund(row.order);
+    await db.transaction().execute(async (tx) => {
+      const next = await this.settle(tx, paymentId, answer, row.attempts + 1, now);
+      if (next === undefined) await this.queue.completePending(tx, REFUND_JOB, paymentId);
+      else await this.queue.reschedule(tx, REFUND_JOB, paymentId, next);
+    });
+    return answer;
+  }
+
+  /** One retry, run by the refund's job: done once nothing is owed, otherwise back at the next attempt time. */
+  private async retry(db: Db, paymentId: string, now: () => Date): Promise<void | RetryLater> {
+    const row = await this.owedRow(db, paymentId);
+    if (row === undefined) return undefined;
+    const answer = await this.refund(row.order);
+    const at = now();
+    const next = await db
+      .transaction()
+      .execute((tx) => this.settle(tx, paymentId, answer, row.attempts + 1, at));
+    if (next === undefined) return undefined;
+    return retryLater(describe(answer), next.getTime() - at.getTime());
+  }
+
+  private async owedRow(
+    db: Executor,
+    paymentId: string,
+  ): Promise<{ order: RefundOrder; attempts: number } | undefined> {
     const { rows } = await sql<{ account: string; amount: string; currency: string; attempts: number }>`
       select account, amount::text as amount, currency, attempts from core_banking_refunds
       where payment_id = ${paymentId} and state = 'owed'`.execute(db);
     const row = rows[0];
     if (row === undefined) return undefined;
-    const answer = await this.refund({
-      paymentId,
-      account: row.account,
-      amountMinor: BigInt(row.amount),
-      currency: row.currency.trim(),
-    });
-    await this.settle(db, paymentId, answer, row.attempts + 1, now);
-    return answer;
-  }
-
-  /**
-   * Retries the refunds that are due, one at a time: each is leased just before its attempt (so two
-   * nodes never try the same one at once, and a slow core banking cannot outlive the lease of a row
-   * still waiting its turn), tried outside any transaction, then marked refunded or given its next
-   * attempt time, counted from when the attempt ended.
-   */
-  async retryDue(db: Db, now: Date, limit = 50): Promise<{ refunded: number; stillOwed: number }> {
-    const started = Date.now();
-    const clock = (): Date => new Date(now.getTime() + (Date.now() - started));
-    let refunded = 0;
-    for (let i = 0; i < limit; i += 1) {
-      const at = clock();
-      const { rows } = await sql<{
-        payment_id: string;
-        account: string;
-        amount: string;
-        currency: string;
-        attempts: number;
-      }>`
-        update core_banking_refunds r set next_attempt_at = ${new Date(at.getTime() + LEASE_MS)}, updated_at = ${at}
-        where r.payment_id = (
-          select payment_id from core_banking_refunds
-          where state = 'owed' and next_attempt_at <= ${at}
-          order by next_attempt_at
-          limit 1
-          for update skip locked
-        )
-        returning r.payment_id, r.account, r.amount::text as amount, r.currency, r.attempts`.execute(db);
-      const row = rows[0];
-      if (row === undefined) break;
-      const answer = await this.refund({
-        paymentId: row.payment_id,
+    return {
+      order: {
+        paymentId,
         account: row.account,
         amountMinor: BigInt(row.amount),
         currency: row.currency.trim(),
-      });
-      if (answer.outcome === 'debited') refunded += 1;
-      await this.settle(db, row.payment_id, answer, row.attempts + 1, clock());
-    }
-    return { refunded, stillOwed: await this.owed(db) };
+      },
+      attempts: row.attempts,
+    };
   }
 
   /** How many refunds core banking has not yet confirmed (a gauge for ops). */
@@ -134,33 +151,37 @@ export class CoreBankingRefunds {
     return rows[0]?.n ?? 0;
   }
 
+  /**
+   * Records an attempt's answer on a refund still owed. Answers when the next attempt is due, or
+   * undefined when nothing more is owed (refunded, refused, or no longer owed).
+   */
   private async settle(
-    db: Db,
+    tx: Tx,
     paymentId: string,
     answer: CoreBankingAnswer,
     attempts: number,
     at: Date,
-  ): Promise<void> {
+  ): Promise<Date | undefined> {
     if (answer.outcome === 'refused') {
-      await db.transaction().execute(async (tx) => {
-        const res = await sql`
-          update core_banking_refunds set
-            state = 'refused', attempts = ${attempts}, last_error = ${describe(answer)}, updated_at = ${at}
-          where payment_id = ${paymentId} and state = 'owed'`.execute(tx);
-        if (res.numAffectedRows === 1n) await this.onRefused?.(tx, paymentId, describe(answer), at);
-      });
-      return;
+      const res = await sql`
+        update core_banking_refunds set
+          state = 'refused', attempts = ${attempts}, last_error = ${describe(answer)}, updated_at = ${at}
+        where payment_id = ${paymentId} and state = 'owed'`.execute(tx);
+      if (res.numAffectedRows === 1n) await this.onRefused?.(tx, paymentId, describe(answer), at);
+      return undefined;
     }
     const done = answer.outcome === 'debited';
-    await sql`
+    const next = new Date(at.getTime() + retryDelayMs(attempts));
+    const res = await sql`
       update core_banking_refunds set
         state = ${done ? 'refunded' : 'owed'},
         attempts = ${attempts},
         core_banking_ref = ${done ? answer.reference : null},
         last_error = ${done ? null : describe(answer)},
-        next_attempt_at = ${new Date(at.getTime() + retryDelayMs(attempts))},
+        next_attempt_at = ${next},
         updated_at = ${at}
-      where payment_id = ${paymentId} and state = 'owed'`.execute(db);
+      where payment_id = ${paymentId} and state = 'owed'`.execute(tx);
+    return done || res.numAffectedRows !== 1n ? undefined : next;
   }
 
   /**

@@ -20,6 +20,8 @@ import { RunInProgressError } from './runs.repository';
 export const RECON_CYCLE_LOCK = 7_412_012;
 export const RUN_JOB = 'recon.run';
 export const FETCH_JOB = 'recon.fetch-biller-file';
+/** The recurring job that plans the cycle's steps. */
+export const RECON_PLAN_JOB = 'recon.plan';
 /** Days looked back: a cluster that was down over a night catches up on the nights it missed. */
 const CATCH_UP_DAYS = 2;
 
@@ -34,8 +36,9 @@ interface FetchPayload {
 }
 
 /**
- * The nightly cycle, once per cluster. Every node ticks; one node at a time (an advisory lock) looks
- * at each partner's Operational Schedule and each biller's posting-file configuration and enqueues
+ * The nightly cycle, once per cluster. Planning is a recurring job (one round per period across the
+ * cluster, leased), and a round holds an advisory lock besides, so a tick made by hand never plans
+ * alongside it; the planner looks at each partner's Operational Schedule and each biller's posting-file configuration and enqueues
  * the steps now due for the business day just ended (T+1 fetch of biller files, the match at each
  * partner's time, and a full run at the last partner's time for biller rows no partner names). Each
  * step is a durable job with a dedupe key per day, so it is done once whichever node, and whatever
@@ -44,8 +47,6 @@ interface FetchPayload {
 export class ReconCycle {
   private readonly queue: JobQueue;
   readonly runner: JobRunner;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
 
   constructor(
     private readonly recon: Reconciliation,
@@ -96,21 +97,21 @@ export class ReconCycle {
     );
   }
 
+  /**
+   * Plans once per cluster every `everyMs` (a recurring job on this node's runner, RECON_PLAN_JOB)
+   * and runs the steps it enqueues, sharing them with the other nodes' runners.
+   */
   start(everyMs: number): void {
-    this.timer = setInterval(() => {
-      this.ticking ??= this.tick()
-        .then(() => undefined)
-        .catch((error: unknown) => this.log.error({ err: error }, 'reconciliation cycle tick failed'))
-        .finally(() => (this.ticking = undefined));
-    }, everyMs);
-    this.timer.unref();
+    this.runner.every(RECON_PLAN_JOB, { everyMs }, async () => {
+      await this.tick().catch((error: unknown) => {
+        this.log.error({ err: error }, 'reconciliation cycle tick failed');
+        throw error;
+      });
+    });
     this.runner.start(Math.max(250, Math.min(everyMs, 5_000)));
   }
 
   async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
     await this.runner.stop();
   }
 

@@ -1,3 +1,4 @@
+import type { JobRunner } from '../../infrastructure/jobs';
 import type { Logger } from '../../infrastructure/logging/logger';
 import type { Metrics } from '../../infrastructure/metrics/metrics';
 import type { Db } from '../db';
@@ -98,12 +99,9 @@ export class RoutingAdmin {
     return this.scheduled.applyDue(now);
   }
 
-  startScheduler(everyMs = 5_000): void {
-    this.scheduled.startScheduler(everyMs);
-  }
-
-  stopScheduler(): void {
-    this.scheduled.stopScheduler();
+  /** Due scheduled changes are applied by a recurring job on the node's job runner. */
+  scheduleOn(runner: JobRunner, everyMs = 5_000): void {
+    this.scheduled.scheduleOn(runner, everyMs);
   }
 
   listAudit(opts: { afterSeq?: number; limit?: number; ruleId?: string } = {}): Promise<{

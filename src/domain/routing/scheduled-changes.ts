@@ -1,3 +1,4 @@
+import type { JobRunner } from '../../infrastructure/jobs';
 import type { Logger } from '../../infrastructure/logging/logger';
 import type { Db } from '../db';
 import { uuidv7 } from '../ids';
@@ -36,9 +37,10 @@ export type ScheduledPayload =
  * Rule changes ops schedule for later: stored with their reason, listed, cancelled, and applied
  * exactly once across the cluster when they come due (each with its audit entry, like any change).
  */
-export class ScheduledRuleChanges {
-  private timer: NodeJS.Timeout | undefined;
+/** The recurring job (src/infrastructure/jobs) that applies due changes. */
+export const SCHEDULED_CHANGES_JOB = 'routing.apply-scheduled-changes';
 
+export class ScheduledRuleChanges {
   constructor(
     private readonly db: Db,
     private readonly writes: RuleWrites,
@@ -161,19 +163,17 @@ export class ScheduledRuleChanges {
     return { applied, failed };
   }
 
-  startScheduler(everyMs = 5_000): void {
-    this.stopScheduler();
-    this.timer = setInterval(() => {
-      this.applyDue().catch((error: unknown) =>
-        this.log.error({ err: error }, 'applying scheduled routing changes failed'),
-      );
-    }, everyMs);
-    this.timer.unref();
-  }
-
-  stopScheduler(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+  /**
+   * Registers the scheduler on a node's job runner: due changes are looked for once per cluster every
+   * `everyMs` (a failed look is logged by the runner and made again next period).
+   */
+  scheduleOn(runner: JobRunner, everyMs = 5_000): void {
+    runner.every(SCHEDULED_CHANGES_JOB, { everyMs }, async () => {
+      await this.applyDue().catch((error: unknown) => {
+        this.log.error({ err: error }, 'applying scheduled routing changes failed');
+        throw error;
+      });
+    });
   }
 }
 

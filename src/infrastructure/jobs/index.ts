@@ -8,4 +8,11 @@ export {
   type NewJob,
   type RetryLater,
 } from './job-queue';
-export { JobRunner, exponentialBackoff, type JobHandler, type JobRunnerOptions } from './job-runner';
+export {
+  JobRunner,
+  exponentialBackoff,
+  type JobHandler,
+  type JobRunnerOptions,
+  type RecurringHandler,
+  type RecurringPolicy,
+} from './job-runner';

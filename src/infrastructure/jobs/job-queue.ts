@@ -19,7 +19,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * `onExhausted` runs in the same transaction (where the owner parks the work for a human).
  */
 export interface JobPolicy<P> {
-  /** Attempts before the job is dead (at least 1). */
+  /** Attempts before the job is dead (at least 1; Infinity for work that is never given up). */
   readonly maxAttempts: number;
   /** Delay before attempt n + 1 after attempt n (n from 1) failed. */
   readonly backoffMs: (attempt: number) => number;
@@ -52,13 +52,17 @@ export interface Job<P = unknown> {
 
 export type JobState = 'pending' | 'running' | 'done' | 'dead';
 
-/** A handler's answer meaning "not yet": counted as an attempt, retried after the backoff. */
+/**
+ * A handler's answer meaning "not yet": counted as an attempt, retried after the backoff, or after
+ * `afterMs` when the work knows better (an outside party said when, or the owner keeps its own schedule).
+ */
 export interface RetryLater {
   readonly retryLater: string;
+  readonly afterMs?: number;
 }
 
-export function retryLater(reason: string): RetryLater {
-  return { retryLater: reason };
+export function retryLater(reason: string, afterMs?: number): RetryLater {
+  return afterMs === undefined ? { retryLater: reason } : { retryLater: reason, afterMs };
 }
 
 const DEFAULT_LEASE_MS = 60_000;
@@ -157,14 +161,16 @@ export class JobQueue {
     owner: string,
     error: string,
     policy: Pick<JobPolicy<unknown>, 'maxAttempts' | 'backoffMs'>,
+    afterMs?: number,
   ): Promise<'pending' | 'dead' | undefined> {
     const now = this.now();
     const dead = job.attempt >= policy.maxAttempts;
+    const wait = afterMs ?? policy.backoffMs(job.attempt);
     const res = await tx
       .updateTable('jobs')
       .set({
         state: dead ? 'dead' : 'pending',
-        run_at: dead ? now : new Date(now.getTime() + policy.backoffMs(job.attempt)),
+        run_at: dead ? now : new Date(now.getTime() + wait),
         lease_owner: null,
         lease_until: null,
         last_error: error.slice(0, 2_000),
@@ -176,6 +182,65 @@ export class JobQueue {
       .executeTakeFirst();
     if (res.numUpdatedRows !== 1n) return undefined;
     return dead ? 'dead' : 'pending';
+  }
+
+  /**
+   * Ends one round of a recurring job (see JobRunner.every): pending again, due `everyMs` from now.
+   * A round that failed keeps counting its attempts (consecutive failures) and says why; one that
+   * worked starts the count again. False when the lease was lost meanwhile.
+   */
+  async nextRound(db: Executor, job: Job, owner: string, everyMs: number, error?: string): Promise<boolean> {
+    const now = this.now();
+    const res = await db
+      .updateTable('jobs')
+      .set({
+        state: 'pending',
+        run_at: new Date(now.getTime() + everyMs),
+        attempts: error === undefined ? 0 : job.attempt,
+        lease_owner: null,
+        lease_until: null,
+        last_error: error === undefined ? null : error.slice(0, 2_000),
+        updated_at: now,
+      })
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+
+  /**
+   * The one row of a recurring job, made if missing, its first round a period from now (as a timer's
+   * would be). A row already there keeps its time, or is
+   * brought forward when this period is shorter (a node started with a new setting); a running round
+   * is left to its lease.
+   */
+  async ensureRecurring(db: Executor, kind: string, everyMs: number): Promise<void> {
+    const now = this.now();
+    const first = new Date(now.getTime() + everyMs);
+    await sql`
+      insert into jobs (kind, dedupe_key, ordering_key, payload, state, run_at, attempts, created_at, updated_at)
+      values (${kind}, ${kind}, null, '{}'::jsonb, 'pending', ${first}, 0, ${now}, ${now})
+      on conflict (kind, dedupe_key) where dedupe_key is not null do update set
+        state = case when jobs.state = 'running' then jobs.state else 'pending' end,
+        run_at = case when jobs.state = 'running' then jobs.run_at else least(jobs.run_at, ${first}) end`.execute(
+      db,
+    );
+  }
+
+  /**
+   * Moves a waiting job to another time (the owner made an attempt itself and knows when the next is
+   * due). False when it is not waiting (running, done, or never enqueued).
+   */
+  async reschedule(db: Executor, kind: string, dedupeKey: string, runAt: Date): Promise<boolean> {
+    const res = await db
+      .updateTable('jobs')
+      .set({ run_at: runAt, updated_at: this.now() })
+      .where('kind', '=', kind)
+      .where('dedupe_key', '=', dedupeKey)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
   }
 
   /**

@@ -7,9 +7,20 @@ import { JobQueue, leaseMsOf, type Job, type JobPolicy, type RetryLater } from '
 /** Does one job's work; see JobQueue for the contract (idempotent, at least once). */
 export type JobHandler<P> = (job: Job<P>) => Promise<void | RetryLater>;
 
+/** Work done once per cluster per period (see JobRunner.every); it may throw, the next round comes anyway. */
+export type RecurringHandler = () => Promise<void>;
+
+export interface RecurringPolicy {
+  /** From the end of one round to the start of the next. */
+  readonly everyMs: number;
+  /** How long a round is left to its runner before another node may take it (its node died). */
+  readonly leaseMs?: number;
+}
+
 interface Registered {
   readonly policy: JobPolicy<unknown>;
   readonly handler: JobHandler<unknown>;
+  readonly everyMs?: number;
 }
 
 export interface JobRunnerOptions {
@@ -31,6 +42,7 @@ export class JobRunner {
   private readonly batch: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
+  private recurringEnsured = true;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -51,8 +63,36 @@ export class JobRunner {
     });
   }
 
+  /**
+   * Registers work done once per cluster every `everyMs`: one job row per kind, leased by whichever
+   * runner claims it when due and put back `everyMs` later, whether the round worked or not (a round
+   * that fails is logged with its reason on the row; it is never given up). Every node registers it;
+   * the lease keeps two nodes from running a round at once, and a node that dies mid-round leaves it
+   * to another when its lease runs out.
+   */
+  every(kind: string, policy: RecurringPolicy, handler: RecurringHandler): void {
+    if (this.kinds.has(kind)) throw new Error(`job kind ${kind} registered twice`);
+    if (policy.everyMs < 1) throw new Error(`job kind ${kind}: everyMs must be positive`);
+    this.kinds.set(kind, {
+      policy: {
+        maxAttempts: Number.POSITIVE_INFINITY,
+        backoffMs: () => policy.everyMs,
+        ...(policy.leaseMs !== undefined ? { leaseMs: policy.leaseMs } : {}),
+      },
+      handler: () => handler(),
+      everyMs: policy.everyMs,
+    });
+    this.recurringEnsured = false;
+  }
+
   /** One round: claims what is due and runs it. Answers how many jobs were run. */
   async runOnce(): Promise<number> {
+    if (!this.recurringEnsured) {
+      for (const [kind, r] of this.kinds) {
+        if (r.everyMs !== undefined) await this.queue.ensureRecurring(this.db, kind, r.everyMs);
+      }
+      this.recurringEnsured = true;
+    }
     const jobs = await this.queue.claim(this.db, this.owner, [...this.kinds.keys()], this.batch, (kind) =>
       leaseMsOf(this.kinds.get(kind)?.policy ?? {}),
     );
@@ -101,11 +141,30 @@ export class JobRunner {
     const registered = this.kinds.get(job.kind);
     if (registered === undefined) return;
     let failure: string | undefined;
+    let afterMs: number | undefined;
     try {
       const answer = await registered.handler(job);
-      if (answer !== undefined) failure = `not yet: ${answer.retryLater}`;
+      if (answer !== undefined) {
+        failure = `not yet: ${answer.retryLater}`;
+        afterMs = answer.afterMs;
+      }
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
+    }
+    if (registered.everyMs !== undefined) {
+      if (failure !== undefined) {
+        this.log.error(
+          { kind: job.kind, failures: job.attempt, reason: failure },
+          'recurring job round failed',
+        );
+      }
+      if (!(await this.queue.nextRound(this.db, job, this.owner, registered.everyMs, failure))) {
+        this.log.warn(
+          { job: job.id, kind: job.kind },
+          'recurring job round finished after its lease was taken over',
+        );
+      }
+      return;
     }
     if (failure === undefined) {
       if (!(await this.queue.complete(this.db, job, this.owner))) {
@@ -115,7 +174,7 @@ export class JobRunner {
     }
     const reason = failure;
     const state = await this.db.transaction().execute(async (tx) => {
-      const next = await this.queue.fail(tx, job, this.owner, reason, registered.policy);
+      const next = await this.queue.fail(tx, job, this.owner, reason, registered.policy, afterMs);
       if (next === 'dead') await registered.policy.onExhausted?.(tx, job, reason);
       return next;
     });
