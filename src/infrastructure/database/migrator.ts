@@ -19,6 +19,7 @@ import * as sealedSecrets from './migrations/20261206195000-sealed-secrets';
 import * as dashboardAgentIndexes from './migrations/20261206171000-dashboard-agent-indexes';
 import * as dashboardWebhookIndexes from './migrations/20261206172000-dashboard-webhook-indexes';
 import * as uetrClaims from './migrations/20261206200000-uetr-claims';
+import * as reconBulkPaths from './migrations/20261206230000-recon-bulk-paths';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206171000-dashboard-agent-indexes': dashboardAgentIndexes,
   '20261206172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
   '20261206200000-uetr-claims': uetrClaims,
+  '20261206230000-recon-bulk-paths': reconBulkPaths,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
