@@ -4,8 +4,10 @@
  * (CSV, the demo layouts), with about 0.5% of transactions broken (B1, B2, B3, B4, B5, B7 mixed).
  * Timed: both files taken in (streamed, hashed, validated, loaded) and the day's run (match,
  * compare, breaks written). The ledger and the files are made first, untimed. Reported: wall time,
- * peak RSS of this process (the gateway side; on PGlite that includes the database), rows/s, and
- * whether the breaks found are exactly the ones injected.
+ * CPU time (this process, user + system; on PostgreSQL also the server processes of the scratch
+ * database, read from /proc: on a shared machine the steadier figure), peak RSS of this process
+ * (the gateway side; on PGlite that includes the database), rows/s, and whether the breaks found
+ * are exactly the ones injected.
  *
  *   npm run bench -- recon [--rows 1000000]
  *   DATABASE_URL=postgres://… npm run bench -- recon     # on a scratch database of that server
@@ -25,6 +27,7 @@ import { Reconciliation } from '../src/domain/recon/reconciliation';
 import { openDatabase } from '../src/infrastructure/database/database';
 import { migrateToLatest } from '../src/infrastructure/database/migrator';
 import { createScratchDatabase } from '../test/support/scratch-database';
+import { BackendCpu, loadAverage, selfCpuMs } from './lib/cpu';
 import { arg } from './lib/stats';
 
 const ROWS = Number(arg('rows', '1000000'));
@@ -147,6 +150,13 @@ async function main(): Promise<void> {
       timeZone: TZ,
       newId: uuidv7,
     });
+    const backend =
+      scratch === undefined || adminUrl === undefined
+        ? undefined
+        : await BackendCpu.open(adminUrl, scratch.url);
+    await backend?.start();
+    const loadBefore = loadAverage();
+    const cpu0 = selfCpuMs();
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     const rssBefore = process.memoryUsage().rss;
@@ -170,6 +180,8 @@ async function main(): Promise<void> {
       }),
     ]);
     const loaded = Date.now();
+    const cpuLoaded = selfCpuMs();
+    const backendLoaded = (await backend?.used()) ?? 0;
     const phases: string[] = [];
     let mark = Date.now();
     const run = await recon.runner.run({ businessDate: DAY, trigger: 'cli', actor: 'bench' }, (pr) => {
@@ -179,6 +191,10 @@ async function main(): Promise<void> {
     });
     phases.push(`done +${((Date.now() - mark) / 1000).toFixed(2)} s`);
     const end = Date.now();
+    const cpuEnd = selfCpuMs();
+    const backendEnd = (await backend?.used()) ?? 0;
+    await backend?.close();
+    const loadAfter = loadAverage();
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (p.outcome !== 'stored' || b.outcome !== 'stored')
@@ -192,12 +208,23 @@ async function main(): Promise<void> {
     console.log(
       `  files: partner ${p.file.rowCount.toLocaleString('en-US')} rows, biller ${b.file.rowCount.toLocaleString('en-US')} rows`,
     );
-    console.log(`  load (both files, streamed):  ${((loaded - begin) / 1000).toFixed(2)} s`);
-    console.log(`  match + compare + breaks:     ${((end - loaded) / 1000).toFixed(2)} s`);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const cpu = (self: number, server: number) =>
+      backend === undefined
+        ? `CPU ${s(self)} (this process, with the database)`
+        : `CPU ${s(self + server)} (this process ${s(self)}, PostgreSQL backends ${s(server)})`;
+    console.log(
+      `  load (both files, streamed):  ${s(loaded - begin)} wall; ${cpu(cpuLoaded - cpu0, backendLoaded)}`,
+    );
+    console.log(
+      `  match + compare + breaks:     ${s(end - loaded)} wall; ${cpu(cpuEnd - cpuLoaded, backendEnd - backendLoaded)}`,
+    );
     console.log(`  run steps: ${phases.join(' | ')}`);
     console.log(
       `  total wall:                   ${wall.toFixed(2)} s  (${Math.round((2 * ROWS) / wall).toLocaleString('en-US')} source rows/s)`,
     );
+    console.log(`  total CPU:                    ${cpu(cpuEnd - cpu0, backendEnd)}`);
+    console.log(`  load average: ${loadBefore} before, ${loadAfter} after (2 cores)`);
     console.log(`  peak RSS of this process:     ${mib(peakRss)} MiB (${mib(rssBefore)} MiB before loading)`);
     console.log(
       `  breaks: ${JSON.stringify(byCode)} (${Object.values(byCode).reduce((a, n) => a + n, 0)}; injected ${JSON.stringify(expected)}) ${exact ? 'exactly as injected' : 'DIFFERENT FROM INJECTED'}`,

@@ -186,34 +186,47 @@ export class DayComparison {
           ${day.partnerId !== undefined ? sql`and p.partner_id = ${day.partnerId}` : sql``}
       ),
       pm as (
-        select m.payment_id as matched_payment, m.match_key, r.*, pf.tol_amount, pf.tol_days
+        select m.payment_id as matched_payment, m.match_key, m.file_id, m.line_no, m.amount, m.currency, m.status, m.value_date,
+               pf.tol_amount, pf.tol_days
         from pf join recon_matches m on m.file_id = pf.file_id and m.outcome = 'matched'
-        join recon_source_rows r on r.file_id = m.file_id and r.line_no = m.line_no
         where m.file_id = any(${partnerFiles.map((f) => f.fileId)}::uuid[])
-          and r.file_id = any(${partnerFiles.map((f) => f.fileId)}::uuid[])
       ),
       bm as (
-        select m.payment_id as matched_payment, m.match_key, r.*, bf.tol_amount, bf.tol_days
+        select m.payment_id as matched_payment, m.match_key, m.file_id, m.line_no, m.amount, m.currency, m.status, m.value_date,
+               bf.tol_amount, bf.tol_days
         from bf join recon_matches m on m.file_id = bf.file_id and m.outcome = 'matched'
-        join recon_source_rows r on r.file_id = m.file_id and r.line_no = m.line_no
         where m.file_id = any(${billerFiles.map((f) => f.fileId)}::uuid[])
-          and r.file_id = any(${billerFiles.map((f) => f.fileId)}::uuid[])
+      ),
+      flagged as (
+        select o.id, o.partner_id, o.biller_endpoint, o.partner_reference, o.biller_receipt, o.amount, o.currency,
+               o.raw_status, o.st, o.received_at, o.settlement_account, o.vd::text as vd,
+               pfx.file_id as pf_file, bfx.file_id as bf_file,
+               pm.file_id as pm_file, pm.line_no as pm_line, pm.match_key as pm_key,
+               bm.file_id as bm_file, bm.line_no as bm_line, bm.match_key as bm_key
+        from ours o
+        left join pf pfx on pfx.source_id = o.partner_id
+        left join bf bfx on bfx.source_id = o.biller_endpoint
+        left join pm on pm.matched_payment = o.id
+        left join bm on bm.matched_payment = o.id
+        where (pfx.file_id is not null and pm.line_no is null and o.st in ('OK', 'PENDING'))
+           or (bfx.file_id is not null and bm.line_no is null and o.st = 'OK')
+           or (pm.line_no is not null and (abs(pm.amount - o.amount) > pm.tol_amount or pm.currency <> o.currency
+                or pm.status <> o.st or abs(pm.value_date - o.vd) > pm.tol_days))
+           or (bm.line_no is not null and (abs(bm.amount - o.amount) > bm.tol_amount or bm.currency <> o.currency
+                or bm.status <> o.st or abs(bm.value_date - o.vd) > bm.tol_days))
       )
-      select o.id, o.partner_id, o.biller_endpoint, o.partner_reference, o.biller_receipt, o.amount, o.currency,
-             o.raw_status, o.st, o.received_at, o.settlement_account, o.vd::text as vd,
-             pfx.file_id as pf_file, bfx.file_id as bf_file,
-             ${SIDE_COLUMNS('pm')}, ${SIDE_COLUMNS('bm')}
-      from ours o
-      left join pf pfx on pfx.source_id = o.partner_id
-      left join bf bfx on bfx.source_id = o.biller_endpoint
-      left join pm on pm.matched_payment = o.id
-      left join bm on bm.matched_payment = o.id
-      where (pfx.file_id is not null and pm.line_no is null and o.st in ('OK', 'PENDING'))
-         or (bfx.file_id is not null and bm.line_no is null and o.st = 'OK')
-         or (pm.line_no is not null and (abs(pm.amount - o.amount) > pm.tol_amount or pm.currency <> o.currency
-              or pm.status <> o.st or abs(pm.value_date - o.vd) > pm.tol_days))
-         or (bm.line_no is not null and (abs(bm.amount - o.amount) > bm.tol_amount or bm.currency <> o.currency
-              or bm.status <> o.st or abs(bm.value_date - o.vd) > bm.tol_days))`.execute(db);
+      -- Only the disagreeing transactions fetch their rows, one primary-key lookup each (lateral with
+      -- a limit: never a hash join over the million rows of the files).
+      select f.*, ${SIDE_COLUMNS('pm')}, ${SIDE_COLUMNS('bm')}
+      from flagged f
+      left join lateral (
+        select r.*, f.pm_key as match_key from recon_source_rows r
+        where r.file_id = f.pm_file and r.line_no = f.pm_line limit 1
+      ) pm on true
+      left join lateral (
+        select r.*, f.bm_key as match_key from recon_source_rows r
+        where r.file_id = f.bm_file and r.line_no = f.bm_line limit 1
+      ) bm on true`.execute(db);
     const byId = new Map(files.map((f) => [f.fileId, f]));
     return rows.map((r) => {
       const row = r as RawRow;
@@ -258,15 +271,15 @@ export class DayComparison {
     const { rows } = await sql`
       select ${SIDE_COLUMNS('r')}, r.outcome, r.candidates, r.dup_payment
       from (select r0.*, m.match_key, m.outcome, m.candidates, m.payment_id as dup_payment
-            from recon_source_rows r0
-            left join recon_matches m on m.file_id = r0.file_id and m.line_no = r0.line_no
-            where r0.file_id = any(${files.map((f) => f.fileId)}::uuid[])) r
-      where (r.outcome is null and r.status <> 'FAIL') or r.outcome in ('ambiguous', 'duplicate')
+            from recon_matches m
+            join recon_source_rows r0 on r0.file_id = m.file_id and r0.line_no = m.line_no
+            where m.file_id = any(${files.map((f) => f.fileId)}::uuid[]) and m.outcome <> 'matched') r
+      where (r.outcome = 'unmatched' and r.status <> 'FAIL') or r.outcome in ('ambiguous', 'duplicate')
       order by r.file_id, r.line_no`.execute(db);
     const byId = new Map(files.map((f) => [f.fileId, f]));
     return rows.map((r) => {
       const row = r as RawRow;
-      const outcome = (textOrNull(row, 'outcome') ?? 'unmatched') as UnmatchedCandidate['outcome'];
+      const outcome = text(row, 'outcome') as UnmatchedCandidate['outcome'];
       return {
         file: byId.get(text(row, 'r_file_id'))!,
         row: sideOf(row, 'r_')!,

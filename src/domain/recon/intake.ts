@@ -50,7 +50,6 @@ export class IntakeError extends Error {
   }
 }
 
-const BATCH = 10_000;
 const MAX_REPORTED = 10_000;
 
 class Refused extends Error {}
@@ -127,37 +126,31 @@ export class ReconIntake {
           receivedVia: req.receivedVia,
           receivedBy: req.receivedBy,
         });
-        let batch: SourceRow[] = [];
-        // One insert in flight while the next chunk is read: parsing and the database overlap.
-        let inFlight: Promise<void> = Promise.resolve();
-        for await (const items of reader.read(req.path)) {
-          for (const item of items) {
-            if ('problem' in item) {
-              problemCount += 1;
-              if (problems.length < MAX_REPORTED) problems.push(item.problem);
-              batch = [];
-              continue;
+        // Rows stream from the reader into the table while the file is still being read.
+        const rows = async function* (): AsyncIterable<readonly SourceRow[]> {
+          for await (const items of reader.read(req.path)) {
+            const batch: SourceRow[] = [];
+            for (const item of items) {
+              if ('problem' in item) {
+                problemCount += 1;
+                if (problems.length < MAX_REPORTED) problems.push(item.problem);
+                continue;
+              }
+              rowCount += 1;
+              // After the first bad line nothing more is written: the file will be refused anyway.
+              if (problemCount === 0) batch.push(item.row);
             }
-            rowCount += 1;
-            // After the first bad line nothing more is written: the file will be refused anyway.
-            if (problemCount > 0) continue;
-            batch.push(item.row);
+            if (problemCount === 0 && batch.length > 0) yield batch;
           }
-          if (batch.length >= BATCH) {
-            await inFlight;
-            inFlight = this.rows.insertBatch(tx, id, batch);
-            inFlight.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-            batch = [];
-          }
-        }
-        await inFlight;
+        };
+        await this.rows.load(this.db, tx, id, rows());
         // A header and no rows is a day without transactions; no bytes at all is not a file.
         if (problemCount === 0 && statSync(req.path).size === 0) {
           problemCount = 1;
           problems.push({ line: 0, message: 'the file is empty' });
         }
+        // The transaction rolls back: nothing of a refused file stays.
         if (problemCount > 0) throw new Refused();
-        await this.rows.insertBatch(tx, id, batch);
         await tx.updateTable('recon_files').set({ row_count: rowCount }).where('id', '=', id).execute();
       });
     } catch (error) {

@@ -26,9 +26,13 @@ export interface MatchCounts {
  * recon_matches: how each row of a file matched one of our payments, one-to-one. Keys are tried in
  * order (our payment id, the partner's reference, the biller's receipt), each only for rows and
  * payments the keys before it left unmatched. A row naming several of our payments is `ambiguous`,
- * never a silent pick; a second row naming a payment already taken is a `duplicate`. Plain SQL
- * (window functions, anti-joins): the statements run unchanged on Citus.
+ * never a silent pick; a second row naming a payment already taken is a `duplicate`; a row naming
+ * none is `unmatched`. Each entry carries the row's amount, currency, status and value date, so the
+ * comparison never reads the file's rows again. Plain SQL (window functions, anti-joins): the
+ * statements run unchanged on Citus.
  */
+const ROW_VALUES = sql`r.amount, r.currency, r.status, r.value_date`;
+
 export class ReconMatchesRepository {
   async clear(db: Executor, fileId: string): Promise<void> {
     await db.deleteFrom('recon_matches').where('file_id', '=', fileId).execute();
@@ -57,17 +61,17 @@ export class ReconMatchesRepository {
     const has = present[0] ?? { ids: false, refs: false, receipts: false };
     const branches = [
       has.ids === true
-        ? sql`select r.line_no, p.id, 1 as rank, p.received_at
+        ? sql`select r.line_no, p.id, 1 as rank, p.received_at, ${ROW_VALUES}
               from recon_source_rows r join payments p on p.id = r.payment_id and ${scoped('p')}
               where r.file_id = ${s.fileId}`
         : undefined,
       has.refs === true
-        ? sql`select r.line_no, p.id, 2 as rank, p.received_at
+        ? sql`select r.line_no, p.id, 2 as rank, p.received_at, ${ROW_VALUES}
               from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
               where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}`
         : undefined,
       has.receipts === true
-        ? sql`select r.line_no, p.id, 3 as rank, p.received_at
+        ? sql`select r.line_no, p.id, 3 as rank, p.received_at, ${ROW_VALUES}
               from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
               where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}
                 ${has.refs === true ? sql`and not ${byRef}` : sql``}`
@@ -75,26 +79,40 @@ export class ReconMatchesRepository {
     ].filter((b) => b !== undefined);
     if (branches.length > 0) {
       const candidates = sql.join(branches, sql` union all `);
+      // The candidates are computed once (materialized) and read by both halves of the insert; the
+      // matched row's values go along for the comparison (see recon_matches).
       await sql`
-        insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day)
+        with k as materialized (${candidates}),
+        c as (select k.*, count(*) over (partition by line_no) as n from k)
+        insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day,
+                                   amount, currency, status, value_date)
         select ${s.fileId}::uuid, line_no, id,
                case rank when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
                case when nth = 1 then 'matched' else 'duplicate' end, 1,
-               received_at < ${s.dayStart} or received_at >= ${s.dayEnd}
+               received_at < ${s.dayStart} or received_at >= ${s.dayEnd},
+               amount, currency, status, value_date
         from (
-          select line_no, id, rank, received_at, row_number() over (partition by id order by rank, line_no) as nth
-          from (
-            select line_no, id, rank, received_at, count(*) over (partition by line_no) as n
-            from (${candidates}) k
-          ) c
-          where n = 1
+          select c.*, row_number() over (partition by id order by rank, line_no) as nth
+          from c where n = 1
         ) single
         union all
         select ${s.fileId}::uuid, line_no, null,
                case min(rank) when 1 then 'payment-id' when 2 then 'partner-reference' else 'biller-receipt' end,
-               'ambiguous', count(*)::int, false
-        from (${candidates}) k
-        group by line_no having count(*) > 1`.execute(db);
+               'ambiguous', count(*)::int, false, null, null, null, null
+        from c where n > 1
+        group by line_no
+        union all
+        select ${s.fileId}::uuid, r.line_no, null, null, 'unmatched', 0, false, ${ROW_VALUES}
+        from recon_source_rows r
+        where r.file_id = ${s.fileId} and not exists (select 1 from c where c.line_no = r.line_no)`.execute(
+        db,
+      );
+    } else {
+      await sql`
+        insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day,
+                                   amount, currency, status, value_date)
+        select ${s.fileId}::uuid, r.line_no, null, null, 'unmatched', 0, false, ${ROW_VALUES}
+        from recon_source_rows r where r.file_id = ${s.fileId}`.execute(db);
     }
     const { rows } = await sql<{ outcome: string; n: bigint }>`
       select outcome, count(*)::bigint as n from recon_matches where file_id = ${s.fileId} group by outcome`.execute(

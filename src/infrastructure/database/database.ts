@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Database } from './schema';
 import { SerialPGliteDialect, type PGliteInstance } from './pglite-dialect';
 import { lockDataDir } from './data-dir-lock';
+import { pgCopyIn, pgliteCopyIn, registerCopyIn } from './copy-in';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -60,6 +61,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     pool.on('error', (error) => options.onConnectionError?.(error));
     pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    registerCopyIn(db, pgCopyIn(pool));
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
 
@@ -83,6 +85,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     await pglite.query(`select set_config('billgate.node_id', $1, false)`, [options.nodeId]);
   }
   const db = new Kysely<Database>({ dialect: new SerialPGliteDialect(pglite as unknown as PGliteInstance) });
+  registerCopyIn(db, pgliteCopyIn(pglite as unknown as PGliteInstance));
   return {
     db,
     kind: 'pglite',

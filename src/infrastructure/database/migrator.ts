@@ -20,6 +20,7 @@ import * as dashboardAgentIndexes from './migrations/20261206171000-dashboard-ag
 import * as dashboardWebhookIndexes from './migrations/20261206172000-dashboard-webhook-indexes';
 import * as uetrClaims from './migrations/20261206200000-uetr-claims';
 import * as refundJobs from './migrations/20261206220000-refund-jobs';
+import * as reconBulkPaths from './migrations/20261206230000-recon-bulk-paths';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206172000-dashboard-webhook-indexes': dashboardWebhookIndexes,
   '20261206200000-uetr-claims': uetrClaims,
   '20261206220000-refund-jobs': refundJobs,
+  '20261206230000-recon-bulk-paths': reconBulkPaths,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -607,10 +607,16 @@ export interface ReconMatchesTable {
   file_id: string;
   line_no: number;
   payment_id: string | null;
-  match_key: 'payment-id' | 'partner-reference' | 'biller-receipt';
-  outcome: 'matched' | 'ambiguous' | 'duplicate';
+  /** Null for a row that matched none of our payments (outcome 'unmatched'). */
+  match_key: 'payment-id' | 'partner-reference' | 'biller-receipt' | null;
+  outcome: 'matched' | 'ambiguous' | 'duplicate' | 'unmatched';
   candidates: number;
   other_day: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The matched row's values, copied by the matching statement for the comparison; null when ambiguous. */
+  amount: ColumnType<bigint | null, bigint | string | null, bigint | string | null>;
+  currency: string | null;
+  status: 'OK' | 'FAIL' | 'REVERSED' | null;
+  value_date: ColumnType<string | null, string | null, string | null>;
 }
 
 export interface ReconRunsTable {
