@@ -107,6 +107,7 @@ interface Break {
   state: string;
   paymentId: string | null;
   journalEntryId: string | null;
+  businessDate: string;
 }
 
 /** A day with breaks, made the way a bank's day makes them: payments, the two files, a run. */
@@ -259,6 +260,13 @@ describeBrowser('breaks, needs attention and lane fit in Chromium', () => {
     const after = await ops<Break>('GET', `/ops/recon/breaks/${b3.id}`);
     expect(after.body).toMatchObject({ state: 'resolved', resolutionCode: 'write-off' });
     expect(after.body.journalEntryId).not.toBeNull();
+    // The day's CSV downloads with the session (no ops key in the browser), the break resolved in it.
+    const csv = await page.request.get(`${gw.httpUrl}/dashboard/breaks.csv?businessDate=${b3.businessDate}`);
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toMatch(/^id,business_date,code,owner,state,/);
+    expect(lines.find((l) => l.startsWith(`${b3.id},`))).toMatch(/,B3,[a-z-]+,resolved,/);
     await page.close();
   });
 

@@ -52,7 +52,7 @@ import { OpsAuthGuard, opsUserOf } from './auth.guard';
 import { schemaOf } from './openapi-schemas';
 import {
   BREAKS_CSV_HEADER,
-  breakCsvLine,
+  breaksCsv,
   breakPageSchema,
   breakSchema,
   breakView,
@@ -539,24 +539,8 @@ export class OpsReconController {
   @ApiResponse({ status: 400, description: 'businessDate missing or not a date' })
   exportBreaks(@Query('businessDate') businessDate: string | undefined): StreamableFile {
     const day = parseBody(date, businessDate, 'businessDate');
-    const db = this.s.database.db;
-    const breaks = this.r.recon.breaks;
-    async function* lines(): AsyncIterable<string> {
-      yield BREAKS_CSV_HEADER;
-      const now = new Date();
-      let after: string | undefined;
-      for (;;) {
-        const page = await breaks.list(
-          db,
-          { businessDate: day, limit: 5000, ...(after !== undefined ? { after } : {}) },
-          now,
-        );
-        for (const b of page) yield breakCsvLine(b, now);
-        if (page.length < 5000) return;
-        after = page.at(-1)?.id;
-      }
-    }
-    return new StreamableFile(Readable.from(lines()), {
+    const lines = breaksCsv(this.s.database.db, this.r.recon.breaks, day, new Date());
+    return new StreamableFile(Readable.from(lines), {
       type: 'text/csv; charset=utf-8',
       disposition: `attachment; filename="breaks-${day}.csv"`,
     });

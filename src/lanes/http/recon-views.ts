@@ -1,5 +1,6 @@
 import type { BreakEvent } from '../../domain/recon/break-events.repository';
-import type { ReconBreak } from '../../domain/recon/breaks.repository';
+import type { ReconBreak, ReconBreaksRepository } from '../../domain/recon/breaks.repository';
+import type { Executor } from '../../domain/db';
 import type { ReconFile } from '../../domain/recon/files.repository';
 import type { IntakeResult } from '../../domain/recon/intake';
 import type { ReconRun } from '../../domain/recon/runs.repository';
@@ -242,6 +243,30 @@ export function breakView(b: ReconBreak, now: Date, events?: readonly BreakEvent
 
 export const BREAKS_CSV_HEADER =
   'id,business_date,code,owner,state,partner_id,biller_id,payment_id,amount,currency,assignee,resolution_code,raised_at,age_seconds,summary\n';
+
+/**
+ * A day's breaks as CSV lines, header first, read a page at a time so a day of any size streams:
+ * the same file from the ops API and from the dashboard.
+ */
+export async function* breaksCsv(
+  db: Executor,
+  breaks: ReconBreaksRepository,
+  businessDate: string,
+  now: Date,
+): AsyncIterable<string> {
+  yield BREAKS_CSV_HEADER;
+  let after: string | undefined;
+  for (;;) {
+    const page = await breaks.list(
+      db,
+      { businessDate, limit: 5000, ...(after !== undefined ? { after } : {}) },
+      now,
+    );
+    for (const b of page) yield breakCsvLine(b, now);
+    if (page.length < 5000) return;
+    after = page.at(-1)?.id;
+  }
+}
 
 export function breakCsvLine(b: ReconBreak, now: Date): string {
   const amount =

@@ -213,7 +213,7 @@ export function breaksPage(
       </table>
       ${shown.length === 0 ? html`<p class="empty">No break matches these filters.</p>` : html``}
       <p>
-        <a href="/ops/recon/breaks.csv?businessDate=${filters.businessDate}">CSV of the day</a> (ops API key)
+        <a href="/dashboard/breaks.csv?businessDate=${filters.businessDate}">CSV of the day</a>
       </p>`,
   );
 }

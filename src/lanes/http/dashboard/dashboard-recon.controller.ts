@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
 import { OpsAuditLog } from '../../../domain/audit/ops-audit-log';
@@ -11,6 +12,7 @@ import { businessDayOf } from '../../../domain/recon/business-day';
 import { isCalendarDate } from '../../../domain/recon/csv-reader';
 import { problem } from '../../../protocols/rest/problem';
 import { parseBody } from '../agent-problems';
+import { breaksCsv } from '../recon-views';
 import { assertOpsAllowedOnLane } from '../edge-guard';
 import {
   previewView,
@@ -93,6 +95,28 @@ export class DashboardReconController {
   private viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
     assertOpsAllowedOnLane(req);
     return pageSession(this.users, this.db, req, reply);
+  }
+
+  /** The day's breaks as CSV for a signed-in user (the ops API's export needs the ops key). */
+  @Get('breaks.csv')
+  async breaksCsv(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('businessDate') businessDate: unknown,
+  ): Promise<void> {
+    const session = await this.viewer(req, reply);
+    if (session === undefined) return;
+    const day = given(businessDate);
+    if (day === undefined || !isCalendarDate(day)) {
+      await reply.code(400).type('text/plain; charset=utf-8').send('businessDate: a date as YYYY-MM-DD');
+      return;
+    }
+    const lines = breaksCsv(this.db, this.recon.breaks, day, this.s.edge.clock.now());
+    await reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="breaks-${day}.csv"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(lines));
   }
 
   @Get('breaks')
