@@ -97,6 +97,9 @@ export class Housekeeping {
       }
       this.metrics.inFlightRecovered.set(recovered);
       if (this.followUps !== undefined) await this.ownerless(tx, now);
+      for (const paymentId of (await this.refunds?.adoptOrphans(tx, now)) ?? []) {
+        this.log.error({ paymentId }, 'core-banking refund owed with no job to retry it; given one');
+      }
       const purged = await this.idempotency.purgeExpired(tx, now);
       return { recovered, purged };
     });

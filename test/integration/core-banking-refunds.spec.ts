@@ -237,6 +237,38 @@ describe('refunds owed to bank customers', () => {
     await sql`delete from core_banking_refunds where payment_id = ${order.paymentId}`.execute(h.db);
   });
 
+  it('a refund owed with no job (a node of the previous release owed it) is given one by the sweep and refunded', async () => {
+    const order = await payment();
+    const now = new Date();
+    // What a node of the previous release writes during a rolling deploy: the debt, no job.
+    await sql`
+      insert into core_banking_refunds
+        (payment_id, account, amount, currency, reference, state, attempts, next_attempt_at, created_at, updated_at)
+      values (${order.paymentId}, ${order.account}, ${order.amountMinor}, ${order.currency},
+              ${`${order.paymentId}:refund`}, 'owed', 0, ${now}, ${now}, ${now})`.execute(h.db);
+    const refunds = new CoreBankingRefunds(credit);
+    expect(await retryDue([refunds], later(now, 1_000))).toEqual({ refunded: 0, stillOwed: 1 });
+    const housekeeping = new Housekeeping(
+      h.db,
+      new IdempotencyRepository(72),
+      payments,
+      120_000,
+      new Metrics(false),
+      createLogger('silent'),
+      refunds,
+    );
+    await housekeeping.runOnce(later(now, 2_000));
+    // Twice: the second sweep finds the job it gave and gives none again.
+    await housekeeping.runOnce(later(now, 2_500));
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from jobs where kind = 'core-banking.refund' and dedupe_key = ${order.paymentId}`.execute(
+      h.db,
+    );
+    expect(rows[0]?.n).toBe(1);
+    expect(await retryDue([refunds], later(now, 3_000))).toEqual({ refunded: 1, stillOwed: 0 });
+    expect(await refundRow(order.paymentId)).toMatchObject({ state: 'refunded', attempts: 1 });
+  });
+
   it('a refund core banking refuses is not retried: it is parked for ops in the same transaction', async () => {
     const order = await payment();
     const parked: string[] = [];

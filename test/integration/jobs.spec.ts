@@ -110,6 +110,37 @@ describe('durable jobs', () => {
     expect(await queue.complete(h.db, claimed[0]!, 'dead')).toBe(false);
   });
 
+  it('a job whose turn in a batch comes after its lease ran out, and was taken over, is not run again', async () => {
+    for (const k of ['first', 'second', 'third']) {
+      await queue.enqueue(h.db, { kind: 'test.batch-lease', dedupeKey: k, payload: { k } });
+    }
+    const ran: string[] = [];
+    let takenMeanwhile = -1;
+    const slow = new JobRunner(h.db, log, { now, owner: 'slow', batch: 3 });
+    const other = new JobRunner(h.db, log, { now, owner: 'other' });
+    // Each job takes 20 s of a 30 s lease (a slow outside party): the third's turn comes at 40 s,
+    // after the lease the whole batch got at claim time, and a free runner has taken it meanwhile.
+    slow.register<{ k: string }>('test.batch-lease', policy, async (job) => {
+      ran.push(`slow:${job.payload.k}`);
+      advance(20_000);
+      if (job.payload.k === 'second') takenMeanwhile = await other.runOnce();
+    });
+    other.register<{ k: string }>('test.batch-lease', policy, (job) => {
+      ran.push(`other:${job.payload.k}`);
+      return Promise.resolve();
+    });
+    await slow.runOnce();
+    // The second was renewed when its turn came (at 20 s), so only the third was free to take.
+    expect(takenMeanwhile).toBe(1);
+    expect(ran).toEqual(['slow:first', 'slow:second', 'other:third']);
+    expect(await queue.counts(h.db, 'test.batch-lease')).toEqual({
+      pending: 0,
+      running: 0,
+      done: 3,
+      dead: 0,
+    });
+  });
+
   it('backs off per kind after failed attempts, then is dead with its reason and the kind told', async () => {
     await queue.enqueue(h.db, { kind: 'test.fail', dedupeKey: 'f', payload: { what: 'w' } });
     const exhausted: string[] = [];

@@ -95,6 +95,31 @@ export class CoreBankingRefunds {
   }
 
   /**
+   * Defence in depth: a refund owed with no job to retry it (owed by a node of the previous release
+   * during a rolling deploy, after the migration gave the refunds then owed their jobs) gets one now,
+   * due at once; a job left finished beside a refund still owed is put back. Answers how many.
+   */
+  async adoptOrphans(tx: Executor, now: Date): Promise<string[]> {
+    const { rows } = await sql<{ payment_id: string }>`
+      insert into jobs as j (kind, dedupe_key, payload, state, run_at, attempts, created_at, updated_at)
+      select ${REFUND_JOB}, r.payment_id::text, jsonb_build_object('paymentId', r.payment_id::text),
+             'pending', ${now}, 0, ${now}, ${now}
+      from core_banking_refunds r
+      where r.state = 'owed'
+        and not exists (
+          select 1 from jobs x
+          where x.kind = ${REFUND_JOB} and x.dedupe_key = r.payment_id::text and x.state in ('pending', 'running'))
+      order by r.created_at
+      limit 100
+      on conflict (kind, dedupe_key) where dedupe_key is not null do update
+        set state = 'pending', run_at = excluded.run_at, lease_owner = null, lease_until = null,
+            updated_at = excluded.updated_at
+        where j.state in ('done', 'dead')
+      returning j.dedupe_key as payment_id`.execute(tx);
+    return rows.map((r) => r.payment_id);
+  }
+
+  /**
    * The first attempt of a refund owed by a committed transaction. Answers core banking's answer, or
    * undefined when nothing is owed (never owed, refunded already, refused, settled by hand). Whatever
    * happens here, an unconfirmed refund stays owed and its job retries it on the refund's schedule.

@@ -138,6 +138,23 @@ export class JobQueue {
       .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
+  /**
+   * Renews a leased job's lease from now, just before its handler runs: a runner claims a batch and
+   * runs it in order, so the last of the batch may start after its claim-time lease ran out. False
+   * when another runner has taken the job meanwhile; the caller must then leave it alone.
+   */
+  async renew(db: Executor, job: Job, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    const res = await db
+      .updateTable('jobs')
+      .set({ lease_until: new Date(now.getTime() + leaseMs), updated_at: now })
+      .where('id', '=', job.id)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+
   /** Marks a leased job done. False when the lease was lost meanwhile (another runner has it now). */
   async complete(db: Executor, job: Job, owner: string): Promise<boolean> {
     const now = this.now();

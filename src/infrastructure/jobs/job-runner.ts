@@ -140,6 +140,12 @@ export class JobRunner {
   private async run(job: Job): Promise<void> {
     const registered = this.kinds.get(job.kind);
     if (registered === undefined) return;
+    // The batch was leased at claim time; a job whose turn came after its lease ran out may have been
+    // taken by another runner meanwhile (a refund sent twice, a file loaded twice): renew or skip.
+    if (!(await this.queue.renew(this.db, job, this.owner, leaseMsOf(registered.policy)))) {
+      this.log.warn({ job: job.id, kind: job.kind }, 'job taken over by another runner before its turn');
+      return;
+    }
     let failure: string | undefined;
     let afterMs: number | undefined;
     try {
