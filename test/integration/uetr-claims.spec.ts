@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { up as backfill } from '../../src/infrastructure/database/migrations/20261206235000-uetr-claims-backfill';
 import { UetrClaims } from '../../src/domain/idempotency/uetr-claims';
 import { UetrClaimsRepository } from '../../src/domain/idempotency/uetr-claims.repository';
 import { openTestDatabase } from '../support/database';
@@ -69,5 +71,37 @@ describe('UETR claims', () => {
     }
     const stored = await h.db.selectFrom('uetr_claims').select('uetr').where('uetr', 'in', uetrs).execute();
     expect(stored).toHaveLength(uetrs.length);
+  });
+
+  it('are given, at upgrade, to the partner that first paid under each UETR before the table existed', async () => {
+    const [paidTwice, paidOnce] = [randomUUID(), randomUUID()];
+    const pay = (partner: string, uetr: string, receivedAt: string) =>
+      sql`
+      insert into payments (id, partner_id, lane, protocol, payer_type, bill_type, bill_reference, amount,
+        currency, payer_kind, payer_id, partner_reference, idempotency_key, status, reason_code, origin, received_at)
+      values (${randomUUID()}, ${partner}, 'http-plain', 'iso20022', 'bank-customer', 'ELECTRICITY', 'REF-1', 1000,
+        'BDT', 'account', '1001000000001', ${randomUUID()}, ${randomUUID()}, 'APPROVED', 'APPROVED',
+        ${JSON.stringify({ messageType: 'pacs.008', uetr })}::jsonb, ${receivedAt}::timestamptz)`.execute(
+        h.db,
+      );
+    // Paid under one UETR by mfs-b first, then (before claims existed) by bank-a: mfs-b's it is.
+    await pay('bank-a', paidTwice, '2026-12-05T10:00:01Z');
+    await pay('mfs-b', paidTwice, '2026-12-05T10:00:00Z');
+    await pay('bank-a', paidOnce, '2026-12-05T11:00:00Z');
+    await backfill(h.db as never);
+    await backfill(h.db as never); // once more, as a re-run would: nothing changes
+    const rows = await h.db
+      .selectFrom('uetr_claims')
+      .select(['uetr', 'partner_id'])
+      .where('uetr', 'in', [paidTwice, paidOnce])
+      .orderBy('partner_id')
+      .execute();
+    expect(rows).toEqual([
+      { uetr: paidOnce, partner_id: 'bank-a' },
+      { uetr: paidTwice, partner_id: 'mfs-b' },
+    ]);
+    expect(await repository.claimMany(h.db, [{ uetr: paidTwice, partnerId: 'bank-a', at }])).toEqual([
+      { kind: 'taken', owner: 'mfs-b' },
+    ]);
   });
 });

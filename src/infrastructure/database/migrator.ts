@@ -21,6 +21,7 @@ import * as dashboardWebhookIndexes from './migrations/20261206172000-dashboard-
 import * as uetrClaims from './migrations/20261206200000-uetr-claims';
 import * as refundJobs from './migrations/20261206220000-refund-jobs';
 import * as reconBulkPaths from './migrations/20261206230000-recon-bulk-paths';
+import * as uetrClaimsBackfill from './migrations/20261206235000-uetr-claims-backfill';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206200000-uetr-claims': uetrClaims,
   '20261206220000-refund-jobs': refundJobs,
   '20261206230000-recon-bulk-paths': reconBulkPaths,
+  '20261206235000-uetr-claims-backfill': uetrClaimsBackfill,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
