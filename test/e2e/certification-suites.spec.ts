@@ -186,7 +186,7 @@ describe('the built-in suites pass against billgate itself', () => {
       'iso20022',
       'demo-key-demo-bank',
       {},
-      ['webhook-return-signed', 'core-banking-timeout', 'decline-currency'],
+      ['webhook-return-signed', 'core-banking-timeout', 'decline-currency', 'timeout-resolution'],
     ],
   ])('%s as %s', async (name, key, inputs, mustPass) => {
     const partner = key.replace('demo-key-', '');
