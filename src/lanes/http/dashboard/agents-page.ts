@@ -3,7 +3,7 @@ import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { AgentDetail, AgentListRow } from '../../../domain/ops-views/agent-network-view';
 import { limitBar, permilleOf } from './charts';
-import { html, type SafeHtml } from './html';
+import { html, shortId, type SafeHtml } from './html';
 import { ageText, layout, reasonField } from './pages';
 
 /*
@@ -166,8 +166,7 @@ function varianceState(sheet: AgentDetail['countSheets'][number]): { text: strin
   if (v === null) return { text: 'recorded', open: false };
   if (v.clearedAt !== null)
     return { text: `cleared by ${v.clearedBy ?? '?'} ${utc(v.clearedAt)}`, open: false };
-  if (v.supersededBy !== null)
-    return { text: `superseded by sheet ${v.supersededBy.slice(0, 8)}`, open: false };
+  if (v.supersededBy !== null) return { text: `superseded by sheet ${shortId(v.supersededBy)}`, open: false };
   return { text: sheet.suspended ? 'open: suspended the agent' : 'open', open: true };
 }
 
@@ -200,7 +199,7 @@ export function agentPage(session: OpsSession, d: AgentDetail, now: Date): strin
       <td class="amount ${s.varianceMinor < 0n ? 'error' : ''}" data-variance="${s.varianceMinor}">
         ${formatMajorAmount(s.varianceMinor, s.currency)}
       </td>
-      <td>${state.text}${s.corrects === null ? '' : ` (corrects ${s.corrects.slice(0, 8)})`}</td>
+      <td>${state.text}${s.corrects === null ? '' : ` (corrects ${shortId(s.corrects)})`}</td>
       <td>${s.submittedBy}<br /><span class="muted">${utc(s.createdAt)}</span></td>
       <td>
         ${
@@ -351,7 +350,7 @@ export function agentPage(session: OpsSession, d: AgentDetail, now: Date): strin
                           ${b.items.map(
                             (i) =>
                               html`<li>
-                                <a href="/dashboard/payments/${i.paymentId}">${i.paymentId.slice(0, 8)}</a>
+                                <a href="/dashboard/payments/${i.paymentId}">${shortId(i.paymentId)}</a>
                                 ${money(i.amountMinor, a.currency)} (over by
                                 ${formatMajorAmount(i.overByMinor, a.currency)})
                               </li>`,

@@ -3,7 +3,7 @@ import { formatMajorAmount } from '../../../domain/money/money';
 import type { OpsSession } from '../../../domain/ops-users/ops-users';
 import { mayChange } from '../../../domain/ops-users/ops-users';
 import type { Payment } from '../../../domain/payments/payment';
-import { html, type SafeHtml } from './html';
+import { html, shortId, type SafeHtml } from './html';
 import { ageText, layout, reasonField } from './pages';
 
 /*
@@ -159,7 +159,7 @@ export function attentionPage(
                       <td>${d.seq}</td>
                       <td>${d.at.replace('T', ' ').slice(0, 19)}</td>
                       <td>${d.actor}</td>
-                      <td><a href="/dashboard/payments/${d.subjectId}">${d.subjectId.slice(0, 8)}</a></td>
+                      <td><a href="/dashboard/payments/${d.subjectId}">${shortId(d.subjectId)}</a></td>
                       <td>${outcomeOf(d.after)}</td>
                       <td class="reason">${d.reason}</td>
                     </tr>`,

@@ -12,7 +12,7 @@ import {
 import type { BreakEvent } from '../../../domain/recon/break-events.repository';
 import type { ReconBreak } from '../../../domain/recon/breaks.repository';
 import { barList } from './charts';
-import { html, type SafeHtml } from './html';
+import { html, shortId, type SafeHtml } from './html';
 import { ageText, layout, reasonField } from './pages';
 
 /*
@@ -31,11 +31,6 @@ export interface BreakFilters {
   readonly partnerId?: string | undefined;
   readonly state?: string | undefined;
   readonly minAgeHours?: number | undefined;
-}
-
-/** Break ids are time-ordered (UUIDv7): their random tail tells one day's breaks apart. */
-export function shortId(id: string): string {
-  return id.slice(-12);
 }
 
 export function breakAgeSeconds(b: ReconBreak, now: Date): number {

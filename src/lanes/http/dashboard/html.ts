@@ -42,3 +42,11 @@ export function html(strings: TemplateStringsArray, ...values: Interpolated[]): 
 export function trusted(renderedByHtml: string): SafeHtml {
   return new SafeHtml(renderedByHtml);
 }
+
+/**
+ * An id shortened for a table cell. Our ids are time-ordered (UUIDv7): their first characters are the
+ * same for every row of a day, so the random tail is what tells rows apart.
+ */
+export function shortId(id: string): string {
+  return id.slice(-12);
+}

@@ -10,7 +10,7 @@ import type { ScheduledChange } from '../../../domain/routing/routing-admin';
 import type { RoutingRule } from '../../../domain/routing/routing-rule';
 import type { RoutingReferenceData } from '../../../domain/routing/rule-validator';
 import { barList, perMinuteChart, ring } from './charts';
-import { html, trusted, type SafeHtml } from './html';
+import { html, shortId, trusted, type SafeHtml } from './html';
 
 /*
  * The dashboard's pages, rendered on the server. Money is always shown from minor units with the
@@ -246,7 +246,7 @@ export function routingPage(
   const rows = shown.map(
     (r) =>
       html`<tr id="rule-${r.id}" class="${r.enabled ? '' : 'disabled'}">
-        <td><a href="/dashboard/routing/audit?ruleId=${r.id}">${r.id.slice(0, 8)}</a></td>
+        <td><a href="/dashboard/routing/audit?ruleId=${r.id}">${shortId(r.id)}</a></td>
         <td>${r.billType}</td>
         <td>${r.payerType}</td>
         <td>${r.partnerId}</td>
@@ -334,7 +334,7 @@ export function routingPage(
                           c.ruleId === null
                             ? 'new rule'
                             : html`<a href="/dashboard/routing/audit?ruleId=${c.ruleId}"
-                                >${c.ruleId.slice(0, 8)}</a
+                                >${shortId(c.ruleId)}</a
                               >`
                         }
                       </td>
@@ -404,7 +404,7 @@ export function auditPage(
                 <td>${e.at.replace('T', ' ').slice(0, 19)}</td>
                 <td>${e.actor}</td>
                 <td>${e.action}</td>
-                <td><a href="/dashboard/routing/audit?ruleId=${e.ruleId}">${e.ruleId.slice(0, 8)}</a></td>
+                <td><a href="/dashboard/routing/audit?ruleId=${e.ruleId}">${shortId(e.ruleId)}</a></td>
                 <td class="reason">${e.reason}</td>
                 <td><code>${describeChange(e.before, e.after)}</code></td>
               </tr>`,
