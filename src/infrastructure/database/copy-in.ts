@@ -57,7 +57,9 @@ export function pgCopyIn(pool: pg.Pool): CopyIn {
   return async (tx, table, columns, chunks) => {
     const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
     const client = clients.get(rows[0]!.pid);
-    if (client === undefined) throw new Error('COPY: the transaction runs on a connection of another pool');
+    // Behind a connection pooler (PgBouncer) the server's backend id is not the one the client was
+    // given, so the connection cannot be found: the rows go in by statements on the transaction instead.
+    if (client === undefined) return insertCopyText(tx, table, columns, chunks);
     // A failing source destroys the COPY stream, which sends CopyFail: the statement (and so the
     // caller's transaction) fails, and nothing of the chunks stays.
     await pipeline(
@@ -89,4 +91,54 @@ export function copyText(value: string | null): string {
         c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
       )
     : value;
+}
+
+/**
+ * COPY text rows back as column → value objects (null for \N): the input of the statement fallback.
+ * Only the escapes copyText writes are expected; any other backslash sequence keeps its character.
+ */
+export function parseCopyText(chunk: string, columns: readonly string[]): Record<string, string | null>[] {
+  const rows: Record<string, string | null>[] = [];
+  for (const line of chunk.split('\n')) {
+    if (line === '') continue;
+    const fields = line.split('\t');
+    if (fields.length !== columns.length) {
+      throw new Error(`COPY text: ${fields.length} fields in a row of ${columns.length} columns`);
+    }
+    const row: Record<string, string | null> = {};
+    columns.forEach((column, i) => {
+      const f = fields[i] as string;
+      row[column] =
+        f === '\\N'
+          ? null
+          : f.replace(/\\(.)/g, (_m, c: string) =>
+              c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c,
+            );
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * The same rows by INSERT statements inside the caller's transaction, a chunk at a time: values are
+ * converted by each column's own type input (json_populate_recordset), exactly as COPY converts them.
+ */
+export async function insertCopyText(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema: the table is named
+  tx: Kysely<any>,
+  table: string,
+  columns: readonly string[],
+  chunks: AsyncIterable<string>,
+): Promise<void> {
+  const id = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const list = columns.map(id).join(', ');
+  for await (const chunk of chunks) {
+    const rows = parseCopyText(chunk, columns);
+    if (rows.length === 0) continue;
+    await sql`insert into ${sql.raw(target(table, columns))}
+      select ${sql.raw(list)} from json_populate_recordset(null::${sql.raw(id(table))}, ${JSON.stringify(rows)}::json)`.execute(
+      tx,
+    );
+  }
 }
