@@ -9,9 +9,9 @@ const MAX_REFERENCE = 64;
 type Field = keyof CsvLayout['columns'];
 
 /**
- * Reads a CSV file of the given layout as rows, streaming (one record at a time through csv-parse).
+ * Reads a CSV file of the given layout as rows, streaming (a chunk of records at a time, csvRecords).
  * A bad line is reported with its number and every reason, and reading goes on so the caller can
- * name every bad line; a line csv-parse itself cannot read (a broken quote) ends the file there.
+ * name every bad line; a line csvRecords itself cannot read (a broken quote) ends the file there.
  */
 export class CsvSourceReader implements SourceReader {
   private readonly statuses: ReadonlyMap<string, SourceStatus>;

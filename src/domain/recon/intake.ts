@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import type { Db } from '../db';
 import { isUniqueViolation } from '../db';
+import { readCsvAsCopy } from './csv-copy';
 import { CsvSourceReader } from './csv-reader';
 import type {
   FileFormat,
@@ -126,24 +127,38 @@ export class ReconIntake {
           receivedVia: req.receivedVia,
           receivedBy: req.receivedBy,
         });
-        // Rows stream from the reader into the table while the file is still being read.
-        const rows = async function* (): AsyncIterable<readonly SourceRow[]> {
-          for await (const items of reader.read(req.path)) {
-            const batch: SourceRow[] = [];
-            for (const item of items) {
-              if ('problem' in item) {
-                problemCount += 1;
-                if (problems.length < MAX_REPORTED) problems.push(item.problem);
-                continue;
-              }
-              rowCount += 1;
-              // After the first bad line nothing more is written: the file will be refused anyway.
-              if (problemCount === 0) batch.push(item.row);
+        if (layout.format === 'csv' && this.rows.takesCopyText(this.db)) {
+          // The file is read into COPY text (on a thread of its own where it can be) and streamed
+          // into the table while it is still being read.
+          const text = async function* (): AsyncIterable<string> {
+            for await (const batch of readCsvAsCopy(req.path, layout, id, MAX_REPORTED)) {
+              rowCount += batch.rows;
+              problemCount += batch.problemCount;
+              for (const p of batch.problems) if (problems.length < MAX_REPORTED) problems.push(p);
+              if (problemCount === 0 && batch.text.length > 0) yield batch.text;
             }
-            if (problemCount === 0 && batch.length > 0) yield batch;
-          }
-        };
-        await this.rows.load(this.db, tx, id, rows());
+          };
+          await this.rows.loadCopyText(this.db, tx, text());
+        } else {
+          // Rows stream from the reader into the table while the file is still being read.
+          const rows = async function* (): AsyncIterable<readonly SourceRow[]> {
+            for await (const items of reader.read(req.path)) {
+              const batch: SourceRow[] = [];
+              for (const item of items) {
+                if ('problem' in item) {
+                  problemCount += 1;
+                  if (problems.length < MAX_REPORTED) problems.push(item.problem);
+                  continue;
+                }
+                rowCount += 1;
+                // After the first bad line nothing more is written: the file will be refused anyway.
+                if (problemCount === 0) batch.push(item.row);
+              }
+              if (problemCount === 0 && batch.length > 0) yield batch;
+            }
+          };
+          await this.rows.load(this.db, tx, id, rows());
+        }
         // A header and no rows is a day without transactions; no bytes at all is not a file.
         if (problemCount === 0 && statSync(req.path).size === 0) {
           problemCount = 1;

@@ -45,9 +45,6 @@ export class ReconMatchesRepository {
     const scoped = (alias: string) =>
       sql`${sql.ref(`${alias}.${s.source === 'partner' ? 'partner_id' : 'biller_endpoint'}`)} = ${s.sourceId}
           and ${sql.ref(`${alias}.received_at`)} >= ${s.from} and ${sql.ref(`${alias}.received_at`)} < ${s.to}`;
-    // Only base tables in the joins (no CTE the planner cannot estimate): hash joins throughout.
-    const byId = sql`exists (select 1 from payments q1 where q1.id = r.payment_id and ${scoped('q1')})`;
-    const byRef = sql`exists (select 1 from payments q2 where q2.partner_reference = r.partner_reference and ${scoped('q2')})`;
     // Only the keys the file carries are tried: a partner file of references never pays for a join
     // on payment ids it does not have.
     const { rows: present } = await sql<{
@@ -59,30 +56,44 @@ export class ReconMatchesRepository {
              bool_or(biller_receipt is not null) as receipts
       from recon_source_rows where file_id = ${s.fileId}`.execute(db);
     const has = present[0] ?? { ids: false, refs: false, receipts: false };
+    // A file that carries our payment ids is first joined to our payments by id once (a left join,
+    // materialized as `f`): the rows it leaves unmatched are the only ones the other keys are tried
+    // on, and f is every row of the file, so neither the later keys nor the unmatched rows need an
+    // anti-join against our payments or another scan of the file. A file without ids reads its rows
+    // from the table directly.
+    const rowsOf = has.ids === true ? sql`f r` : sql`recon_source_rows r`;
+    const left = has.ids === true ? sql`r.by_id is null` : sql`r.file_id = ${s.fileId}`;
+    const byRef = sql`exists (select 1 from payments q2 where q2.partner_reference = r.partner_reference and ${scoped('q2')})`;
     const branches = [
       has.ids === true
-        ? sql`select r.line_no, p.id, 1 as rank, p.received_at, ${ROW_VALUES}
-              from recon_source_rows r join payments p on p.id = r.payment_id and ${scoped('p')}
-              where r.file_id = ${s.fileId}`
+        ? sql`select r.line_no, r.by_id as id, 1 as rank, r.by_id_at as received_at, ${ROW_VALUES}
+              from f r where r.by_id is not null`
         : undefined,
       has.refs === true
         ? sql`select r.line_no, p.id, 2 as rank, p.received_at, ${ROW_VALUES}
-              from recon_source_rows r join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
-              where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}`
+              from ${rowsOf} join payments p on p.partner_reference = r.partner_reference and ${scoped('p')}
+              where ${left}`
         : undefined,
       has.receipts === true
         ? sql`select r.line_no, p.id, 3 as rank, p.received_at, ${ROW_VALUES}
-              from recon_source_rows r join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
-              where r.file_id = ${s.fileId} ${has.ids === true ? sql`and not ${byId}` : sql``}
-                ${has.refs === true ? sql`and not ${byRef}` : sql``}`
+              from ${rowsOf} join payments p on p.biller_receipt = r.biller_receipt and ${scoped('p')}
+              where ${left} ${has.refs === true ? sql`and not ${byRef}` : sql``}`
         : undefined,
     ].filter((b) => b !== undefined);
     if (branches.length > 0) {
       const candidates = sql.join(branches, sql` union all `);
+      const byId =
+        has.ids === true
+          ? sql`f as materialized (
+              select r.line_no, r.partner_reference, r.biller_receipt, ${ROW_VALUES},
+                     p.id as by_id, p.received_at as by_id_at
+              from recon_source_rows r left join payments p on p.id = r.payment_id and ${scoped('p')}
+              where r.file_id = ${s.fileId}),`
+          : sql``;
       // The candidates are computed once (materialized) and read by both halves of the insert; the
       // matched row's values go along for the comparison (see recon_matches).
       await sql`
-        with k as materialized (${candidates}),
+        with ${byId} k as materialized (${candidates}),
         c as (select k.*, count(*) over (partition by line_no) as n from k)
         insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day,
                                    amount, currency, status, value_date)
@@ -103,10 +114,9 @@ export class ReconMatchesRepository {
         group by line_no
         union all
         select ${s.fileId}::uuid, r.line_no, null, null, 'unmatched', 0, false, ${ROW_VALUES}
-        from recon_source_rows r
-        where r.file_id = ${s.fileId} and not exists (select 1 from c where c.line_no = r.line_no)`.execute(
-        db,
-      );
+        from ${rowsOf}
+        where ${has.ids === true ? sql`true` : sql`r.file_id = ${s.fileId}`}
+          and not exists (select 1 from c where c.line_no = r.line_no)`.execute(db);
     } else {
       await sql`
         insert into recon_matches (file_id, line_no, payment_id, match_key, outcome, candidates, other_day,

@@ -150,26 +150,32 @@ export class ReconRunner {
     let matched = 0;
     let ambiguous = 0;
     let duplicate = 0;
-    for (const f of current) {
-      const counts = await db.transaction().execute(async (tx) => {
-        await workMem(tx);
-        await this.d.matches.clear(tx, f.id);
-        return this.d.matches.match(tx, {
-          fileId: f.id,
-          source: f.source,
-          sourceId: f.sourceId,
-          from,
-          to,
-          dayStart: window.start,
-          dayEnd: window.end,
+    // Each file is matched in its own transaction and touches only its own entries, so the files
+    // match side by side on separate connections (one core each on PostgreSQL; the embedded
+    // database takes them one after the other). The run holds the cluster's one running slot, so
+    // no other run matches the same files meanwhile.
+    await Promise.all(
+      current.map(async (f) => {
+        const counts = await db.transaction().execute(async (tx) => {
+          await workMem(tx);
+          await this.d.matches.clear(tx, f.id);
+          return this.d.matches.match(tx, {
+            fileId: f.id,
+            source: f.source,
+            sourceId: f.sourceId,
+            from,
+            to,
+            dayStart: window.start,
+            dayEnd: window.end,
+          });
         });
-      });
-      matched += counts.matched;
-      ambiguous += counts.ambiguous;
-      duplicate += counts.duplicate;
-      done += f.rowCount;
-      await progress('matching', done, total);
-    }
+        matched += counts.matched;
+        ambiguous += counts.ambiguous;
+        duplicate += counts.duplicate;
+        done += f.rowCount;
+        await progress('matching', done, total);
+      }),
+    );
 
     // Fresh statistics after a bulk load and match: without them the planner guesses nested loops
     // over a million rows. ANALYZE samples a fixed number of rows, so it costs the same at any size.

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { copyInOf, copyText } from '../../infrastructure/database/copy-in';
 import type { Db, Executor } from '../db';
+import { copyLine } from './csv-copy';
 import type { SourceRow, SourceStatus } from './layout';
 
 /** A stored row of a file, with the file's source, as evidence shows it. */
@@ -54,14 +55,23 @@ export class ReconSourceRowsRepository {
       const file = copyText(fileId);
       for await (const rows of batches) {
         let chunk = '';
-        // Only the references are free text; every other value was validated into a safe shape.
-        for (const r of rows) {
-          chunk += `${file}\t${r.line}\t${r.paymentId ?? '\\N'}\t${copyText(r.partnerReference)}\t${copyText(r.billerReceipt)}\t${r.amountMinor}\t${r.currency}\t${r.status}\t${r.valueDate}\n`;
-        }
+        for (const r of rows) chunk += copyLine(file, r);
         yield chunk;
       }
     };
     await copy(tx, 'recon_source_rows', COLUMNS, text());
+  }
+
+  /** Whether `db` takes rows as COPY text (loadCopyText); both engines of openDatabase do. */
+  takesCopyText(db: Db): boolean {
+    return copyInOf(db) !== undefined;
+  }
+
+  /** Streams rows already in COPY text (see copyLine) into the table inside `tx` of `db`. */
+  async loadCopyText(db: Db, tx: Executor, chunks: AsyncIterable<string>): Promise<void> {
+    const copy = copyInOf(db);
+    if (copy === undefined) throw new Error('this database takes no COPY text');
+    await copy(tx, 'recon_source_rows', COLUMNS, chunks);
   }
 
   async insertBatch(db: Executor, fileId: string, rows: readonly SourceRow[]): Promise<void> {
