@@ -114,16 +114,16 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Leases one delivery for an attempt, when it is still pending, due and not leased by another
-   * node. Answers undefined when it is no longer pending (delivered, failed for good, cancelled),
-   * or when it may be tried (not yet due, or another node's lease still runs).
+   * Leases, for an attempt each, those of these deliveries that are still pending, due and not leased
+   * by another node (a round of delivery jobs, in one statement).
    */
-  async claim(
+  async claimAll(
     db: Executor,
-    deliveryId: string,
+    deliveryIds: readonly string[],
     now: Date,
     leaseMs: number,
-  ): Promise<ClaimedDelivery | { readonly notBefore: Date } | undefined> {
+  ): Promise<ClaimedDelivery[]> {
+    if (deliveryIds.length === 0) return [];
     const token = uuidv7(now.getTime());
     const { rows } = await sql<{
       id: string;
@@ -137,7 +137,7 @@ export class WebhookDeliveriesRepository {
       with leased as (
         update webhook_deliveries d
         set leased_until = ${new Date(now.getTime() + leaseMs)}, lease_token = ${token}, updated_at = ${now}
-        where d.id = ${deliveryId} and d.state = 'pending' and d.next_attempt_at <= ${now}
+        where d.id = any (${[...deliveryIds]}::uuid[]) and d.state = 'pending' and d.next_attempt_at <= ${now}
           and (d.leased_until is null or d.leased_until < ${now})
         returning d.id, d.event_id, d.subscription_id, d.partner_id, d.attempts
       )
@@ -145,19 +145,31 @@ export class WebhookDeliveriesRepository {
       from leased l
       join webhook_subscriptions s on s.id = l.subscription_id
       join webhook_events ev on ev.id = l.event_id`.execute(db);
-    const r = rows[0];
-    if (r !== undefined) {
-      return {
-        id: r.id,
-        leaseToken: token,
-        eventId: r.event_id,
-        subscriptionId: r.subscription_id,
-        partnerId: r.partner_id,
-        url: r.url,
-        body: r.body,
-        attempts: r.attempts,
-      };
-    }
+    return rows.map((r) => ({
+      id: r.id,
+      leaseToken: token,
+      eventId: r.event_id,
+      subscriptionId: r.subscription_id,
+      partnerId: r.partner_id,
+      url: r.url,
+      body: r.body,
+      attempts: r.attempts,
+    }));
+  }
+
+  /**
+   * Leases one delivery for an attempt (see claimAll). Answers undefined when it is no longer pending
+   * (delivered, failed for good, cancelled), or when it may be tried (not yet due, or another node's
+   * lease still runs).
+   */
+  async claim(
+    db: Executor,
+    deliveryId: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<ClaimedDelivery | { readonly notBefore: Date } | undefined> {
+    const [claimed] = await this.claimAll(db, [deliveryId], now, leaseMs);
+    if (claimed !== undefined) return claimed;
     const row = await db
       .selectFrom('webhook_deliveries')
       .select(['state', 'next_attempt_at', 'leased_until'])

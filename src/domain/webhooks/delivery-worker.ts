@@ -50,6 +50,8 @@ const ORPHAN_SWEEP_MS = 60_000;
  */
 export class WebhookDeliveryWorker {
   readonly runner: JobRunner;
+  /** Deliveries leased for this round's jobs, taken by each job's run. */
+  private readonly prepared = new Map<string, ClaimedDelivery>();
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.runner = new JobRunner(o.db, o.log, {
@@ -69,6 +71,19 @@ export class WebhookDeliveryWorker {
         leaseMs: this.leaseMs,
       },
       (job) => this.attempt(job.payload.deliveryId),
+      {
+        // A round's deliveries are leased in one statement; a job whose delivery was not (not due,
+        // leased elsewhere, no longer pending) finds out why on its own.
+        prepare: async (jobs) => {
+          const claimed = await this.o.deliveries.claimAll(
+            this.o.db,
+            jobs.map((j) => j.payload.deliveryId),
+            new Date(),
+            this.leaseMs,
+          );
+          for (const d of claimed) this.prepared.set(d.id, d);
+        },
+      },
     );
     this.runner.every('webhook.adopt-orphans', { everyMs: ORPHAN_SWEEP_MS }, async () => {
       const adopted = await this.o.deliveries.adoptOrphans(this.o.db, new Date());
@@ -108,7 +123,9 @@ export class WebhookDeliveryWorker {
   /** One delivery job's run: an attempt when the delivery is due, then when the next one is. */
   private async attempt(deliveryId: string): Promise<RetryLater | undefined> {
     const now = new Date();
-    const claimed = await this.o.deliveries.claim(this.o.db, deliveryId, now, this.leaseMs);
+    const prepared = this.prepared.get(deliveryId);
+    this.prepared.delete(deliveryId);
+    const claimed = prepared ?? (await this.o.deliveries.claim(this.o.db, deliveryId, now, this.leaseMs));
     if (claimed === undefined) return undefined;
     if ('notBefore' in claimed) {
       return retryLater(
