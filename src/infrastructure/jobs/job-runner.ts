@@ -41,7 +41,8 @@ export interface JobRunnerOptions {
   /**
    * How many of a round's jobs run at once (default 1: one after another). A round never holds two
    * jobs of one ordering key (the claim skips a job with an earlier one unfinished), so running them
-   * together keeps each key's order; for kinds that wait on slow outside parties (webhook receivers).
+   * together keeps each key's order; for kinds that wait on slow outside parties (webhook receivers)
+   * and finish within half their lease.
    */
   readonly concurrency?: number;
   readonly now?: () => Date;
@@ -196,13 +197,12 @@ export class JobRunner {
     const registered = this.kinds.get(job.kind);
     if (registered === undefined) return;
     // The batch was leased at claim time; a job whose turn came after its lease ran out may have been
-    // taken by another runner meanwhile (a refund sent twice, a file loaded twice): renew or skip. A
-    // job whose turn comes with most of its lease left (a round run together) needs no renewal.
+    // taken by another runner meanwhile (a refund sent twice, a file loaded twice): renew or skip. In
+    // a round run together every job starts at once, with most of its lease left: it is renewed only
+    // when less than half is (a kind run so must finish within half its lease).
     const leaseMs = leaseMsOf(registered.policy);
-    if (
-      this.now().getTime() - claimedAt > leaseMs / 2 &&
-      !(await this.queue.renew(this.db, job, this.owner, leaseMs))
-    ) {
+    const fresh = done !== undefined && this.now().getTime() - claimedAt <= leaseMs / 2;
+    if (!fresh && !(await this.queue.renew(this.db, job, this.owner, leaseMs))) {
       this.log.warn({ job: job.id, kind: job.kind }, 'job taken over by another runner before its turn');
       return;
     }
