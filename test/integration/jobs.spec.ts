@@ -222,6 +222,54 @@ describe('durable jobs', () => {
     expect(order).toEqual([9, 1, 2, 3]);
   });
 
+  it('a runner asked for concurrency runs a round together (prepared once), still one job per ordering key at a time', async () => {
+    for (const key of ['a', 'b', 'c']) {
+      for (const n of [1, 2]) {
+        await queue.enqueue(h.db, { kind: 'test.together', orderingKey: key, payload: { key, n } });
+      }
+    }
+    const started: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const perKey = new Map<string, number>();
+    const runner = new JobRunner(h.db, log, { now, owner: 'c', batch: 10, concurrency: 10 });
+    const rounds: string[][] = [];
+    runner.register<{ key: string; n: number }>(
+      'test.together',
+      policy,
+      async (job) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        perKey.set(job.payload.key, (perKey.get(job.payload.key) ?? 0) + 1);
+        expect(perKey.get(job.payload.key)).toBe(1);
+        started.push(`${job.payload.key}${job.payload.n}`);
+        await new Promise((r) => setTimeout(r, 30));
+        perKey.set(job.payload.key, (perKey.get(job.payload.key) ?? 1) - 1);
+        inFlight -= 1;
+      },
+      {
+        // Told the round's jobs once, before any of them runs.
+        prepare: async (jobs) => {
+          expect(started).toHaveLength(rounds.length * 3);
+          rounds.push(jobs.map((j) => `${j.payload.key}${j.payload.n}`).sort());
+          await Promise.resolve();
+        },
+      },
+    );
+    // The first round holds the first job of each key, run together; the second the rest.
+    expect(await runner.runOnce()).toBe(3);
+    expect(most).toBe(3);
+    expect(await runner.drain()).toBe(3);
+    for (const key of ['a', 'b', 'c']) {
+      expect(started.filter((s) => s.startsWith(key))).toEqual([`${key}1`, `${key}2`]);
+    }
+    expect(await queue.counts(h.db, 'test.together')).toMatchObject({ done: 6, pending: 0, running: 0 });
+    expect(rounds).toEqual([
+      ['a1', 'b1', 'c1'],
+      ['a2', 'b2', 'c2'],
+    ]);
+  });
+
   it('a handler that knows when to come back sets the wait itself, and work never given up stays pending', async () => {
     await queue.enqueue(h.db, { kind: 'test.after', dedupeKey: 'r', payload: {} });
     const runner = new JobRunner(h.db, log, { now });

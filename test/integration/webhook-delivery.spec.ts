@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { WebhookReceiver } from '../../src/cli/webhook-receiver';
 import type { PaymentEvent } from '../../src/domain/payments/payment-events';
 import { WebhookDeliveriesRepository } from '../../src/domain/webhooks/deliveries.repository';
 import { WebhookDeliveryWorker } from '../../src/domain/webhooks/delivery-worker';
 import { WebhookSubscriptionsRepository } from '../../src/domain/webhooks/subscriptions.repository';
 import { WebhookOutbox } from '../../src/domain/webhooks/webhook-outbox';
+import { up as migrateDeliveriesToJobs } from '../../src/infrastructure/database/migrations/20261207010000-webhook-delivery-jobs';
 import { WebhookSender } from '../../src/infrastructure/http/webhook-sender';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 import { Metrics } from '../../src/infrastructure/metrics/metrics';
@@ -75,6 +77,60 @@ function event(partnerId: string, paymentId: string, n: number): PaymentEvent {
   };
 }
 
+/** The durable job of each delivery of a partner, in delivery order. */
+async function jobsOf(partnerId: string): Promise<{ state: string; ordering_key: string | null }[]> {
+  return h.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('jobs as j', (join) =>
+      join.on('j.kind', '=', 'webhook.deliver').on(sql`j.dedupe_key`, '=', sql`d.id::text`),
+    )
+    .select(['j.state', 'j.ordering_key'])
+    .where('d.partner_id', '=', partnerId)
+    .orderBy('d.seq')
+    .execute();
+}
+
+/** A delivery as a node of the release before delivery jobs wrote it: the row alone, no job. */
+async function deliveryWithoutJob(
+  partnerId: string,
+  subscriptionId: string,
+  paymentId: string,
+): Promise<string> {
+  const eventId = `msg_${randomUUID().replaceAll('-', '')}`;
+  const body = JSON.stringify({
+    type: 'payment.reversed',
+    timestamp: new Date().toISOString(),
+    data: { paymentId },
+  });
+  await h.db
+    .insertInto('webhook_events')
+    .values({
+      id: eventId,
+      partner_id: partnerId,
+      payment_id: paymentId,
+      type: 'payment.reversed',
+      body,
+      occurred_at: new Date(),
+      created_at: new Date(),
+    })
+    .execute();
+  await h.db
+    .insertInto('webhook_deliveries')
+    .values({
+      id: randomUUID(),
+      event_id: eventId,
+      subscription_id: subscriptionId,
+      partner_id: partnerId,
+      payment_id: paymentId,
+      state: 'pending',
+      next_attempt_at: new Date(Date.now() - 60_000),
+      created_at: new Date(),
+      updated_at: new Date(),
+    })
+    .execute();
+  return eventId;
+}
+
 async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -104,8 +160,21 @@ describe('webhook outbox and delivery worker (real database, real receivers)', (
         throw new Error('the state change fails');
       })
       .catch(() => undefined);
+    // Neither the delivery nor its job survives the rollback.
+    expect(await deliveries.list(h.db, p)).toHaveLength(0);
     const committed = randomUUID();
     await h.db.transaction().execute((tx) => outbox.record(tx, [event(p, committed, 1)]));
+    // The committed delivery has its job, made in the same transaction, ordered by subscription and payment.
+    const [sub] = await subscriptions.list(h.db, p);
+    expect(await jobsOf(p)).toEqual([{ state: 'pending', ordering_key: `webhook:${sub!.id}:${committed}` }]);
+    expect(
+      await h.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('kind', '=', 'webhook.deliver')
+        .where(sql<boolean>`payload->>'deliveryId' not in (select id::text from webhook_deliveries)`)
+        .execute(),
+    ).toHaveLength(0);
     await worker([100]).drain();
     expect(
       a.accepted().map((d) => (JSON.parse(d.body) as { data: { paymentId: string } }).data.paymentId),
@@ -131,8 +200,14 @@ describe('webhook outbox and delivery worker (real database, real receivers)', (
       );
     }
     const [w1, w2] = [worker([100]), worker([100])];
+    expect(w1.runner.owner).not.toBe(w2.runner.owner);
     await Promise.all([w1.drain(), w2.drain(), w1.drain(), w2.drain()]);
     await until(async () => (await deliveries.list(h.db, p, { state: 'pending' })).length === 0);
+    // One job per delivery, each finished once its delivery was.
+    const jobs = await jobsOf(p);
+    expect(jobs).toHaveLength(30);
+    expect(new Set(jobs.map((j) => j.state))).toEqual(new Set(['done']));
+    expect(new Set(jobs.map((j) => j.ordering_key)).size).toBe(3);
     const got = r.accepted().map((d) => JSON.parse(d.body) as { data: { paymentId: string; n: string } });
     expect(got).toHaveLength(30);
     expect(new Set(r.accepted().map((d) => d.id)).size).toBe(30);
@@ -206,5 +281,65 @@ describe('webhook outbox and delivery worker (real database, real receivers)', (
     // A new event for the disabled subscription is not queued at all.
     await h.db.transaction().execute((tx) => outbox.record(tx, [event(p, pay, 2)]));
     expect(await deliveries.list(h.db, p)).toHaveLength(2);
+  });
+
+  it('delivers, in order, what was pending before delivery jobs existed (the migration gives it jobs)', async () => {
+    const p = await partner();
+    const r = await receiver();
+    const sub = await subscriptions.create(
+      h.db,
+      { partnerId: p, url: r.url, eventTypes: ['payment.reversed'] },
+      new Date(),
+    );
+    const pay = randomUUID();
+    const ids = [
+      await deliveryWithoutJob(p, sub.id, pay),
+      await deliveryWithoutJob(p, sub.id, pay),
+      await deliveryWithoutJob(p, sub.id, pay),
+    ];
+    // Nothing sends a delivery that has no job.
+    await worker([10]).drain();
+    expect(r.received).toHaveLength(0);
+    await migrateDeliveriesToJobs(h.db as never);
+    expect((await jobsOf(p)).map((j) => j.state)).toEqual(['pending', 'pending', 'pending']);
+    await Promise.all([worker([10]).drain(), worker([10]).drain()]);
+    expect(r.accepted().map((d) => d.id)).toEqual(ids);
+    expect((await deliveries.list(h.db, p)).map((d) => d.state)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+  });
+
+  it('gives a pending delivery with no live job one (a node of the previous release wrote it)', async () => {
+    const p = await partner();
+    const r = await receiver();
+    const sub = await subscriptions.create(
+      h.db,
+      { partnerId: p, url: r.url, eventTypes: ['payment.reversed'] },
+      new Date(),
+    );
+    const orphan = await deliveryWithoutJob(p, sub.id, randomUUID());
+    // And one whose job finished while the delivery was left pending.
+    await h.db.transaction().execute((tx) => outbox.record(tx, [event(p, randomUUID(), 0)]));
+    const [recorded] = await deliveries.list(h.db, p, { state: 'pending' });
+    await h.db
+      .updateTable('jobs')
+      .set({ state: 'done' })
+      .where('kind', '=', 'webhook.deliver')
+      .where('dedupe_key', '=', recorded!.id)
+      .execute();
+    await worker([10]).drain();
+    expect(r.received).toHaveLength(0);
+    expect(await deliveries.adoptOrphans(h.db, new Date())).toBe(2);
+    expect(await deliveries.adoptOrphans(h.db, new Date())).toBe(0);
+    await worker([10]).drain();
+    expect(
+      r
+        .accepted()
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual([orphan, recorded!.eventId].sort());
+    expect((await deliveries.list(h.db, p, { state: 'pending' })).length).toBe(0);
   });
 });

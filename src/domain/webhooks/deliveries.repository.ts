@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db';
 import { uuidv7 } from '../ids';
 
@@ -70,14 +70,60 @@ export interface DeliveryStats {
   readonly oldestPendingAgeSeconds: number;
 }
 
-/** The delivery jobs of the outbox, their leases, and the log of every attempt. */
+/** The durable job kind that sends one delivery (src/infrastructure/jobs): one job per delivery. */
+export const DELIVER_JOB = 'webhook.deliver';
+
+export interface DeliverJobPayload {
+  readonly deliveryId: string;
+}
+
+/**
+ * Gives deliveries their jobs, in delivery order (seq): the job of a delivery is keyed by its id and
+ * ordered by its subscription and payment, so a partner hears of one payment's events one at a time,
+ * in the order they happened (a later one waits while an earlier one is pending or retrying). Due
+ * when the delivery's next attempt is. A delivery that already has its job keeps it.
+ */
+async function enqueueDeliveryJobs(db: Executor, which: RawBuilder<unknown>, now: Date): Promise<number> {
+  const { rows } = await sql<{ id: string }>`
+    insert into jobs (kind, dedupe_key, ordering_key, payload, state, run_at, attempts, created_at, updated_at)
+    select ${DELIVER_JOB}, d.id::text, 'webhook:' || d.subscription_id::text || ':' || d.payment_id::text,
+           jsonb_build_object('deliveryId', d.id::text), 'pending', d.next_attempt_at, 0, ${now}, ${now}
+    from webhook_deliveries d
+    where d.state = 'pending' and ${which}
+    order by d.seq
+    on conflict (kind, dedupe_key) where dedupe_key is not null do nothing
+    returning id`.execute(db);
+  return rows.length;
+}
+
+/** Runs `fn` in the caller's transaction, or in one of its own. */
+function inTransaction<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/**
+ * The outbox's deliveries, the log of every attempt, and their scheduling on durable jobs: each
+ * delivery row is created with its `webhook.deliver` job in one transaction; the row stays the record
+ * partners and ops read (state, attempts, next attempt), the job decides who sends it and when.
+ */
 export class WebhookDeliveriesRepository {
+  /** Gives these new deliveries their jobs (in the transaction that wrote them). */
+  async enqueue(tx: Executor, deliveryIds: readonly string[], now: Date): Promise<number> {
+    if (deliveryIds.length === 0) return 0;
+    return enqueueDeliveryJobs(tx, sql`d.id = any (${[...deliveryIds]}::uuid[])`, now);
+  }
+
   /**
-   * Leases up to `limit` deliveries that are due, skipping rows another node holds (SKIP LOCKED)
-   * and any delivery with an earlier one still pending for the same subscription and payment, so a
-   * partner hears of one payment's events in the order they happened.
+   * Leases, for an attempt each, those of these deliveries that are still pending, due and not leased
+   * by another node (a round of delivery jobs, in one statement).
    */
-  async claimDue(db: Executor, now: Date, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimAll(
+    db: Executor,
+    deliveryIds: readonly string[],
+    now: Date,
+    leaseMs: number,
+  ): Promise<ClaimedDelivery[]> {
+    if (deliveryIds.length === 0) return [];
     const token = uuidv7(now.getTime());
     const { rows } = await sql<{
       id: string;
@@ -88,30 +134,17 @@ export class WebhookDeliveriesRepository {
       url: string;
       body: string;
     }>`
-      with due as (
-        select d.id from webhook_deliveries d
-        where d.state = 'pending' and d.next_attempt_at <= ${now}
-          and (d.leased_until is null or d.leased_until < ${now})
-          and not exists (
-            select 1 from webhook_deliveries e
-            where e.subscription_id = d.subscription_id and e.payment_id = d.payment_id
-              and e.state = 'pending' and e.seq < d.seq
-          )
-        order by d.next_attempt_at, d.seq
-        limit ${limit}
-        for update skip locked
-      ),
-      leased as (
+      with leased as (
         update webhook_deliveries d
         set leased_until = ${new Date(now.getTime() + leaseMs)}, lease_token = ${token}, updated_at = ${now}
-        from due where d.id = due.id
-        returning d.id, d.event_id, d.subscription_id, d.partner_id, d.attempts, d.seq
+        where d.id = any (${[...deliveryIds]}::uuid[]) and d.state = 'pending' and d.next_attempt_at <= ${now}
+          and (d.leased_until is null or d.leased_until < ${now})
+        returning d.id, d.event_id, d.subscription_id, d.partner_id, d.attempts
       )
       select l.id, l.event_id, l.subscription_id, l.partner_id, l.attempts, s.url, ev.body
       from leased l
       join webhook_subscriptions s on s.id = l.subscription_id
-      join webhook_events ev on ev.id = l.event_id
-      order by l.seq`.execute(db);
+      join webhook_events ev on ev.id = l.event_id`.execute(db);
     return rows.map((r) => ({
       id: r.id,
       leaseToken: token,
@@ -122,6 +155,53 @@ export class WebhookDeliveriesRepository {
       body: r.body,
       attempts: r.attempts,
     }));
+  }
+
+  /**
+   * Leases one delivery for an attempt (see claimAll). Answers undefined when it is no longer pending
+   * (delivered, failed for good, cancelled), or when it may be tried (not yet due, or another node's
+   * lease still runs).
+   */
+  async claim(
+    db: Executor,
+    deliveryId: string,
+    now: Date,
+    leaseMs: number,
+  ): Promise<ClaimedDelivery | { readonly notBefore: Date } | undefined> {
+    const [claimed] = await this.claimAll(db, [deliveryId], now, leaseMs);
+    if (claimed !== undefined) return claimed;
+    const row = await db
+      .selectFrom('webhook_deliveries')
+      .select(['state', 'next_attempt_at', 'leased_until'])
+      .where('id', '=', deliveryId)
+      .executeTakeFirst();
+    if (row?.state !== 'pending') return undefined;
+    const leased =
+      row.leased_until !== null && row.leased_until >= now ? row.leased_until : row.next_attempt_at;
+    return { notBefore: leased > row.next_attempt_at ? leased : row.next_attempt_at };
+  }
+
+  /**
+   * Defence in depth: a pending delivery with no live job (written by a node of the previous release
+   * during a rolling deploy, or whose job finished while it was somehow still pending) gets one,
+   * due when its next attempt is. Answers how many were adopted.
+   */
+  async adoptOrphans(db: Executor, now: Date): Promise<number> {
+    return inTransaction(db, async (tx) => {
+      const revived = await sql<{ id: string }>`
+        update jobs j set state = 'pending', attempts = 0, run_at = d.next_attempt_at, last_error = null,
+                          updated_at = ${now}
+        from webhook_deliveries d
+        where d.state = 'pending' and j.kind = ${DELIVER_JOB} and j.dedupe_key = d.id::text
+          and j.state in ('done', 'dead')
+        returning j.id`.execute(tx);
+      const made = await enqueueDeliveryJobs(
+        tx,
+        sql`not exists (select 1 from jobs j where j.kind = ${DELIVER_JOB} and j.dedupe_key = d.id::text)`,
+        now,
+      );
+      return revived.rows.length + made;
+    });
   }
 
   /**
@@ -162,8 +242,8 @@ export class WebhookDeliveriesRepository {
 
   /**
    * Queues the events again for the partner's active subscriptions that want them (a manual
-   * redelivery of one event, or a replay of a time range). Same webhook-id: receivers deduplicate.
-   * Answers how many deliveries were queued.
+   * redelivery of one event, or a replay of a time range), each with its job, in one transaction.
+   * Same webhook-id: receivers deduplicate. Answers how many deliveries were queued.
    */
   async requeue(
     db: Executor,
@@ -172,7 +252,8 @@ export class WebhookDeliveriesRepository {
     now: Date,
     subscriptionId?: string,
   ): Promise<number> {
-    const { rows } = await sql<{ n: number }>`
+    return inTransaction(db, async (tx) => {
+      const { rows } = await sql<{ id: string }>`
       with picked as (
         select ev.id as event_id, ev.payment_id, s.id as subscription_id, ev.occurred_at
         from webhook_events ev
@@ -191,10 +272,16 @@ export class WebhookDeliveriesRepository {
           (id, event_id, subscription_id, partner_id, payment_id, state, next_attempt_at, created_at, updated_at)
         select gen_random_uuid(), event_id, subscription_id, ${partnerId}, payment_id, 'pending', ${now}, ${now}, ${now}
         from picked order by occurred_at, event_id
-        returning 1
+        returning id
       )
-      select count(*)::int as n from queued`.execute(db);
-    return rows[0]?.n ?? 0;
+      select id from queued`.execute(tx);
+      await this.enqueue(
+        tx,
+        rows.map((r) => r.id),
+        now,
+      );
+      return rows.length;
+    });
   }
 
   async list(

@@ -1,8 +1,15 @@
 import type { Logger } from '../../infrastructure/logging/logger';
 import type { Metrics } from '../../infrastructure/metrics/metrics';
 import type { WebhookSender } from '../../infrastructure/http/webhook-sender';
+import { exponentialBackoff, JobRunner, retryLater, type RetryLater } from '../../infrastructure/jobs';
 import type { Db } from '../db';
-import type { AttemptRecord, ClaimedDelivery, WebhookDeliveriesRepository } from './deliveries.repository';
+import {
+  DELIVER_JOB,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type DeliverJobPayload,
+  type WebhookDeliveriesRepository,
+} from './deliveries.repository';
 import { nextRetryDelayMs, parseRetryAfterMs } from './retry-schedule';
 import { signedHeaders } from './signing';
 import type { WebhookSubscriptionsRepository } from './subscriptions.repository';
@@ -17,86 +24,126 @@ export interface DeliveryWorkerOptions {
   /** Waits after each failure (WEBHOOK_RETRY_SCHEDULE). */
   readonly schedule: readonly number[];
   readonly timeoutMs: number;
+  /** How often this node's runner looks for due delivery jobs (WEBHOOK_POLL_MS). */
   readonly pollMs: number;
+  /** Most deliveries claimed, and sent at once, per round. */
   readonly batchSize: number;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly random?: () => number;
+  /** Names this node's leases on delivery jobs (default: random per process). */
+  readonly owner?: string;
 }
 
+/** How often pending deliveries with no live job are looked for (once per cluster). */
+const ORPHAN_SWEEP_MS = 60_000;
+
 /**
- * Sends the outbox's deliveries, at least once, from any number of nodes: each attempt is made under
- * a lease longer than the request's timeout, so a node that dies mid-send leaves the delivery to be
- * leased again (a receiver may then see it twice, with the same webhook-id, and deduplicate).
+ * Sends the outbox's deliveries, at least once, from any number of nodes, on durable jobs: one
+ * `webhook.deliver` job per delivery (created with it), run by this node's job runner, which polls
+ * every `pollMs` (WEBHOOK_POLL_MS). Jobs of one subscription and payment run one at a time, in order.
+ * Each attempt is also made under a lease on the delivery row, longer than the request's timeout, so
+ * only the node that made an attempt records it; a node that dies mid-send leaves the job to be run
+ * again (a receiver may then see the delivery twice, with the same webhook-id, and deduplicate). The
+ * delivery row keeps the retry schedule: its job waits until the row's next attempt, and finishes
+ * when the delivery is delivered, failed for good or cancelled.
  */
 export class WebhookDeliveryWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private lastStatsAt = 0;
+  readonly runner: JobRunner;
+  /** Deliveries leased for this round's jobs, taken by each job's run. */
+  private readonly prepared = new Map<string, ClaimedDelivery>();
 
-  constructor(private readonly o: DeliveryWorkerOptions) {}
+  constructor(private readonly o: DeliveryWorkerOptions) {
+    this.runner = new JobRunner(o.db, o.log, {
+      batch: o.batchSize,
+      // A round's deliveries go out together (one per subscription and payment at most): one slow
+      // receiver does not hold up the others.
+      concurrency: o.batchSize,
+      ...(o.owner !== undefined ? { owner: o.owner } : {}),
+    });
+    this.runner.register<DeliverJobPayload>(
+      DELIVER_JOB,
+      {
+        // Never given up by the job: the delivery's own schedule decides when it has failed for good.
+        maxAttempts: Number.POSITIVE_INFINITY,
+        // Only when an attempt could not be made at all (the database away): soon again.
+        backoffMs: exponentialBackoff(1_000, 60_000),
+        leaseMs: this.leaseMs,
+      },
+      (job) => this.attempt(job.payload.deliveryId),
+      {
+        // A round's deliveries are leased in one statement; a job whose delivery was not (not due,
+        // leased elsewhere, no longer pending) finds out why on its own.
+        prepare: async (jobs) => {
+          const claimed = await this.o.deliveries.claimAll(
+            this.o.db,
+            jobs.map((j) => j.payload.deliveryId),
+            new Date(),
+            this.leaseMs,
+          );
+          for (const d of claimed) this.prepared.set(d.id, d);
+        },
+      },
+    );
+    this.runner.every('webhook.adopt-orphans', { everyMs: ORPHAN_SWEEP_MS }, async () => {
+      const adopted = await this.o.deliveries.adoptOrphans(this.o.db, new Date());
+      if (adopted > 0) this.o.log.warn({ adopted }, 'pending webhook deliveries without a job given one');
+    });
+    // Waiting deliveries and the oldest one's age, read from the database on each scrape (cluster-wide).
+    o.metrics.onScrape('webhooks', async () => {
+      const stats = await this.o.deliveries.stats(this.o.db, new Date());
+      this.o.metrics.webhookPending.set(stats.pending);
+      this.o.metrics.webhookOldestPendingAge.set(stats.oldestPendingAgeSeconds);
+    });
+  }
 
   private get leaseMs(): number {
     return this.o.timeoutMs * 2 + 5_000;
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.runner.start(this.o.pollMs);
+    this.runner.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.running;
+    await this.runner.stop();
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then((busy) => this.schedule(busy ? 0 : this.o.pollMs))
-        .catch((error: unknown) => {
-          this.o.log.warn(
-            { err: error instanceof Error ? error.message : String(error) },
-            'webhook tick failed',
-          );
-          this.schedule(this.o.pollMs);
-        });
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** One round: sends a batch of due deliveries. Answers whether it sent any (more may be due now). */
-  async tick(now = new Date()): Promise<boolean> {
-    if (now.getTime() - this.lastStatsAt > 2_000) {
-      this.lastStatsAt = now.getTime();
-      const stats = await this.o.deliveries.stats(this.o.db, now);
-      this.o.metrics.webhookPending.set(stats.pending);
-      this.o.metrics.webhookOldestPendingAge.set(stats.oldestPendingAgeSeconds);
-    }
-    const claimed = await this.o.deliveries.claimDue(this.o.db, now, this.o.batchSize, this.leaseMs);
-    // One look-up of each partner's secrets per batch: fresh after a rotation, cheap under load.
-    const secrets = new Map<string, Promise<readonly string[]>>();
-    const secretsOf = (partnerId: string): Promise<readonly string[]> => {
-      let s = secrets.get(partnerId);
-      if (s === undefined) {
-        s = this.o.secretsOf(partnerId);
-        secrets.set(partnerId, s);
-      }
-      return s;
-    };
-    await Promise.all(claimed.map(async (d) => this.deliver(d, await secretsOf(d.partnerId))));
-    return claimed.length > 0;
+  /** One round: runs the delivery jobs that are due. Answers whether it ran any (more may be due now). */
+  async tick(): Promise<boolean> {
+    return (await this.runner.runOnce()) > 0;
   }
 
   /** Sends everything due until nothing is (tests and the CLI drain with it). */
   async drain(maxRounds = 1_000): Promise<void> {
-    for (let i = 0; i < maxRounds && (await this.tick()); i += 1);
+    await this.runner.drain(maxRounds);
   }
 
-  private async deliver(d: ClaimedDelivery, secrets: readonly string[]): Promise<void> {
+  /** One delivery job's run: an attempt when the delivery is due, then when the next one is. */
+  private async attempt(deliveryId: string): Promise<RetryLater | undefined> {
+    const now = new Date();
+    const prepared = this.prepared.get(deliveryId);
+    this.prepared.delete(deliveryId);
+    const claimed = prepared ?? (await this.o.deliveries.claim(this.o.db, deliveryId, now, this.leaseMs));
+    if (claimed === undefined) return undefined;
+    if ('notBefore' in claimed) {
+      return retryLater(
+        'the delivery is not due yet',
+        Math.max(0, claimed.notBefore.getTime() - now.getTime()),
+      );
+    }
+    const next = await this.deliver(claimed, await this.o.secretsOf(claimed.partnerId));
+    if (next === 'finished') return undefined;
+    if (next === 'not-recorded') return retryLater('another node recorded this attempt', 1_000);
+    return retryLater(next.outcome, Math.max(0, next.at.getTime() - Date.now()));
+  }
+
+  /** One attempt, recorded on the delivery: answers when the next is due, if one is. */
+  private async deliver(
+    d: ClaimedDelivery,
+    secrets: readonly string[],
+  ): Promise<'finished' | 'not-recorded' | { readonly outcome: string; readonly at: Date }> {
     const started = Date.now();
     let record: Omit<AttemptRecord, 'at' | 'durationMs' | 'nextAttemptAt'>;
     let retryAfterMs: number | undefined;
@@ -152,7 +199,7 @@ export class WebhookDeliveryWorker {
             return ok;
           })
         : await this.o.deliveries.recordAttempt(this.o.db, d, full);
-    if (!kept) return;
+    if (!kept) return 'not-recorded';
     this.o.metrics.webhookDeliveries.inc({ outcome: record.outcome });
     if (record.outcome !== 'delivered') {
       this.o.log.info(
@@ -168,5 +215,6 @@ export class WebhookDeliveryWorker {
           : 'webhook delivery not accepted',
       );
     }
+    return nextAttemptAt === undefined ? 'finished' : { outcome: record.outcome, at: nextAttemptAt };
   }
 }

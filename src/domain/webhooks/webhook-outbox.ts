@@ -1,6 +1,7 @@
 import type { Executor } from '../db';
 import { uuidv7 } from '../ids';
 import type { PaymentEvent, PaymentEventSink } from '../payments/payment-events';
+import { WebhookDeliveriesRepository } from './deliveries.repository';
 import type { WebhookSubscriptionsRepository } from './subscriptions.repository';
 
 /** The body a partner receives, in the Standard Webhooks shape: type, timestamp, data. */
@@ -14,12 +15,16 @@ export function eventBody(event: PaymentEvent): string {
 
 /**
  * The transactional outbox behind PaymentEventSink. Each event is written, with one delivery per
- * subscription of the partner that wants it, in the caller's transaction: the event exists exactly
- * when the state change that caused it committed. The delivery worker sends it afterwards. Events
+ * subscription of the partner that wants it and that delivery's `webhook.deliver` job, in the
+ * caller's transaction: the event and its jobs exist exactly when the state change that caused it
+ * committed. The delivery worker runs the jobs afterwards. Events
  * are kept even when nobody is subscribed yet, so a partner can replay a time range later.
  */
 export class WebhookOutbox implements PaymentEventSink {
-  constructor(private readonly subscriptions: WebhookSubscriptionsRepository) {}
+  constructor(
+    private readonly subscriptions: WebhookSubscriptionsRepository,
+    private readonly deliveries = new WebhookDeliveriesRepository(),
+  ) {}
 
   async record(tx: Executor, events: readonly PaymentEvent[]): Promise<void> {
     for (const event of events) {
@@ -39,7 +44,7 @@ export class WebhookOutbox implements PaymentEventSink {
         .execute();
       const subs = await this.subscriptions.activeFor(tx, event.partnerId, event.type);
       if (subs.length === 0) continue;
-      await tx
+      const made = await tx
         .insertInto('webhook_deliveries')
         .values(
           subs.map((s) => ({
@@ -54,7 +59,13 @@ export class WebhookOutbox implements PaymentEventSink {
             updated_at: now,
           })),
         )
+        .returning('id')
         .execute();
+      await this.deliveries.enqueue(
+        tx,
+        made.map((d) => d.id),
+        now,
+      );
     }
   }
 }

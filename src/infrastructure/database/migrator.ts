@@ -22,6 +22,7 @@ import * as uetrClaims from './migrations/20261206200000-uetr-claims';
 import * as refundJobs from './migrations/20261206220000-refund-jobs';
 import * as reconBulkPaths from './migrations/20261206230000-recon-bulk-paths';
 import * as uetrClaimsBackfill from './migrations/20261206235000-uetr-claims-backfill';
+import * as webhookDeliveryJobs from './migrations/20261207010000-webhook-delivery-jobs';
 
 /**
  * Migrations are listed here in order rather than discovered on disk, so the compiled bundle and
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261206220000-refund-jobs': refundJobs,
   '20261206230000-recon-bulk-paths': reconBulkPaths,
   '20261206235000-uetr-claims-backfill': uetrClaimsBackfill,
+  '20261207010000-webhook-delivery-jobs': webhookDeliveryJobs,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -12,6 +12,7 @@ export {
   JobRunner,
   exponentialBackoff,
   type JobHandler,
+  type JobKindOptions,
   type JobRunnerOptions,
   type RecurringHandler,
   type RecurringPolicy,

@@ -17,10 +17,20 @@ export interface RecurringPolicy {
   readonly leaseMs?: number;
 }
 
+/** More about how a kind's jobs are run. */
+export interface JobKindOptions<P> {
+  /**
+   * Runs once per round with the round's jobs of this kind, before any of them: to read or lease what
+   * they work on in one statement rather than one each. Its failure is logged; the handlers run anyway.
+   */
+  readonly prepare?: (jobs: readonly Job<P>[]) => Promise<void>;
+}
+
 interface Registered {
   readonly policy: JobPolicy<unknown>;
   readonly handler: JobHandler<unknown>;
   readonly everyMs?: number;
+  readonly prepare?: (jobs: readonly Job[]) => Promise<void>;
 }
 
 export interface JobRunnerOptions {
@@ -28,6 +38,13 @@ export interface JobRunnerOptions {
   readonly owner?: string;
   /** Most jobs claimed per round. */
   readonly batch?: number;
+  /**
+   * How many of a round's jobs run at once (default 1: one after another). A round never holds two
+   * jobs of one ordering key (the claim skips a job with an earlier one unfinished), so running them
+   * together keeps each key's order; for kinds that wait on slow outside parties (webhook receivers)
+   * and finish within half their lease.
+   */
+  readonly concurrency?: number;
   readonly now?: () => Date;
 }
 
@@ -40,6 +57,8 @@ export class JobRunner {
   private readonly kinds = new Map<string, Registered>();
   private readonly queue: JobQueue;
   private readonly batch: number;
+  private readonly concurrency: number;
+  private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private recurringEnsured = true;
@@ -52,14 +71,24 @@ export class JobRunner {
     this.owner = options.owner ?? `runner-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.queue = new JobQueue(options.now);
     this.batch = options.batch ?? 20;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.now = options.now ?? (() => new Date());
   }
 
-  register<P>(kind: string, policy: JobPolicy<P>, handler: JobHandler<P>): void {
+  register<P>(
+    kind: string,
+    policy: JobPolicy<P>,
+    handler: JobHandler<P>,
+    options: JobKindOptions<P> = {},
+  ): void {
     if (this.kinds.has(kind)) throw new Error(`job kind ${kind} registered twice`);
     if (policy.maxAttempts < 1) throw new Error(`job kind ${kind}: maxAttempts must be at least 1`);
     this.kinds.set(kind, {
       policy: policy as JobPolicy<unknown>,
       handler: handler as JobHandler<unknown>,
+      ...(options.prepare !== undefined
+        ? { prepare: options.prepare as (jobs: readonly Job[]) => Promise<void> }
+        : {}),
     });
   }
 
@@ -93,10 +122,37 @@ export class JobRunner {
       }
       this.recurringEnsured = true;
     }
+    const claimedAt = this.now().getTime();
     const jobs = await this.queue.claim(this.db, this.owner, [...this.kinds.keys()], this.batch, (kind) =>
       leaseMsOf(this.kinds.get(kind)?.policy ?? {}),
     );
-    for (const job of jobs) await this.run(job);
+    for (const [kind, r] of this.kinds) {
+      const mine = jobs.filter((j) => j.kind === kind);
+      if (r.prepare === undefined || mine.length === 0) continue;
+      await r.prepare(mine).catch((error: unknown) => {
+        this.log.warn(
+          { kind, err: error instanceof Error ? error.message : String(error) },
+          'job round prepare failed',
+        );
+      });
+    }
+    // Run together, a round's jobs that worked are marked done together at its end (one statement).
+    const done: Job[] | undefined = this.concurrency > 1 ? [] : undefined;
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const job = jobs[next]!;
+        next += 1;
+        await this.run(job, claimedAt, done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, jobs.length) }, lane));
+    if (done !== undefined && done.length > 0) {
+      const completed = new Set(await this.queue.completeAll(this.db, done, this.owner));
+      for (const job of done.filter((j) => !completed.has(j.id))) {
+        this.log.warn({ job: job.id, kind: job.kind }, 'job finished after its lease was taken over');
+      }
+    }
     return jobs.length;
   }
 
@@ -137,12 +193,16 @@ export class JobRunner {
       .finally(() => (this.running = undefined));
   }
 
-  private async run(job: Job): Promise<void> {
+  private async run(job: Job, claimedAt: number, done: Job[] | undefined): Promise<void> {
     const registered = this.kinds.get(job.kind);
     if (registered === undefined) return;
     // The batch was leased at claim time; a job whose turn came after its lease ran out may have been
-    // taken by another runner meanwhile (a refund sent twice, a file loaded twice): renew or skip.
-    if (!(await this.queue.renew(this.db, job, this.owner, leaseMsOf(registered.policy)))) {
+    // taken by another runner meanwhile (a refund sent twice, a file loaded twice): renew or skip. In
+    // a round run together every job starts at once, with most of its lease left: it is renewed only
+    // when less than half is (a kind run so must finish within half its lease).
+    const leaseMs = leaseMsOf(registered.policy);
+    const fresh = done !== undefined && this.now().getTime() - claimedAt <= leaseMs / 2;
+    if (!fresh && !(await this.queue.renew(this.db, job, this.owner, leaseMs))) {
       this.log.warn({ job: job.id, kind: job.kind }, 'job taken over by another runner before its turn');
       return;
     }
@@ -170,6 +230,10 @@ export class JobRunner {
           'recurring job round finished after its lease was taken over',
         );
       }
+      return;
+    }
+    if (failure === undefined && done !== undefined) {
+      done.push(job);
       return;
     }
     if (failure === undefined) {

@@ -243,12 +243,14 @@ export class Metrics {
     name: 'billgate_webhook_events_pending',
     help: 'Webhook deliveries waiting to be sent or retried',
     registers: [this.registry],
+    collect: () => this.scrape('webhooks'),
   });
 
   readonly webhookOldestPendingAge = new Gauge({
     name: 'billgate_webhook_oldest_undelivered_age_seconds',
     help: 'Age of the oldest webhook delivery not yet delivered',
     registers: [this.registry],
+    collect: () => this.scrape('webhooks'),
   });
 
   readonly resolutions = new Counter({
