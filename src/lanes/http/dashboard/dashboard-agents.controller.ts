@@ -3,14 +3,14 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
+import { DashboardControllerBase } from './dashboard-base';
 import { OpsAuditLog } from '../../../domain/audit/ops-audit-log';
-import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
+import { actorOf } from '../../../domain/ops-users/ops-users';
 import { agentDetail, agentNetworkList } from '../../../domain/ops-views/agent-network-view';
 import { problem } from '../../../protocols/rest/problem';
 import { agentMapped } from '../agent-problems';
-import { assertOpsAllowedOnLane } from '../edge-guard';
 import { agentPage, agentsPage } from './agents-page';
-import { operatorOf, pageSession, REASON_MESSAGE, sendPage } from './dashboard-session';
+import { REASON_MESSAGE, sendPage } from './dashboard-session';
 
 const reasonSchema = z.object({ reason: z.string().trim().min(3, REASON_MESSAGE).max(500) });
 
@@ -31,21 +31,11 @@ function reasonOf(body: unknown): string {
  */
 @ApiExcludeController()
 @Controller('dashboard')
-export class DashboardAgentsController {
-  private readonly users: OpsUsers;
+export class DashboardAgentsController extends DashboardControllerBase {
   private readonly audit = new OpsAuditLog();
 
-  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
-    this.users = new OpsUsers(() => s.edge.clock.now());
-  }
-
-  private get db() {
-    return this.s.database.db;
-  }
-
-  private viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
-    assertOpsAllowedOnLane(req);
-    return pageSession(this.users, this.db, req, reply);
+  constructor(@Inject(GATEWAY_SERVICES) s: GatewayServices) {
+    super(s);
   }
 
   @Get('agents')
@@ -98,7 +88,7 @@ export class DashboardAgentsController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const reason = reasonOf(body);
     const agent = await agentMapped(() =>
       this.s.agents.network.suspend(id, { actor: actorOf(session.user), reason }),
@@ -113,7 +103,7 @@ export class DashboardAgentsController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const reason = reasonOf(body);
     const agent = await agentMapped(() =>
       this.s.agents.network.reinstate(id, { actor: actorOf(session.user), reason }),
@@ -129,7 +119,7 @@ export class DashboardAgentsController {
     @Param('sheetId') sheetId: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const reason = reasonOf(body);
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sheetId)) {
       throw problem(404, 'variance-not-found', `no count sheet ${sheetId.slice(0, 64)}`);

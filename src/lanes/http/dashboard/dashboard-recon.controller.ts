@@ -4,8 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
+import { DashboardControllerBase } from './dashboard-base';
 import { OpsAuditLog } from '../../../domain/audit/ops-audit-log';
-import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
+import { actorOf } from '../../../domain/ops-users/ops-users';
 import { paymentsInState } from '../../../domain/ops-views/payment-story';
 import { BREAK_CODES, BREAK_OWNERS, BREAK_STATES } from '../../../domain/recon/break-codes';
 import { businessDayOf } from '../../../domain/recon/business-day';
@@ -13,7 +14,6 @@ import { isCalendarDate } from '../../../domain/recon/csv-reader';
 import { problem } from '../../../protocols/rest/problem';
 import { parseBody } from '../agent-problems';
 import { breaksCsv } from '../recon-views';
-import { assertOpsAllowedOnLane } from '../edge-guard';
 import {
   previewView,
   resolutionOf,
@@ -23,7 +23,7 @@ import {
 } from '../ops-recon.controller';
 import { attentionPage } from './attention-page';
 import { breakPage, breaksPage, type BreakFilters } from './breaks-page';
-import { operatorOf, pageSession, REASON_MESSAGE, sendPage } from './dashboard-session';
+import { REASON_MESSAGE, sendPage } from './dashboard-session';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -76,25 +76,15 @@ const DECISION_STATUS: Record<string, number> = {
  */
 @ApiExcludeController()
 @Controller('dashboard')
-export class DashboardReconController {
-  private readonly users: OpsUsers;
+export class DashboardReconController extends DashboardControllerBase {
   private readonly audit = new OpsAuditLog();
 
-  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
-    this.users = new OpsUsers(() => s.edge.clock.now());
-  }
-
-  private get db() {
-    return this.s.database.db;
+  constructor(@Inject(GATEWAY_SERVICES) s: GatewayServices) {
+    super(s);
   }
 
   private get recon() {
     return this.s.recon.recon;
-  }
-
-  private viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
-    assertOpsAllowedOnLane(req);
-    return pageSession(this.users, this.db, req, reply);
   }
 
   /** The day's breaks as CSV for a signed-in user (the ops API's export needs the ops key). */
@@ -189,7 +179,7 @@ export class DashboardReconController {
   @Post('api/recon/breaks/:id/assign')
   @HttpCode(200)
   async assign(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const b = parseBody(assignForm, body ?? {}, 'assignment');
     const done = await this.recon.workflow
       .assign(this.known(id), given(b.assignee) ?? null, actorOf(session.user), b.reason)
@@ -204,7 +194,7 @@ export class DashboardReconController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const b = parseBody(commentForm, body ?? {}, 'comment');
     const done = await this.recon.workflow
       .comment(this.known(id), b.text, actorOf(session.user))
@@ -220,7 +210,7 @@ export class DashboardReconController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    await operatorOf(this.users, this.db, req);
+    await this.operator(req);
     const form = resolveBody(body);
     delete form.expectedJournal;
     const b = parseBody(resolvePreviewSchema, form, 'resolution');
@@ -238,7 +228,7 @@ export class DashboardReconController {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const b = parseBody(resolveSchema, resolveBody(body), 'resolution');
     if (b.expectedJournal === undefined) {
       throw problem(400, 'invalid-request', 'Preview the resolution first', {
@@ -272,7 +262,7 @@ export class DashboardReconController {
   @Post('api/payments/:id/decision')
   @HttpCode(200)
   async decide(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const b = parseBody(decisionForm, body ?? {}, 'decision');
     if (!UUID.test(id)) throw problem(404, 'payment-not-found', 'No such payment');
     const receipt = given(b.billerReceipt);

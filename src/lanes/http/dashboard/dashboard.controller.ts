@@ -17,7 +17,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_SERVICES, type GatewayServices } from '../../gateway-services';
-import { OpsUsers, actorOf, type OpsSession } from '../../../domain/ops-users/ops-users';
+import { DashboardControllerBase } from './dashboard-base';
+import { actorOf } from '../../../domain/ops-users/ops-users';
 import { readTraffic } from '../../../domain/ops-views/live-traffic';
 import {
   paymentAftermath,
@@ -33,8 +34,6 @@ import { partnerLaneFit } from '../lane-fit-of';
 import {
   clearSessionCookie,
   cookieOf,
-  operatorOf,
-  pageSession,
   REASON_MESSAGE,
   SESSION_COOKIE,
   sendPage,
@@ -134,12 +133,11 @@ function asBool(v: 'true' | 'false' | boolean): boolean {
  */
 @ApiExcludeController()
 @Controller('dashboard')
-export class DashboardController implements OnModuleDestroy {
-  private readonly users: OpsUsers;
+export class DashboardController extends DashboardControllerBase implements OnModuleDestroy {
   private readonly feed: LiveFeed;
 
-  constructor(@Inject(GATEWAY_SERVICES) private readonly s: GatewayServices) {
-    this.users = new OpsUsers(() => s.edge.clock.now());
+  constructor(@Inject(GATEWAY_SERVICES) s: GatewayServices) {
+    super(s);
     this.feed = new LiveFeed(
       s.database.db,
       () => s.edge.clock.now(),
@@ -152,18 +150,8 @@ export class DashboardController implements OnModuleDestroy {
     this.feed.close();
   }
 
-  private get db() {
-    return this.s.database.db;
-  }
-
   private page(reply: FastifyReply, body: string, status = 200): void {
     sendPage(reply, body, status);
-  }
-
-  /** The signed-in session, or a redirect to the sign-in page (answered here) when there is none. */
-  private async viewer(req: FastifyRequest, reply: FastifyReply): Promise<OpsSession | undefined> {
-    assertOpsAllowedOnLane(req);
-    return pageSession(this.users, this.db, req, reply);
   }
 
   @Get('assets/:file')
@@ -209,7 +197,7 @@ export class DashboardController implements OnModuleDestroy {
   @Post('sign-out')
   @HttpCode(200)
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await operatorOf(this.users, this.db, req, 'any-role');
+    await this.operator(req, 'any-role');
     const token = cookieOf(req, SESSION_COOKIE);
     if (token !== undefined) await this.users.signOut(this.db, token);
     clearSessionCookie(req, reply);
@@ -287,7 +275,7 @@ export class DashboardController implements OnModuleDestroy {
   @Post('api/routing/rules/:id')
   @HttpCode(200)
   async change(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const parsed = changeSchema.safeParse(body);
     if (!parsed.success) {
       throw problem(400, 'invalid-request', 'The change is not complete', {
@@ -329,7 +317,7 @@ export class DashboardController implements OnModuleDestroy {
   @Post('api/routing/dry-run')
   @HttpCode(200)
   async dryRun(@Req() req: FastifyRequest, @Body() body: unknown): Promise<unknown> {
-    await operatorOf(this.users, this.db, req, 'any-role');
+    await this.operator(req, 'any-role');
     const parsed = dryRunSchema.safeParse(body);
     if (!parsed.success) {
       throw problem(400, 'invalid-request', 'The dry run needs a rule and a change', {
@@ -356,7 +344,7 @@ export class DashboardController implements OnModuleDestroy {
     @Param('id') id: string,
     @Body() body: unknown,
   ): Promise<unknown> {
-    const session = await operatorOf(this.users, this.db, req);
+    const session = await this.operator(req);
     const parsed = cancelSchema.safeParse(body);
     if (!parsed.success) {
       throw problem(400, 'invalid-request', 'The cancellation needs a reason', {
