@@ -6,8 +6,8 @@
  * Run: `npm run bench -- iso8583-flows [seconds per round, default 1]` (prefix `taskset -c 0` to pin
  * it to one core where taskset exists). Median of 7 rounds after a warm-up round.
  */
+import { approvingPipeline } from '../src/pipeline/testing/approving-pipeline';
 import { createLogger } from '../src/infrastructure/logging/logger';
-import type { BillPayPipeline } from '../src/pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../src/pipeline/reversal.service';
 import { loadDialect, pack } from '../src/protocols/iso8583';
 import { Iso8583Flows } from '../src/protocols/iso8583/flows/iso8583-flows';
@@ -16,32 +16,7 @@ import { BILL_PAYMENT_0200 } from '../src/protocols/iso8583/testing/fixtures';
 const ROUNDS = 7;
 const roundSeconds = Number(process.argv[2] ?? '1');
 
-const approving = {
-  pay: (cmd: {
-    id: string;
-    billType: string;
-    billReference: string;
-    amountMinor: bigint;
-    currency: string;
-  }) =>
-    Promise.resolve({
-      kind: 'processed',
-      result: {
-        paymentId: cmd.id,
-        status: 'APPROVED',
-        reasonCode: 'APPROVED',
-        billerReceipt: 'R-1',
-        billType: cmd.billType,
-        billReference: cmd.billReference,
-        amountMinor: cmd.amountMinor,
-        currency: cmd.currency,
-        payerType: 'mfs-user',
-        partnerReference: 'x',
-        createdAt: new Date(),
-        route: null,
-      },
-    }),
-} as unknown as BillPayPipeline;
+const approving = approvingPipeline('mfs-user');
 
 async function main(): Promise<void> {
   const dialect = loadDialect('ascii87');

@@ -1,9 +1,9 @@
+import { approvingPipeline } from '../../../pipeline/testing/approving-pipeline';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { BillTypeCatalog } from '../../../domain/catalog/bill-types';
 import { createLogger } from '../../../infrastructure/logging/logger';
-import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../../pipeline/reversal.service';
 import { FuzzFailure, iterationSeed, prng } from '../../fuzzing';
 import type { Iso20022Engine } from '../engine';
@@ -319,32 +319,7 @@ export function xmlInputFor(
 
 // ---- the lane without HTTP ---------------------------------------------------------------------
 
-const approving = {
-  pay: (cmd: {
-    id: string;
-    billType: string;
-    billReference: string;
-    amountMinor: bigint;
-    currency: string;
-  }) =>
-    Promise.resolve({
-      kind: 'processed',
-      result: {
-        paymentId: cmd.id,
-        status: 'APPROVED',
-        reasonCode: 'APPROVED',
-        billerReceipt: 'R-1',
-        billType: cmd.billType,
-        billReference: cmd.billReference,
-        amountMinor: cmd.amountMinor,
-        currency: cmd.currency,
-        payerType: 'bank-customer',
-        partnerReference: 'x',
-        createdAt: new Date(0),
-        route: null,
-      },
-    }),
-} as unknown as BillPayPipeline;
+const approving = approvingPipeline('bank-customer', () => new Date(0));
 
 const noOriginal = {
   reverse: () =>

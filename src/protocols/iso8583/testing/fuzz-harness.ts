@@ -1,7 +1,7 @@
+import { approvingPipeline } from '../../../pipeline/testing/approving-pipeline';
 import fc from 'fast-check';
 
 import { createLogger } from '../../../infrastructure/logging/logger';
-import type { BillPayPipeline } from '../../../pipeline/bill-pay.pipeline';
 import type { ReversalService } from '../../../pipeline/reversal.service';
 import type { FieldValueInput } from '../codec/field';
 import {
@@ -324,32 +324,7 @@ export function checkCodec(ctx: Iso8583FuzzContext, frame: Buffer, cut: number):
 
 // ---- flows -----------------------------------------------------------------------------------------
 
-const approving = {
-  pay: (cmd: {
-    id: string;
-    billType: string;
-    billReference: string;
-    amountMinor: bigint;
-    currency: string;
-  }) =>
-    Promise.resolve({
-      kind: 'processed',
-      result: {
-        paymentId: cmd.id,
-        status: 'APPROVED',
-        reasonCode: 'APPROVED',
-        billerReceipt: 'R-1',
-        billType: cmd.billType,
-        billReference: cmd.billReference,
-        amountMinor: cmd.amountMinor,
-        currency: cmd.currency,
-        payerType: 'mfs-user',
-        partnerReference: 'x',
-        createdAt: new Date(),
-        route: null,
-      },
-    }),
-} as unknown as BillPayPipeline;
+const approving = approvingPipeline('mfs-user');
 
 const noOriginal = {
   reverse: () =>
