@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserRequired, describeBrowser, launchBrowser, SHOTS } from './browser-support';
 import { businessDayOf } from '../../src/domain/recon/business-day';
 import { MFS, OPS, pay, payBody } from '../support/payments';
 import { call } from '../support/http';
@@ -15,12 +15,6 @@ import { eventually } from '../support/webhooks';
  * simulators left without an answer. The screenshots in README's dashboard section come from here.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run): there a missing browser is a failure, not a skip.
-const describeBrowser = haveBrowser || process.env.CI === 'true' ? describe : describe.skip;
-const SHOTS = join(__dirname, '..', '..', 'docs', 'dashboard');
-
 type Json = Record<string, unknown>;
 
 let gw: TestGateway;
@@ -28,7 +22,7 @@ let browser: Browser;
 const today = businessDayOf(new Date(), 'Asia/Dhaka');
 
 beforeAll(async () => {
-  if (!haveBrowser && process.env.CI !== 'true') return;
+  if (!browserRequired) return;
   gw = await startTestGateway({
     // A payment nobody answers is parked for ops after two quick status inquiries.
     RESOLUTION_RETRY_SCHEDULE: '200ms',
@@ -36,20 +30,7 @@ beforeAll(async () => {
     JOB_POLL_MS: '50',
     RECON_CYCLE_INTERVAL_MS: '3600000',
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

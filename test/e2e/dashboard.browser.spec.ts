@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserRequired, describeBrowser, launchBrowser, SHOTS } from './browser-support';
 import { WebhookReceiver } from '../../src/cli/webhook-receiver';
 import { MFS, OPS, pay, payBody } from '../support/payments';
 import { call } from '../support/http';
@@ -15,34 +15,15 @@ import { createAgent, offlineItem, ops, terminalPay } from './agent-support';
  * download). The screenshots in README come from this spec (docs/dashboard/), so they stay true.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run): there a missing browser is a failure, not a skip.
-const describeBrowser = haveBrowser || process.env.CI === 'true' ? describe : describe.skip;
-const SHOTS = join(__dirname, '..', '..', 'docs', 'dashboard');
-
 let gw: TestGateway;
 let browser: Browser;
 const receivers: WebhookReceiver[] = [];
 
 beforeAll(async () => {
-  if (!haveBrowser && process.env.CI !== 'true') return;
+  if (!browserRequired) return;
   // A failed webhook delivery waits an hour for its retry: the partners page shows it waiting.
   gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE: '1h', WEBHOOK_POLL_MS: '50' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
