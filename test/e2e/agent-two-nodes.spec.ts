@@ -1,4 +1,10 @@
-import { createTestDatabase, startTestGateway, usingRealServers, type TestGateway } from '../support/gateway';
+import {
+  createTestDatabase,
+  startAnotherNode,
+  startTestGateway,
+  usingRealServers,
+  type TestGateway,
+} from '../support/gateway';
 import { agentView, createAgent, expectBooksAgree, ops, terminalPay } from './agent-support';
 
 /*
@@ -17,7 +23,7 @@ onRealServers('two nodes, one agent', () => {
     const database = await createTestDatabase();
     drop = database.drop;
     a = await startTestGateway({}, { database: { url: database.url } });
-    b = await startTestGateway({}, { database: { url: database.url } });
+    b = await startAnotherNode(a);
   });
   afterAll(async () => {
     await b?.stop();

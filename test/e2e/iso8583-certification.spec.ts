@@ -1,5 +1,5 @@
 import { encodeFrame, loadDialect, pack } from '../../src/protocols/iso8583';
-import { startTestGateway, usingRealServers, type TestGateway } from '../support/gateway';
+import { startAnotherNode, startTestGateway, usingRealServers, type TestGateway } from '../support/gateway';
 import { billPayment, Iso8583TestClient, nextStan, transmissionTime } from '../support/iso8583-client';
 
 const spec = loadDialect('ascii87').spec;
@@ -177,13 +177,7 @@ describe('malformed frames: what can be answered is answered', () => {
 (usingRealServers ? describe : describe.skip)('two nodes on one PostgreSQL', () => {
   let other: TestGateway;
   beforeAll(async () => {
-    // A second node of the same bank: the same database and the same outside parties (one biller, one
-    // core banking), as in production. Its own simulators would be a second biller that never saw the
-    // first node's payments, and a reversal forwarded from this node would be told "unknown payment".
-    other = await startTestGateway(
-      { BILLER_SIMULATOR_URL: gw.simulators.biller!.url, CORE_BANKING_URL: gw.simulators.coreBanking!.url },
-      { database: { url: gw.config.databaseUrl } },
-    );
+    other = await startAnotherNode(gw);
   });
   afterAll(async () => {
     await other?.stop();

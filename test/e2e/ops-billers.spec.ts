@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/infrastructure/logging/logger';
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, startTestGateway, usingRealServers, type TestGateway } from '../support/gateway';
+import {
+  createTestDatabase,
+  startAnotherNode,
+  startTestGateway,
+  usingRealServers,
+  type TestGateway,
+} from '../support/gateway';
 import { call } from '../support/http';
 import { MFS, OPS, pay, payBody } from '../support/payments';
 
@@ -246,7 +252,7 @@ onTwoNodes('/ops/billers on two nodes (PostgreSQL + Redis)', () => {
     // One Redis key prefix for both: they hear each other's invalidations.
     const env = { REDIS_KEY_PREFIX: `billgate-billers-${randomBytes(4).toString('hex')}:` };
     a = await startTestGateway(env, { database: { url: database.url } });
-    b = await startTestGateway(env, { database: { url: database.url } });
+    b = await startAnotherNode(a, env);
   });
   afterAll(async () => {
     await b?.stop();

@@ -77,3 +77,21 @@ export async function startTestGateway(
     },
   };
 }
+
+/**
+ * Another node of the same bank as `first`: the same database and the same outside parties (one
+ * biller, one core banking, one agent banking core), as in production. A node with simulators of its
+ * own would be a second biller that never saw the first node's payments.
+ */
+export function startAnotherNode(first: TestGateway, env: Record<string, string> = {}): Promise<TestGateway> {
+  const sim = first.simulators;
+  return startTestGateway(
+    {
+      ...(sim.biller !== undefined ? { BILLER_SIMULATOR_URL: sim.biller.url } : {}),
+      ...(sim.coreBanking !== undefined ? { CORE_BANKING_URL: sim.coreBanking.url } : {}),
+      ...(sim.agentBankingCore !== undefined ? { AGENT_BANKING_CORE_URL: sim.agentBankingCore.url } : {}),
+      ...env,
+    },
+    { database: { url: first.config.databaseUrl } },
+  );
+}
